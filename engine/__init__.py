@@ -1,0 +1,39 @@
+"""Obligo: support contracts (SLAs) as validated rule documents, evaluated against ticket events.
+
+Pipeline: `load` (YAML with positions) -> `schema` + `validate` (diagnostics) -> `compile`
+(backend-neutral rules) -> `runtime` (event-time engine), with `calendar`, `escalation`, `trace`,
+`replay`, `scenarios` and `cli` around it.
+"""
+
+from .actions import Action
+from .calendar import BusinessCalendar, calendar_from_spec
+from .compile import CompiledContract
+from .diagnostics import ContractError, Diagnostic
+from .durations import Duration, parse_duration
+from .events import Event, EventError, format_instant, parse_event, parse_instant
+from .loader import check_files, load_contracts
+from .runtime import DuplicateEvent, Engine, RuleLoopError
+from .trace import JsonlTracer, ListTracer
+
+__all__ = [
+    "Action",
+    "BusinessCalendar",
+    "CompiledContract",
+    "ContractError",
+    "Diagnostic",
+    "DuplicateEvent",
+    "Duration",
+    "Engine",
+    "Event",
+    "EventError",
+    "JsonlTracer",
+    "ListTracer",
+    "RuleLoopError",
+    "calendar_from_spec",
+    "check_files",
+    "format_instant",
+    "load_contracts",
+    "parse_duration",
+    "parse_event",
+    "parse_instant",
+]

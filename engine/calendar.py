@@ -1,0 +1,734 @@
+"""Business calendars: which instants count towards an SLA clock (INTERFACE.md "Time").
+
+Instants are ``int`` seconds since the Unix epoch (UTC) everywhere in this module; RFC 3339
+parsing happens elsewhere. Conventions (Zendesk ``biz``, as INTERFACE.md states them):
+
+* Opening intervals are half-open: a 09:00-17:00 day is open at 09:00:00 and closed at 17:00:00.
+* ``add(t, s)`` is the earliest instant that is open (or an interval start) with ``s`` open
+  seconds in ``[t, x)``. A start outside hours therefore counts from the next opening, and a
+  target used up exactly at a closing time is due at the *next opening*.
+* ``add_business_days(t, n)``: from ``next_open(t)``, the same local wall time on the N-th
+  following business day (a weekday with hours that is not a holiday), then ``next_open``.
+* Local times are turned into instants per day with ``zoneinfo`` and ``fold=0``: an ambiguous
+  wall time (autumn fall-back) is its first occurrence; a wall time that does not exist
+  (spring-forward gap) is read with the offset in force before the gap, so Paris 02:30 on
+  2026-03-29 is 01:30Z (= 03:30 CEST). An interval that collapses to nothing is dropped.
+
+Performance: each calendar lazily builds, per local year and cached in the instance, the
+year's open intervals as sorted UTC ``[start, end)`` pairs plus cumulative open-second prefix
+sums. ``is_open``/``next_open``/``add``/``between`` are then one or two bisects plus arithmetic,
+with no zone conversion; ``24x7`` is pure arithmetic. Calendars are immutable from the outside
+and safe to share; the lazily built cache is swapped atomically under a lock.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays as _holidays
+
+from .durations import Duration
+
+__all__ = [
+    "WEEKDAYS",
+    "BusinessCalendar",
+    "calendar_from_spec",
+    "format_minute",
+    "load_zone",
+    "parse_holiday_date",
+    "parse_hours",
+    "parse_interval",
+    "parse_weekdays",
+    "timezone_attribute",
+]
+
+WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DAY_TITLES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_DAY_MINUTES = 24 * 60
+_ONE_DAY = timedelta(days=1)
+_UNIX_EPOCH = datetime(1970, 1, 1)
+# Years a calendar can build. datetime stops at 9999 and a year's last day may close at 24:00.
+_MIN_YEAR = 1
+_MAX_YEAR = 9998
+# A point query further than this from the loaded years starts a fresh cache instead of
+# filling the gap (a stray 1970 or 2999 instant must not build centuries of intervals).
+_MAX_GAP_YEARS = 3
+# Per-year interval tables kept for rebuilding segments; cleared when exceeded.
+_MAX_CACHED_YEARS = 256
+
+_INTERVAL_RE = re.compile(r"\s*([0-9]{1,2}):([0-9]{2})\s*-\s*([0-9]{1,2}):([0-9]{2})\s*")
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+Interval = tuple[int, int]
+WeeklyHours = tuple[tuple[Interval, ...], ...]  # 7 entries, Mon..Sun, local minutes
+
+# One loaded stretch of years: (lo, hi, starts, ends, cum, lo_year, hi_year).
+# Every open instant in [lo, hi) lies in one of starts/ends; cum[i] = open seconds of the
+# intervals before i (len n+1), so F(t) = cum[i] + min(t, ends[i]) - starts[i] is a position
+# on the "open time" axis and between(a, b) = F(b) - F(a).
+_Segment = tuple[int, int, list[int], list[int], list[int], int, int]
+
+
+# --------------------------------------------------------------------------- parsing helpers
+
+
+def format_minute(minute: int) -> str:
+    """Local minutes since midnight as ``HH:MM`` (1440 is ``24:00``, a midnight close)."""
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+def parse_interval(text: Any, where: str = "hours") -> Interval:
+    """Parse ``"HH:MM-HH:MM"`` into local minutes ``(open, close)``; close may be ``24:00``.
+
+    ``where`` names the spec key in error messages (the validator shows them verbatim).
+    """
+    if not isinstance(text, str):
+        raise ValueError(
+            f"bad opening interval {text!r} for {where}: expected a string 'HH:MM-HH:MM' "
+            "(24-hour clock, e.g. '09:00-17:00')"
+        )
+    m = _INTERVAL_RE.fullmatch(text)
+    if m is None:
+        raise ValueError(
+            f"bad opening interval '{text}' for {where}: expected 'HH:MM-HH:MM' (24-hour clock, e.g. '09:00-17:00')"
+        )
+    oh, om, ch, cm = (int(g) for g in m.groups())
+    for h, mi in ((oh, om), (ch, cm)):
+        if mi > 59 or h > 24 or (h == 24 and mi):
+            raise ValueError(
+                f"bad opening interval '{text}' for {where}: '{h:02d}:{mi:02d}' is not a time "
+                "of day (expected 00:00 to 24:00)"
+            )
+    open_, close = oh * 60 + om, ch * 60 + cm
+    if close <= open_:
+        raise ValueError(
+            f"bad opening interval '{text}' for {where}: closing time {format_minute(close)} "
+            f"must be after opening time {format_minute(open_)} (intervals cannot cross "
+            "midnight; split them, e.g. '22:00-24:00' and '00:00-06:00' on the next day)"
+        )
+    return open_, close
+
+
+def parse_weekdays(key: Any) -> tuple[int, ...]:
+    """Weekday key ``mon``..``sun`` or forward range ``mon-fri`` -> weekday numbers (0=Mon)."""
+    expected = "expected one of mon, tue, wed, thu, fri, sat, sun or a range like mon-fri"
+    if not isinstance(key, str):
+        raise ValueError(f"unknown weekday {key!r} in hours: {expected}")
+    parts = key.split("-")
+    if len(parts) == 1 and parts[0] in WEEKDAYS:
+        return (WEEKDAYS.index(parts[0]),)
+    if len(parts) == 2 and parts[0] in WEEKDAYS and parts[1] in WEEKDAYS:
+        first, last = WEEKDAYS.index(parts[0]), WEEKDAYS.index(parts[1])
+        if last < first:
+            raise ValueError(
+                f"weekday range '{key}' in hours runs backwards: expected first <= last in "
+                "mon..sun order (write e.g. 'sat-sun' and 'mon' as two keys)"
+            )
+        return tuple(range(first, last + 1))
+    raise ValueError(f"unknown weekday '{key}' in hours: {expected}")
+
+
+def _merge_day(intervals: Iterable[Interval], where: str) -> tuple[Interval, ...]:
+    """Sort one day's intervals, join touching ones, reject overlaps (almost always a typo)."""
+    out: list[Interval] = []
+    for o, c in sorted(intervals):
+        if out and o < out[-1][1]:
+            po, pc = out[-1]
+            raise ValueError(
+                f"overlapping opening intervals for {where}: {format_minute(po)}-"
+                f"{format_minute(pc)} and {format_minute(o)}-{format_minute(c)}"
+            )
+        if out and o == out[-1][1]:
+            out[-1] = (out[-1][0], c)
+        else:
+            out.append((o, c))
+    return tuple(out)
+
+
+def parse_hours(hours: Any) -> WeeklyHours:
+    """The spec's ``hours`` mapping -> 7 tuples (Mon..Sun) of local ``(open, close)`` minutes.
+
+    Keys are applied in order and a later key replaces what earlier keys set for its days
+    (``mon-fri`` then ``fri`` gives PROGR1's early Friday close). An empty list closes a day.
+    """
+    if not isinstance(hours, Mapping):
+        raise ValueError(
+            f"bad hours {hours!r}: expected a mapping of weekday or range (mon..sun, mon-fri) "
+            "to a list of 'HH:MM-HH:MM'"
+        )
+    week: list[tuple[Interval, ...]] = [()] * 7
+    for key, value in hours.items():
+        days = parse_weekdays(key)
+        if not isinstance(value, list | tuple):
+            raise ValueError(f"bad hours for {key}: expected a list of 'HH:MM-HH:MM' strings, got {value!r}")
+        spans = _merge_day((parse_interval(v, str(key)) for v in value), str(key))
+        for d in days:
+            week[d] = spans
+    return tuple(week)
+
+
+def load_zone(name: Any) -> ZoneInfo:
+    """``ZoneInfo(name)`` with a validator-friendly ``ValueError`` for bad names."""
+    expected = "expected an IANA time zone name like 'Europe/London'"
+    if not isinstance(name, str):
+        raise ValueError(f"bad time zone {name!r}: {expected}")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone '{name}': {expected}") from None
+
+
+def parse_holiday_date(value: Any) -> date:
+    """A holiday entry: a ``date`` (YAML gives one for 2026-12-24) or a ``"YYYY-MM-DD"`` text."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _DATE_RE.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValueError(f"bad holiday date {value!r}: expected a date 'YYYY-MM-DD'")
+
+
+def _check_country(country: Any, subdivision: Any) -> None:
+    """Fail early (at load time, not at the first holiday) on codes ``holidays`` lacks."""
+    if not isinstance(country, str):
+        raise ValueError(
+            f"unknown holiday country {country!r}: expected a country code supported by the "
+            "holidays package (ISO 3166-1 alpha-2, e.g. 'FR', 'GB')"
+        )
+    try:
+        _holidays.country_holidays(country)
+    except NotImplementedError:
+        raise ValueError(
+            f"unknown holiday country '{country}': expected a country code supported by the "
+            "holidays package (ISO 3166-1 alpha-2, e.g. 'FR', 'GB')"
+        ) from None
+    if subdivision is None:
+        return
+    subdivs = _holidays.list_supported_countries().get(country, [])
+    if not isinstance(subdivision, str):
+        raise ValueError(
+            f"bad holiday subdivision {subdivision!r} for country '{country}': expected one "
+            f"of {', '.join(subdivs) or '(none)'}"
+        )
+    try:
+        _holidays.country_holidays(country, subdiv=subdivision)
+    except NotImplementedError:
+        raise ValueError(
+            f"unknown holiday subdivision '{subdivision}' for country '{country}': expected "
+            f"one of {', '.join(subdivs) or '(none: the country has no subdivisions)'}"
+        ) from None
+
+
+def _utc_year(t: int) -> int:
+    try:
+        return (_UNIX_EPOCH + timedelta(seconds=t)).year
+    except OverflowError:
+        raise ValueError(f"instant {t} is outside the supported range") from None
+
+
+# --------------------------------------------------------------------------- the calendar
+
+
+class BusinessCalendar:
+    """Open hours of one zone: weekly local intervals minus holidays, or always open (24x7)."""
+
+    __slots__ = (
+        "_always",
+        "_country",
+        "_dates",
+        "_holiday_cache",
+        "_lock",
+        "_seg",
+        "_subdivision",
+        "_tz",
+        "_week",
+        "_year_cache",
+        "_zone",
+    )
+
+    def __init__(
+        self,
+        timezone: str,
+        hours: Mapping[int, Iterable[Interval]],
+        *,
+        holidays: Iterable[date] = (),
+        country: str | None = None,
+        subdivision: str | None = None,
+    ) -> None:
+        """Build from an IANA zone, ``{weekday 0=Mon..6: [(open_min, close_min), ...]}``
+        (local minutes, close may be 1440) and holidays: explicit local dates and/or a
+        ``holidays`` country (+ subdivision), loaded lazily per year."""
+        self._always = False
+        self._zone = timezone
+        self._tz = load_zone(timezone)
+        week: list[tuple[Interval, ...]] = [()] * 7
+        for day, spans in hours.items():
+            if not isinstance(day, int) or isinstance(day, bool) or not 0 <= day <= 6:
+                raise ValueError(f"bad weekday {day!r}: expected 0 (Mon) to 6 (Sun)")
+            checked = []
+            for o, c in spans:
+                if not (0 <= o < c <= _DAY_MINUTES):
+                    raise ValueError(
+                        f"bad opening interval ({o}, {c}) for {WEEKDAYS[day]}: expected local "
+                        f"minutes 0 <= open < close <= {_DAY_MINUTES}"
+                    )
+                checked.append((int(o), int(c)))
+            week[day] = _merge_day(checked, WEEKDAYS[day])
+        if not any(week):
+            raise ValueError("calendar has no opening hours")
+        self._week: WeeklyHours = tuple(week)
+        dates = []
+        for d in holidays:
+            if not isinstance(d, date) or isinstance(d, datetime):
+                raise ValueError(f"bad holiday date {d!r}: expected a date 'YYYY-MM-DD'")
+            dates.append(d)
+        self._dates = frozenset(dates)
+        if country is None and subdivision is not None:
+            raise ValueError(
+                f"holiday subdivision '{subdivision}' given without a country: expected a "
+                "country code too (e.g. country: GB, subdivision: ENG)"
+            )
+        if country is not None:
+            _check_country(country, subdivision)
+        self._country = country
+        self._subdivision = subdivision
+        self._holiday_cache: dict[int, frozenset[date]] = {}
+        self._year_cache: dict[int, list[Interval]] = {}
+        self._lock = threading.Lock()
+        self._seg: _Segment | None = None
+
+    @classmethod
+    def always_open(cls) -> BusinessCalendar:
+        """The built-in ``24x7`` calendar: every second counts, N business days = N x 24 h."""
+        return _ALWAYS_OPEN
+
+    @classmethod
+    def _make_always_open(cls) -> BusinessCalendar:
+        cal = cls.__new__(cls)
+        cal._always = True
+        cal._zone = "UTC"
+        cal._tz = ZoneInfo("UTC")
+        cal._week = tuple(((0, _DAY_MINUTES),) for _ in range(7))
+        cal._dates = frozenset()
+        cal._country = None
+        cal._subdivision = None
+        cal._holiday_cache = {}
+        cal._year_cache = {}
+        cal._lock = threading.Lock()
+        cal._seg = None
+        return cal
+
+    # ----------------------------------------------------------------- read-only properties
+
+    @property
+    def is_always_open(self) -> bool:
+        return self._always
+
+    @property
+    def timezone(self) -> str:
+        return self._zone
+
+    @property
+    def weekly_hours(self) -> WeeklyHours:
+        """Mon..Sun tuples of local ``(open, close)`` minutes."""
+        return self._week
+
+    @property
+    def holiday_dates(self) -> frozenset[date]:
+        """The explicit holiday dates (country holidays are resolved per year)."""
+        return self._dates
+
+    @property
+    def country(self) -> str | None:
+        return self._country
+
+    @property
+    def subdivision(self) -> str | None:
+        return self._subdivision
+
+    def _key(self) -> tuple[Any, ...]:
+        if self._always:
+            return ("24x7",)
+        return (self._zone, self._week, self._dates, self._country, self._subdivision)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, BusinessCalendar):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return f"<BusinessCalendar {self.describe()}>"
+
+    def describe(self) -> str:
+        """Short human text for reasons and logs, e.g. "Europe/London Mon-Fri 09:00-17:00,
+        holidays GB-ENG"."""
+        if self._always:
+            return "24x7"
+        groups: list[str] = []
+        d = 0
+        while d < 7:
+            spans = self._week[d]
+            e = d
+            while e + 1 < 7 and self._week[e + 1] == spans:
+                e += 1
+            if spans:
+                days = _DAY_TITLES[d] if d == e else f"{_DAY_TITLES[d]}-{_DAY_TITLES[e]}"
+                text = " & ".join(f"{format_minute(o)}-{format_minute(c)}" for o, c in spans)
+                groups.append(f"{days} {text}")
+            d = e + 1
+        out = f"{self._zone} {', '.join(groups)}"
+        hol = []
+        if self._country:
+            hol.append(self._country + (f"-{self._subdivision}" if self._subdivision else ""))
+        if self._dates:
+            n = len(self._dates)
+            hol.append(f"{n} date" if n == 1 else f"{n} dates")
+        if hol:
+            out += ", holidays " + " + ".join(hol)
+        return out
+
+    # ----------------------------------------------------------------- holidays and days
+
+    def _holidays_of(self, year: int) -> frozenset[date]:
+        got = self._holiday_cache.get(year)
+        if got is None:
+            days = {d for d in self._dates if d.year == year}
+            if self._country is not None:
+                days.update(_holidays.country_holidays(self._country, subdiv=self._subdivision, years=year).keys())
+            got = frozenset(days)
+            self._holiday_cache[year] = got
+        return got
+
+    def is_business_day(self, day: date) -> bool:
+        """A local date with opening hours that is not a holiday (INTERFACE.md "Time")."""
+        if self._always:
+            return True
+        return bool(self._week[day.weekday()]) and day not in self._holidays_of(day.year)
+
+    def _local_ts(self, day: date, minute: int) -> int:
+        if minute >= _DAY_MINUTES:
+            day = day + _ONE_DAY
+            minute -= _DAY_MINUTES
+        h, m = divmod(minute, 60)
+        return int(datetime(day.year, day.month, day.day, h, m, tzinfo=self._tz).timestamp())
+
+    def _year_intervals(self, year: int) -> list[Interval]:
+        """Open intervals (UTC, sorted, merged) of the local dates of ``year``, cached."""
+        got = self._year_cache.get(year)
+        if got is not None:
+            return got
+        if len(self._year_cache) >= _MAX_CACHED_YEARS:
+            self._year_cache.clear()
+        out: list[Interval] = []
+        hol = self._holidays_of(year)
+        week = self._week
+        day = date(year, 1, 1)
+        while day.year == year:
+            spans = week[day.weekday()]
+            if spans and day not in hol:
+                for o, c in spans:
+                    s, e = self._local_ts(day, o), self._local_ts(day, c)
+                    if e <= s:
+                        continue  # swallowed by a DST gap
+                    if out and s <= out[-1][1]:  # touching (24:00 then 00:00) or DST overlap
+                        if e > out[-1][1]:
+                            out[-1] = (out[-1][0], e)
+                    else:
+                        out.append((s, e))
+            day += _ONE_DAY
+        self._year_cache[year] = out
+        return out
+
+    # ----------------------------------------------------------------- the interval cache
+
+    def _build(self, lo_year: int, hi_year: int) -> _Segment:
+        if lo_year < _MIN_YEAR or hi_year > _MAX_YEAR:
+            raise ValueError(f"instant outside the supported calendar years {_MIN_YEAR}-{_MAX_YEAR}")
+        starts: list[int] = []
+        ends: list[int] = []
+        cum = [0]
+        total = 0
+        for year in range(lo_year, hi_year + 1):
+            for s, e in self._year_intervals(year):
+                if ends and s <= ends[-1]:
+                    if e > ends[-1]:  # merge across the year boundary
+                        total += e - ends[-1]
+                        ends[-1] = e
+                        cum[-1] = total
+                    continue
+                starts.append(s)
+                ends.append(e)
+                total += e - s
+                cum.append(total)
+        lo = self._local_ts(date(lo_year, 1, 1), 0)
+        hi = self._local_ts(date(hi_year + 1, 1, 1), 0)
+        return (lo, hi, starts, ends, cum, lo_year, hi_year)
+
+    def _cover(self, a: int, b: int) -> _Segment:
+        """Return (and install) a segment whose ``[lo, hi)`` contains both ``a`` and ``b``."""
+        with self._lock:
+            seg = self._seg
+            if seg is not None and seg[0] <= a and b < seg[1]:
+                return seg
+            ya, yb = _utc_year(a), _utc_year(b)
+            if seg is None or ya > seg[6] + _MAX_GAP_YEARS or yb < seg[5] - _MAX_GAP_YEARS:
+                lo_year, hi_year = ya, yb
+            else:
+                lo_year, hi_year = min(seg[5], ya), max(seg[6], yb)
+            seg = self._build(lo_year, hi_year)
+            # The UTC year can differ from the local one around New Year: widen until covered.
+            while a < seg[0]:
+                seg = self._build(seg[5] - 1, seg[6])
+            while b >= seg[1]:
+                seg = self._build(seg[5], seg[6] + 1)
+            self._seg = seg
+            return seg
+
+    def _grow(self, seg: _Segment) -> _Segment:
+        """``seg`` extended forward (doubling its span). Prefix sums of ``seg`` stay valid, so
+        a position computed on ``seg`` can be looked up in the result."""
+        with self._lock:
+            cur = self._seg
+            if cur is not None and cur[5] == seg[5] and cur[6] > seg[6]:
+                return cur  # another caller already grew it
+            span = seg[6] - seg[5] + 1
+            new = self._build(seg[5], min(seg[6] + span, _MAX_YEAR))
+            if new[6] == seg[6]:
+                raise ValueError(f"instant beyond the supported calendar years {_MIN_YEAR}-{_MAX_YEAR}")
+            self._seg = new
+            return new
+
+    def _segment(self, t: int) -> _Segment:
+        seg = self._seg
+        if seg is None or not (seg[0] <= t < seg[1]):
+            seg = self._cover(t, t)
+        return seg
+
+    # ----------------------------------------------------------------- queries
+
+    def is_open(self, t: int) -> bool:
+        """Whether instant ``t`` is in opening hours (open at 09:00:00, closed at 17:00:00)."""
+        if self._always:
+            return True
+        _, _, starts, ends, _, _, _ = self._segment(t)
+        i = bisect_right(starts, t) - 1
+        return i >= 0 and t < ends[i]
+
+    def next_open(self, t: int) -> int:
+        """``t`` if open, else the start of the next open interval."""
+        if self._always:
+            return t
+        seg = self._segment(t)
+        while True:
+            _, _, starts, ends, _, _, _ = seg
+            i = bisect_right(starts, t) - 1
+            if i >= 0 and t < ends[i]:
+                return t
+            if i + 1 < len(starts):
+                return starts[i + 1]
+            seg = self._grow(seg)
+
+    def add(self, t: int, seconds: int) -> int:
+        """Due instant of a target of ``seconds`` open seconds started at ``t``.
+
+        The earliest instant ``x`` that is open or an interval start with ``between(t, x) ==
+        seconds``: a target used up exactly at closing time is due at the next opening, and
+        ``add(t, 0) == next_open(t)``.
+        """
+        if seconds < 0:
+            raise ValueError(f"seconds must be >= 0, got {seconds}")
+        if self._always:
+            return t + seconds
+        seg = self._segment(t)
+        _, _, starts, ends, cum, _, _ = seg
+        i = bisect_right(starts, t) - 1
+        if i < 0:
+            target = seconds
+        else:
+            e = ends[i]
+            target = cum[i] + (t if t < e else e) - starts[i] + seconds
+        while True:
+            cum = seg[4]
+            k = bisect_right(cum, target)  # first k with cum[k] > target
+            if k < len(cum):
+                return seg[2][k - 1] + target - cum[k - 1]
+            seg = self._grow(seg)
+
+    def between(self, a: int, b: int) -> int:
+        """Open seconds in ``[a, b)``; 0 when ``b <= a``."""
+        if b <= a:
+            return 0
+        if self._always:
+            return b - a
+        seg = self._seg
+        if seg is None or not (seg[0] <= a and b < seg[1]):
+            seg = self._cover(a, b)
+        _, _, starts, ends, cum, _, _ = seg
+        i = bisect_right(starts, a) - 1
+        if i < 0:
+            fa = 0
+        else:
+            e = ends[i]
+            fa = cum[i] + (a if a < e else e) - starts[i]
+        j = bisect_right(starts, b, i if i > 0 else 0) - 1
+        if j < 0:
+            return 0
+        e = ends[j]
+        return cum[j] + (b if b < e else e) - starts[j] - fa
+
+    def add_business_days(self, t: int, n: int) -> int:
+        """Same local wall time on the N-th following business day after ``next_open(t)``,
+        then ``next_open`` of that instant (INTERFACE.md). On 24x7: ``t + n * 86400``."""
+        if n < 0:
+            raise ValueError(f"business days must be >= 0, got {n}")
+        if self._always:
+            return t + n * 86400
+        start = self.next_open(t)
+        if n == 0:
+            return start
+        local = datetime.fromtimestamp(start, self._tz)
+        day = local.date()
+        count = 0
+        while count < n:
+            day += _ONE_DAY
+            if day.year > _MAX_YEAR:
+                raise ValueError(f"instant beyond the supported calendar years {_MIN_YEAR}-{_MAX_YEAR}")
+            if self._week[day.weekday()] and day not in self._holidays_of(day.year):
+                count += 1
+        # fold=0: an ambiguous wall time is its first occurrence, a missing one lands after the gap.
+        wall = datetime(
+            day.year,
+            day.month,
+            day.day,
+            local.hour,
+            local.minute,
+            local.second,
+            tzinfo=self._tz,
+        )
+        return self.next_open(int(wall.timestamp()))
+
+    def due(self, t: int, duration: Duration) -> int:
+        """Due instant of ``duration`` started at ``t`` (minutes/hours or business days)."""
+        if duration.unit == "business_days":
+            return self.add_business_days(t, duration.amount)
+        return self.add(t, duration.amount * 60)
+
+
+_ALWAYS_OPEN = BusinessCalendar._make_always_open()
+
+
+# --------------------------------------------------------------------------- specs
+
+_HOLIDAY_KEYS = ("country", "subdivision", "dates")
+
+
+def timezone_attribute(spec: Any) -> str | None:
+    """Ticket attribute that supplies the zone (``timezone: {attr: timezone, ...}``), if any.
+
+    The engine reads that attribute and passes it as ``calendar_from_spec(..., timezone=)``.
+    """
+    if isinstance(spec, Mapping):
+        tz = spec.get("timezone")
+        if isinstance(tz, Mapping) and isinstance(tz.get("attr"), str):
+            return tz["attr"]
+    return None
+
+
+def _spec_zone(spec: Mapping[str, Any], override: str | None) -> str:
+    if override is not None:
+        load_zone(override)
+        return override
+    tz = spec.get("timezone")
+    if tz is None:
+        raise ValueError(
+            "calendar has no 'timezone': expected an IANA name like 'Europe/London' or "
+            "{attr: timezone, default: Europe/Paris}"
+        )
+    if isinstance(tz, Mapping):
+        extra = sorted(str(k) for k in tz if k not in ("attr", "default"))
+        if extra or not isinstance(tz.get("attr"), str):
+            raise ValueError(
+                f"bad timezone {dict(tz)!r}: expected an IANA name or {{attr: <ticket "
+                "attribute>, default: <IANA name>}"
+            )
+        default = tz.get("default")
+        if default is None:
+            raise ValueError(
+                f"calendar timezone comes from ticket attribute '{tz['attr']}' and has no "
+                "'default': expected a default IANA name for tickets without it"
+            )
+        load_zone(default)
+        return default
+    load_zone(tz)
+    return tz
+
+
+def calendar_from_spec(spec: Any, timezone: str | None = None) -> BusinessCalendar:
+    """Build a calendar from its docs/FORMAT.md ``calendars`` entry, or ``"24x7"``.
+
+    ``timezone`` (when not None) replaces the spec's zone: it is the ticket's ``timezone``
+    attribute for customer-local hours. Keys other than timezone/hours/holidays (``clause``,
+    ...) are left to the schema. Equal specs return the same shared instance, so per-ticket
+    zones do not rebuild year tables for every ticket.
+    """
+    if spec == "24x7":
+        return _ALWAYS_OPEN
+    if not isinstance(spec, Mapping):
+        raise ValueError(
+            f"bad calendar {spec!r}: expected '24x7' or a mapping with timezone, hours and optional holidays"
+        )
+    zone = _spec_zone(spec, timezone)
+    if "hours" not in spec:
+        raise ValueError("calendar has no 'hours': expected e.g. {mon-fri: ['09:00-17:00']}")
+    week = parse_hours(spec["hours"])
+    if not any(week):
+        raise ValueError("calendar has no opening hours")
+    hol = spec.get("holidays")
+    country = subdivision = None
+    dates: frozenset[date] = frozenset()
+    if hol is not None:
+        if not isinstance(hol, Mapping):
+            raise ValueError(f"bad holidays {hol!r}: expected a mapping with country, subdivision, dates")
+        unknown = [str(k) for k in hol if k not in _HOLIDAY_KEYS]
+        if unknown:
+            raise ValueError(f"unknown key '{unknown[0]}' in holidays: expected country, subdivision or dates")
+        country = hol.get("country")
+        subdivision = hol.get("subdivision")
+        raw_dates = hol.get("dates") or []
+        if not isinstance(raw_dates, list | tuple):
+            raise ValueError(f"bad holiday dates {raw_dates!r}: expected a list of dates 'YYYY-MM-DD'")
+        dates = frozenset(parse_holiday_date(d) for d in raw_dates)
+        if country is not None and (
+            not isinstance(country, str) or not (subdivision is None or isinstance(subdivision, str))
+        ):
+            _check_country(country, subdivision)  # raises the precise message
+    return _shared_calendar(zone, week, dates, country, subdivision)
+
+
+@lru_cache(maxsize=1024)
+def _shared_calendar(
+    zone: str,
+    week: WeeklyHours,
+    dates: frozenset[date],
+    country: str | None,
+    subdivision: str | None,
+) -> BusinessCalendar:
+    return BusinessCalendar(
+        zone,
+        {d: spans for d, spans in enumerate(week) if spans},
+        holidays=dates,
+        country=country,
+        subdivision=subdivision,
+    )

@@ -1,0 +1,176 @@
+"""`obligo` command line: `main(argv) -> int` over one testable function per subcommand.
+
+Diagnostics are rendered here and only here. Exit codes: 0 success; 1 invalid contract or failing
+scenario; 2 usage error (bad option, missing file); 3 `replay --strict` with rejected events.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from contextlib import ExitStack
+from pathlib import Path
+from typing import IO, Any
+
+from .diagnostics import Diagnostic, errors_only
+from .events import EventError, parse_instant
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_REJECTS = 0, 1, 2, 3
+
+
+def render(diags: Sequence[Diagnostic], stream: IO[str], fmt: str = "text") -> None:
+    if fmt == "json":
+        stream.write(json.dumps([d.to_dict() for d in diags], ensure_ascii=False, indent=2) + "\n")
+        return
+    for d in diags:
+        stream.write(d.render() + "\n")
+
+
+def cmd_validate(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from .loader import check_files
+
+    diags = check_files(args.paths, args.inventory)
+    render(diags, out if args.format == "json" else err, args.format)
+    errors = errors_only(diags)
+    if args.format == "text":
+        n = len(args.paths)
+        if errors:
+            err.write(f"{len(errors)} error(s) in {n} path(s)\n")
+        else:
+            out.write(f"ok: {n} file(s) valid\n")
+    return EXIT_INVALID if errors else EXIT_OK
+
+
+def _overrides(pairs: Sequence[str]) -> dict[str, dict[str, Any]]:
+    import yaml
+
+    out: dict[str, dict[str, Any]] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        contract, dot, name = key.partition(".")
+        if not sep or not dot:
+            raise ValueError(f"--param expects CONTRACT.NAME=VALUE, got {pair!r}")
+        out.setdefault(contract, {})[name] = yaml.safe_load(value)
+    return out
+
+
+def cmd_replay(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from .loader import load_contracts
+    from .replay import replay
+    from .runtime import Engine
+    from .trace import JsonlTracer
+
+    try:
+        overrides = _overrides(args.param)
+        until = parse_instant(args.until, "--until") if args.until else None
+    except (ValueError, EventError) as exc:
+        err.write(f"obligo replay: {exc}\n")
+        return EXIT_USAGE
+    contracts, diags = load_contracts(args.contracts, overrides, args.inventory)
+    render(diags, err)
+    if errors_only(diags):
+        return EXIT_INVALID
+    with ExitStack() as stack:
+        try:
+            source = sys.stdin if args.events == "-" else stack.enter_context(open(args.events, encoding="utf-8"))
+            sink = out if not args.out else stack.enter_context(open(args.out, "w", encoding="utf-8"))
+            rejects = stack.enter_context(open(args.rejects, "w", encoding="utf-8")) if args.rejects else None
+            trace = stack.enter_context(open(args.trace, "w", encoding="utf-8")) if args.trace else None
+        except OSError as exc:
+            err.write(f"obligo replay: {exc.filename}: {exc.strerror}\n")
+            return EXIT_USAGE
+        engine = Engine(contracts, JsonlTracer(trace) if trace else None)
+        try:
+            stats = replay(engine, source, sink, rejects, until)
+        except UnicodeDecodeError as exc:
+            err.write(f"obligo replay: {args.events}: not UTF-8 text ({exc.reason})\n")
+            return EXIT_USAGE
+    err.write(f"obligo replay: {stats.summary()}\n")
+    if stats.rejects and not args.rejects:
+        err.write("obligo replay: rejected lines were not kept; pass --rejects FILE to keep them\n")
+    return EXIT_REJECTS if args.strict and stats.rejects else EXIT_OK
+
+
+def cmd_test(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from .scenarios import run_cli
+
+    return run_cli(args, out, err)
+
+
+def cmd_show(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from .views import show
+
+    return show(args.contract, out, err, args.inventory)
+
+
+def cmd_graph(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from .views import graph
+
+    return graph(args.contract, args.format, out, err, args.inventory)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="obligo", description="Support contracts as testable rule documents.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="schema- and graph-check contract, rule and scenario files")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--inventory", help="clause inventory (default: shared/seeds/INVENTORY.md above the files)")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("replay", help="replay a JSONL event log and print the actions as JSONL")
+    p.add_argument("events", metavar="EVENTS", help="JSONL file, or - for standard input")
+    p.add_argument("--contracts", nargs="+", required=True, metavar="PATH", help="contract files or directories")
+    p.add_argument("--until", help="fire pending deadlines up to this RFC 3339 instant (default: the last event)")
+    p.add_argument("--out", help="write actions here instead of standard output")
+    p.add_argument("--rejects", help="write rejected lines here, one JSON object each with line and reason")
+    p.add_argument("--trace", help="write the decision log (one line per fired rule) here")
+    p.add_argument("--strict", action="store_true", help="exit 3 when any line was rejected")
+    p.add_argument("--param", action="append", default=[], metavar="CONTRACT.NAME=VALUE",
+                   help="override a contract parameter (YAML value)")
+    p.add_argument("--inventory", help="clause inventory file")
+    p.set_defaults(func=cmd_replay)
+
+    p = sub.add_parser("test", help="run the scenario files that sit next to the contracts")
+    p.add_argument("paths", nargs="*", metavar="PATH", default=["contracts"])
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--coverage", action="store_true", help="list, per INVENTORY clause, the scenarios exercising it")
+    p.add_argument("--require-coverage", action="store_true", help="fail when an encoded clause has no scenario")
+    p.add_argument("--inventory", help="clause inventory file")
+    p.set_defaults(func=cmd_test)
+
+    p = sub.add_parser("show", help="print a contract as readable tables")
+    p.add_argument("contract", metavar="CONTRACT", help="contract file")
+    p.add_argument("--inventory", help="clause inventory file")
+    p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("graph", help="draw a contract's escalation graph(s)")
+    p.add_argument("contract", metavar="CONTRACT", help="contract file")
+    p.add_argument("--format", choices=("mermaid", "dot", "svg"), default="mermaid")
+    p.add_argument("--inventory", help="clause inventory file")
+    p.set_defaults(func=cmd_graph)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, out: IO[str] | None = None, err: IO[str] | None = None) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse already printed the usage message
+        return EXIT_OK if exc.code == 0 else EXIT_USAGE
+    try:
+        return args.func(args, out, err)
+    except BrokenPipeError:
+        return EXIT_OK
+    except KeyboardInterrupt:
+        return 130
+
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""SLA clock state and its arithmetic: pure functions of (clock, instant) over a business calendar.
+
+A clock keeps its target as a `budget` of open seconds in its calendar, the open seconds `used`
+before the current running segment, and `run_since` (None while paused). Then
+`due = calendar.add(run_since, budget - used)`: a pause moves `due` later by exactly the business
+time that passed while paused, and a reschedule only swaps budget and calendar, keeping `used`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .calendar import BusinessCalendar
+from .durations import Duration
+from .events import format_instant
+
+RUNNING, PAUSED, STOPPED = "running", "paused", "stopped"
+
+
+class Clock:
+    """One SLA clock of one ticket (small: a handful of ints and shared references)."""
+
+    __slots__ = ("name", "clause", "rule", "target", "duration", "calendar", "label", "budget", "used",
+                 "run_since", "due", "status", "breached", "warned", "gen", "started", "paused_total")
+
+    def __init__(self, name: str, clause: str, rule: str, target: str, duration: Duration,
+                 calendar: BusinessCalendar, label: str, start: int):
+        self.name = name
+        self.clause = clause
+        self.rule = rule
+        self.target = target
+        self.duration = duration
+        self.calendar = calendar
+        self.label = label
+        self.started = start
+        self.used = 0
+        self.run_since: int | None = start
+        self.budget = budget_of(calendar, duration, start)
+        self.due: int | None = calendar.add(start, self.budget)
+        self.status = RUNNING
+        self.breached = False
+        self.warned = 0  # how many warning ratios have fired
+        self.gen = 0  # bumps whenever the pending deadline changes (lazy heap invalidation)
+        self.paused_total = 0  # open seconds spent paused, for reasons
+
+    def elapsed(self, now: int) -> int:
+        """Open seconds counted so far (paused time excluded)."""
+        if self.run_since is None:
+            return self.used
+        return self.used + self.calendar.between(self.run_since, now)
+
+    def pause(self, now: int) -> None:
+        self.used = self.elapsed(now)
+        self.run_since = None
+        self.status = PAUSED
+        self.gen += 1
+
+    def resume(self, now: int, paused_since: int) -> int:
+        """Count again from `now`; returns the open seconds credited for the pause."""
+        credited = self.calendar.between(paused_since, now)
+        self.paused_total += credited
+        self.run_since = now
+        self.status = RUNNING
+        self.due = self.calendar.add(now, max(0, self.budget - self.used))
+        self.gen += 1
+        return credited
+
+    def retarget(self, now: int, duration: Duration, calendar: BusinessCalendar, label: str, clause: str,
+                 target: str) -> bool:
+        """Apply a new target keeping elapsed time; True when the new target is already used up."""
+        self.used = self.elapsed(now)
+        self.duration, self.calendar, self.label, self.clause, self.target = duration, calendar, label, clause, target
+        self.budget = budget_of(calendar, duration, self.started)
+        exceeded = self.used > self.budget
+        if self.status == RUNNING:
+            self.run_since = now
+        # Already exceeded: due is when the new target ran out, counted from the start (pauses credited).
+        self.due = calendar.add(self.started, self.budget + self.paused_total) if exceeded else \
+            calendar.add(now, self.budget - self.used)
+        self.gen += 1
+        return exceeded
+
+    def stop(self, now: int) -> bool:
+        """Stop; True (met) when not breached and `now` is no later than due."""
+        met = not self.breached and (self.status == PAUSED or self.due is None or now <= self.due)
+        if self.status == PAUSED:
+            met = not self.breached and self.used <= self.budget
+        self.used = self.elapsed(now)
+        self.run_since = None
+        self.status = STOPPED
+        self.gen += 1
+        return met
+
+    def next_deadline(self, warn_at: tuple[float, ...]) -> tuple[int, str, float] | None:
+        """(instant, 'warn'|'breach', ratio) of the next thing to fire while running, or None."""
+        if self.status != RUNNING or self.breached or self.run_since is None or self.due is None:
+            return None
+        while self.warned < len(warn_at):
+            ratio = warn_at[self.warned]
+            needed = math.ceil(ratio * self.budget) - self.used
+            if needed < 0:
+                self.warned += 1  # that threshold was passed while the clock could not warn
+                continue
+            return self.calendar.add(self.run_since, needed), "warn", ratio
+        return self.due, "breach", 1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status, "clause": self.clause, "rule": self.rule, "target": self.target,
+            "duration": str(self.duration), "calendar": self.label, "started": format_instant(self.started),
+            "due": format_instant(self.due) if self.due is not None and self.status == RUNNING else None,
+            "used_seconds": self.used, "budget_seconds": self.budget, "breached": self.breached,
+            "paused_seconds": self.paused_total,
+        }
+
+
+def budget_of(calendar: BusinessCalendar, duration: Duration, start: int) -> int:
+    """Open seconds a target grants: minutes as such, business days as measured from `start`."""
+    if duration.is_business_days:
+        begin = calendar.next_open(start)
+        return calendar.between(begin, calendar.add_business_days(start, duration.amount))
+    return duration.seconds
+
+
+def human_seconds(seconds: int) -> str:
+    """'0 min', '45 min', '2 h', '3 h 20 min' for reasons."""
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} h" if rest == 0 else f"{hours} h {rest} min"

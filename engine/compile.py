@@ -1,0 +1,300 @@
+"""Compile a validated, expanded contract into the backend-neutral form the runtime evaluates.
+
+The compiled form is data: rules indexed by trigger event and pre-sorted by salience, conditions
+turned into predicates (the original durable_rules JSON is kept beside them for other backends),
+targets as lookup tables, calendars built on demand per time zone and memoised per contract.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .calendar import BusinessCalendar, calendar_from_spec, timezone_attribute
+from .conditions import Facts, Getter, Predicate, compile_condition, compile_getter, condition_fields
+from .durations import Duration, parse_duration
+from .escalation import EscalationGraph, compile_graph
+from .expand import Expanded
+
+ALWAYS = "24x7"
+_PLACEHOLDER = re.compile(r"\{([a-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_${}-]+)+)\}")
+
+
+@dataclass(frozen=True)
+class Template:
+    """A reason text with `{fact.path}` placeholders, rendered without eval."""
+
+    text: str
+    getters: tuple[tuple[str, Getter], ...] = ()
+
+    def render(self, facts: Facts) -> str:
+        if not self.getters:
+            return self.text
+        out = self.text
+        for placeholder, getter in self.getters:
+            value = getter(facts)
+            out = out.replace(placeholder, "?" if value is None else _text(value))
+        return out
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def compile_template(text: str) -> Template:
+    getters = tuple((m.group(0), compile_getter(m.group(1))) for m in _PLACEHOLDER.finditer(text))
+    return Template(text, getters)
+
+
+@dataclass(frozen=True)
+class Value:
+    """An action argument: a literal, or a fact read at firing time (`{ref: event.prev.severity}`)."""
+
+    literal: Any = None
+    getter: Getter | None = None
+
+    def get(self, facts: Facts) -> Any:
+        return self.getter(facts) if self.getter is not None else self.literal
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    kind: str
+    args: dict[str, Any]
+    reason: Template | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One compiled rule. `condition` keeps the durable_rules JSON for a second backend."""
+
+    id: str
+    clause: str
+    salience: int
+    order: int
+    events: tuple[str, ...]
+    predicate: Predicate | None
+    condition: dict | None
+    reads: tuple[tuple[str, Getter], ...]
+    actions: tuple[ActionSpec, ...]
+    description: str = ""
+    file: str | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class TargetRow:
+    duration: Duration | None  # None: the contract sets no clock for this severity
+    calendar: str
+
+
+@dataclass(frozen=True)
+class Target:
+    id: str
+    clock: str
+    clause: str
+    predicate: Predicate | None
+    rows: dict[str, TargetRow]
+    default: TargetRow | None
+
+    def row(self, severity: Any) -> TargetRow | None | bool:
+        """The row for `severity`; False when this entry does not cover it."""
+        if severity in self.rows:
+            return self.rows[severity]
+        return self.default if self.default is not None else False
+
+
+@dataclass(frozen=True)
+class Obligation:
+    id: str
+    clause: str
+    party: str
+    what: str
+    due: Duration | None
+    calendar: str
+    consequence: str = ""
+
+
+@dataclass
+class CompiledContract:
+    """Everything the runtime needs for one contract; no reference back to YAML."""
+
+    id: str
+    version: str
+    title: str
+    source: str
+    file: str
+    data: dict
+    params: dict[str, Any]
+    severities: tuple[str, ...]
+    regions: dict[str, str]
+    calendar_specs: dict[str, Any]
+    targets: dict[str, tuple[Target, ...]]
+    obligations: dict[str, Obligation]
+    exclusions: dict[str, str]
+    graphs: tuple[EscalationGraph, ...]
+    rules: tuple[Rule, ...]
+    rules_by_event: dict[str, tuple[Rule, ...]]
+    warn_at: tuple[float, ...]
+    _calendars: dict[tuple[str, str | None], tuple[BusinessCalendar, str]] = field(default_factory=dict, repr=False)
+
+    def calendar(self, name: str, attrs: dict) -> tuple[BusinessCalendar, str] | None:
+        """(calendar, label) for a reference: an id, `24x7`, or `region` (= regions[ticket.region])."""
+        if name == "region":
+            name = self.regions.get(attrs.get("region"))
+            if name is None:
+                return None
+        if name == ALWAYS:
+            key = (ALWAYS, None)
+        else:
+            spec = self.calendar_specs.get(name)
+            if spec is None:
+                return None
+            attr = timezone_attribute(spec)
+            key = (name, attrs.get(attr) if attr else None)
+        cached = self._calendars.get(key)
+        if cached is None:
+            cached = self._build_calendar(*key)
+            self._calendars[key] = cached
+        return cached
+
+    def _build_calendar(self, name: str, zone: str | None) -> tuple[BusinessCalendar, str]:
+        if name == ALWAYS:
+            return BusinessCalendar.always_open(), ALWAYS
+        spec = self.calendar_specs[name]
+        try:
+            cal = calendar_from_spec(spec, zone) if zone else calendar_from_spec(spec)
+        except ValueError:
+            cal = calendar_from_spec(spec)  # a bad `timezone` attr falls back to the contract's default zone
+        return cal, f"{name} ({cal.describe()})"
+
+    def target(self, clock: str, severity: Any, facts: Facts) -> tuple[Target, TargetRow] | None:
+        """First target entry for `clock` whose condition holds and which covers `severity`."""
+        for target in self.targets.get(clock, ()):
+            if target.predicate is not None and not target.predicate(facts):
+                continue
+            row = target.row(severity)
+            if row is False:
+                continue
+            return target, row  # type: ignore[return-value]
+        return None
+
+    def next_severity(self, severity: Any) -> str | None:
+        if severity in self.severities:
+            i = self.severities.index(severity)
+            if i + 1 < len(self.severities):
+                return self.severities[i + 1]
+        return None
+
+
+def _row(value: Any, default_calendar: str) -> TargetRow:
+    if isinstance(value, dict):
+        duration = value.get("duration")
+        calendar = value.get("calendar", default_calendar)
+    else:
+        duration, calendar = value, default_calendar
+    return TargetRow(None if duration in (None, "none") else parse_duration(str(duration)), calendar)
+
+
+def _value(arg: Any) -> Value:
+    if isinstance(arg, dict) and set(arg) == {"ref"}:
+        return Value(getter=compile_getter(arg["ref"]))
+    return Value(literal=arg)
+
+
+def _action(kind: str, args: Any) -> ActionSpec:
+    if not isinstance(args, dict):
+        return ActionSpec(kind, {"name": args})
+    compiled: dict[str, Any] = {}
+    for key, value in args.items():
+        if key == "reason":
+            continue
+        if key in ("target", "after", "due") and isinstance(value, str):
+            compiled[key] = parse_duration(value)
+        elif key in ("to", "exclusion"):
+            compiled[key] = _value(value)
+        else:
+            compiled[key] = value
+    reason = compile_template(args["reason"]) if isinstance(args.get("reason"), str) else None
+    return ActionSpec(kind, compiled, reason)
+
+
+def _rule(rid: str, spec: dict, order: int, file: str | None, line: int | None) -> Rule:
+    when = spec["when"]
+    events = when["event"]
+    events = (events,) if isinstance(events, str) else tuple(events)
+    cond = when.get("match")
+    reads = tuple((path, compile_getter(path)) for path in condition_fields(cond)) if cond else ()
+    actions = tuple(_action(kind, args) for item in spec["then"] for kind, args in item.items())
+    return Rule(
+        id=rid,
+        clause=spec["clause"],
+        salience=int(spec.get("salience", 0)),
+        order=order,
+        events=events,
+        predicate=compile_condition(cond) if cond else None,
+        condition=cond,
+        reads=reads,
+        actions=actions,
+        description=spec.get("description", ""),
+        file=file,
+        line=line,
+    )
+
+
+def compile_contract(exp: Expanded) -> CompiledContract:
+    """Build the runtime form; call only on a contract that validated without errors."""
+    d = exp.data
+    contract_id = d["id"]
+    targets: dict[str, list[Target]] = {}
+    for t in d.get("targets") or []:
+        default_cal = t.get("calendar", "region")
+        rows = {sev: _row(v, default_cal) for sev, v in (t.get("severities") or {}).items()}
+        default = _row(t["all"], default_cal) if "all" in t else None
+        pred = compile_condition(t["match"]) if t.get("match") else None
+        targets.setdefault(t["clock"], []).append(Target(t["id"], t["clock"], t["clause"], pred, rows, default))
+    obligations = {
+        o["id"]: Obligation(o["id"], o["clause"], o["party"], o["what"],
+                            parse_duration(o["due"]) if o.get("due") else None, o.get("calendar", "region"),
+                            o.get("consequence", ""))
+        for o in d.get("obligations") or []
+    }
+    rules: list[Rule] = []
+    for i, rc in enumerate(d.get("reclassification") or []):
+        spec = {
+            "id": rc["id"], "clause": rc["clause"], "salience": 100, "description": rc.get("description", ""),
+            "when": {"event": rc["on"], **({"match": rc["match"]} if rc.get("match") else {})},
+            "then": [{"reclassify": {"to": rc["to"], **({"reason": rc["reason"]} if rc.get("reason") else {})}}],
+        }
+        line = exp.doc.locate(("reclassification", i))[0]
+        rules.append(_rule(f"{contract_id}.{rc['id']}", spec, len(rules), exp.doc.file, line))
+    for rid, spec, origin in exp.rules:
+        rules.append(_rule(rid, spec, len(rules), origin.doc.file, origin.doc.locate(origin.path)[0]))
+    by_event: dict[str, list[Rule]] = {}
+    for rule in rules:
+        for event in rule.events:
+            by_event.setdefault(event, []).append(rule)
+    warn = exp.params.get("warn_at", [])
+    warn = [warn] if isinstance(warn, (int, float)) else list(warn or [])
+    return CompiledContract(
+        id=contract_id,
+        version=str(d.get("version")),
+        title=d.get("title", ""),
+        source=d.get("source", ""),
+        file=exp.doc.file,
+        data=d,
+        params=exp.params,
+        severities=tuple(s["id"] for s in d["severities"]),
+        regions=dict(d.get("regions") or {}),
+        calendar_specs=dict(d.get("calendars") or {}),
+        targets={k: tuple(v) for k, v in targets.items()},
+        obligations=obligations,
+        exclusions={k: v["clause"] for k, v in (d.get("exclusions") or {}).items()},
+        graphs=tuple(compile_graph(g) for g in d.get("escalation") or []),
+        rules=tuple(rules),
+        rules_by_event={k: tuple(sorted(v, key=lambda r: (-r.salience, r.order))) for k, v in by_event.items()},
+        warn_at=tuple(sorted(float(x) for x in warn)),
+    )

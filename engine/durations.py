@@ -1,0 +1,106 @@
+"""SLA target durations: ``"N minutes"``, ``"N hours"``, ``"N business days"``.
+
+Contracts state targets in words (docs/FORMAT.md, "Durations"). Minutes and hours both count
+open calendar time, so they share one unit (minutes); business days follow a different rule
+(same wall time on the N-th following business day) and keep their own unit. How the calendar
+applies a duration lives in ``engine.calendar.BusinessCalendar.due``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+__all__ = ["Duration", "DurationUnit", "parse_duration"]
+
+DurationUnit = Literal["minutes", "business_days"]
+
+_UNITS: tuple[str, ...] = ("minutes", "business_days")
+
+# ASCII digits only (``\d`` would accept e.g. Arabic-Indic digits), single spaces, lowercase.
+_DURATION_RE = re.compile(r"([0-9]+) (minutes?|hours?|business days?)")
+
+_EXPECTED = "expected 'N minutes', 'N hours' or 'N business days'"
+
+
+@dataclass(frozen=True)
+class Duration:
+    """A target length: ``amount`` minutes of open time, or ``amount`` business days.
+
+    ``in_hours`` only remembers that the contract wrote the value in hours, so that
+    ``str()`` gives back "2 hours" rather than "120 minutes"; it takes no part in equality
+    (``2 hours == 120 minutes``: both are the same target).
+    """
+
+    amount: int
+    unit: DurationUnit
+    in_hours: bool = field(default=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # bool is an int subclass; "True minutes" is never meant.
+        if not isinstance(self.amount, int) or isinstance(self.amount, bool):
+            raise ValueError(f"duration amount must be a whole number, got {self.amount!r}")
+        if self.amount < 0:
+            raise ValueError(f"duration amount must be >= 0, got {self.amount}")
+        if self.unit not in _UNITS:
+            raise ValueError(f"duration unit must be 'minutes' or 'business_days', got {self.unit!r}")
+        if self.in_hours and (self.unit != "minutes" or self.amount % 60):
+            raise ValueError(f"in_hours needs a whole number of hours in minutes, got {self.amount} {self.unit}")
+
+    @classmethod
+    def minutes(cls, n: int) -> Duration:
+        """``n`` minutes of open time."""
+        return cls(n, "minutes")
+
+    @classmethod
+    def hours(cls, n: int) -> Duration:
+        """``n`` hours of open time (stored as minutes, displayed as hours)."""
+        return cls(n * 60, "minutes", in_hours=True)
+
+    @classmethod
+    def business_days(cls, n: int) -> Duration:
+        """``n`` business days (INTERFACE.md "Time")."""
+        return cls(n, "business_days")
+
+    @property
+    def is_business_days(self) -> bool:
+        """True for day targets, which have no fixed length in seconds."""
+        return self.unit == "business_days"
+
+    @property
+    def seconds(self) -> int:
+        """Open seconds of a minute/hour target (what ``BusinessCalendar.add`` consumes)."""
+        if self.unit != "minutes":
+            raise ValueError(f"'{self}' has no fixed length in seconds: business days depend on the calendar")
+        return self.amount * 60
+
+    def __str__(self) -> str:
+        n = self.amount
+        if self.unit == "business_days":
+            return f"{n} business day" if n == 1 else f"{n} business days"
+        if self.in_hours:
+            h = n // 60
+            return f"{h} hour" if h == 1 else f"{h} hours"
+        return f"{n} minute" if n == 1 else f"{n} minutes"
+
+
+def parse_duration(text: str) -> Duration:
+    """Parse a contract duration; hours become minutes (they count the same open time).
+
+    Accepted: ``"N minute(s)"``, ``"N hour(s)"``, ``"N business day(s)"`` with N a whole number
+    >= 0, one space between words, lowercase. Anything else raises ``ValueError`` naming what
+    was expected, because the validator shows the message to the contract author as is.
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"{_EXPECTED}, got {text!r} ({type(text).__name__})")
+    m = _DURATION_RE.fullmatch(text)
+    if m is None:
+        raise ValueError(f"{_EXPECTED}, got '{text}'")
+    n = int(m.group(1))
+    word = m.group(2)
+    if word.startswith("minute"):
+        return Duration(n, "minutes")
+    if word.startswith("hour"):
+        return Duration(n * 60, "minutes", in_hours=True)
+    return Duration(n, "business_days")

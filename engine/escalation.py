@@ -1,0 +1,102 @@
+"""Escalation chains as graphs (networkx): structural checks and one-step moves along edges."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import networkx as nx
+
+from .conditions import Facts, Predicate, compile_condition
+from .diagnostics import did_you_mean
+
+TRIGGERS = ("customer_request", "breach", "rule")
+
+
+def build_graph(spec: dict) -> nx.DiGraph:
+    """A DiGraph of the spec's nodes (with role/contact/hours) and edges (with triggers)."""
+    graph = nx.DiGraph(id=spec.get("id"))
+    for node, attrs in (spec.get("nodes") or {}).items():
+        graph.add_node(node, **(attrs or {}))
+    for edge in spec.get("edges") or []:
+        graph.add_edge(edge.get("from"), edge.get("to"), trigger=tuple(edge.get("trigger") or ()))
+    return graph
+
+
+def graph_problems(spec: dict) -> list[tuple[str, tuple]]:
+    """(message, sub-path) for each structural problem: unknown nodes, cycles, entries, reachability."""
+    nodes = list((spec.get("nodes") or {}).keys())
+    problems: list[tuple[str, tuple]] = []
+    for i, edge in enumerate(spec.get("edges") or []):
+        for end in ("from", "to"):
+            if edge.get(end) not in nodes:
+                problems.append((f"edge {end} unknown node '{edge.get(end)}'{did_you_mean(edge.get(end), nodes)}",
+                                 ("edges", i, end)))
+    if problems:
+        return problems
+    graph = build_graph(spec)
+    if not nx.is_directed_acyclic_graph(graph):
+        cycle = nx.find_cycle(graph)
+        path = " -> ".join([u for u, _ in cycle] + [cycle[0][0]])
+        index = _edge_index(spec, cycle[-1])
+        return [(f"cycle {path}; an escalation chain must only go up", ("edges", index))]
+    entries = [n for n in nodes if graph.in_degree(n) == 0]
+    if len(entries) != 1:
+        return [(f"expected exactly one entry node (no incoming edge), found {len(entries)}: {', '.join(entries)}",
+                 ("nodes",))]
+    reachable = nx.descendants(graph, entries[0]) | {entries[0]}
+    for node in nodes:
+        if node not in reachable:
+            problems.append((f"node '{node}' cannot be reached from entry '{entries[0]}'", ("nodes", node)))
+    return problems
+
+
+def _edge_index(spec: dict, edge: tuple) -> int:
+    for i, e in enumerate(spec.get("edges") or []):
+        if (e.get("from"), e.get("to")) == tuple(edge[:2]):
+            return i
+    return 0
+
+
+@dataclass(frozen=True)
+class Edge:
+    to: str
+    triggers: tuple[str, ...]
+    predicate: Predicate | None
+
+
+@dataclass(frozen=True)
+class EscalationGraph:
+    """A validated graph compiled for the runtime: entry node, ordered out-edges, levels."""
+
+    id: str
+    clause: str
+    entry: str
+    applies: Predicate | None
+    edges: dict[str, tuple[Edge, ...]]
+    nodes: dict[str, dict]
+    graph: nx.DiGraph
+
+    def step(self, node: str, trigger: str, facts: Facts) -> str | None:
+        """The next node from `node` for `trigger`, or None at the top of the chain."""
+        for edge in self.edges.get(node, ()):
+            if trigger in edge.triggers and (edge.predicate is None or edge.predicate(facts)):
+                return edge.to
+        return None
+
+
+def compile_graph(spec: dict) -> EscalationGraph:
+    graph = build_graph(spec)
+    entry = next(n for n in graph.nodes if graph.in_degree(n) == 0)
+    edges: dict[str, list[Edge]] = {}
+    for e in spec.get("edges") or []:
+        pred = compile_condition(e["match"]) if e.get("match") else None
+        edges.setdefault(e["from"], []).append(Edge(e["to"], tuple(e["trigger"]), pred))
+    return EscalationGraph(
+        id=spec["id"],
+        clause=spec["clause"],
+        entry=entry,
+        applies=compile_condition(spec["applies"]) if spec.get("applies") else None,
+        edges={k: tuple(v) for k, v in edges.items()},
+        nodes={k: dict(v or {}) for k, v in spec["nodes"].items()},
+        graph=graph,
+    )

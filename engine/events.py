@@ -1,0 +1,89 @@
+"""Events in (INTERFACE.md): parsing and checking one JSON object into an `Event`.
+
+The checks mirror `schemas/event.schema.json` but are hand-written for the hot path (a jsonschema
+call per event would cost more than evaluating it); `tests/test_events.py` keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+EVENT_TYPES = frozenset({
+    "opened", "acknowledged", "updated", "responded", "info_requested", "info_provided", "escalation_requested",
+    "reclassification_requested", "resolved", "reopened", "closed", "rca_requested", "incident_declared",
+})
+CHANNELS = frozenset({"phone", "email", "web", "chat"})
+_BOOL_ATTRS = ("production", "named_contact", "consent", "azure", "around_the_clock")
+
+
+class EventError(ValueError):
+    """An event the engine cannot apply; the message is the reason written to the rejects file."""
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    id: str
+    ticket: str
+    at: int  # seconds since the epoch, UTC
+    type: str
+    contract: str | None = None
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_instant(text: Any, what: str = "at") -> int:
+    """RFC 3339 with an offset (or Z) -> epoch seconds; sub-second digits are dropped."""
+    if not isinstance(text, str):
+        raise EventError(f"'{what}' must be an RFC 3339 string with an offset, got {text!r}")
+    try:
+        moment = datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        raise EventError(f"'{what}' is not an RFC 3339 instant: {text!r}") from None
+    if moment.tzinfo is None:
+        raise EventError(f"'{what}' has no offset: {text!r}; expected e.g. 2026-03-02T16:50:00+01:00 or ...Z")
+    return int(moment.timestamp())
+
+
+def format_instant(t: int) -> str:
+    """Epoch seconds -> `YYYY-MM-DDTHH:MM:SSZ`."""
+    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_event(obj: Any) -> Event:
+    """Check one decoded JSON value against INTERFACE.md and build the `Event`."""
+    if not isinstance(obj, dict):
+        raise EventError(f"an event must be a JSON object, got {type(obj).__name__}")
+    for key in ("id", "ticket", "at", "type"):
+        if key not in obj:
+            raise EventError(f"missing required field '{key}'")
+    eid, ticket, kind = obj["id"], obj["ticket"], obj["type"]
+    if not isinstance(eid, str) or not eid:
+        raise EventError(f"'id' must be a non-empty string, got {eid!r}")
+    if not isinstance(ticket, str) or not ticket:
+        raise EventError(f"'ticket' must be a non-empty string, got {ticket!r}")
+    if kind not in EVENT_TYPES:
+        raise EventError(f"unknown event type {kind!r}; expected one of {', '.join(sorted(EVENT_TYPES))}")
+    at = parse_instant(obj["at"])
+    contract = obj.get("contract")
+    if contract is not None and not isinstance(contract, str):
+        raise EventError(f"'contract' must be a string, got {contract!r}")
+    if kind == "opened" and contract is None:
+        raise EventError("'opened' needs 'contract'")
+    attrs = obj.get("attrs", {})
+    if attrs is None:
+        attrs = {}
+    if not isinstance(attrs, dict):
+        raise EventError(f"'attrs' must be an object, got {type(attrs).__name__}")
+    channel = attrs.get("channel")
+    if channel is not None and channel not in CHANNELS:
+        raise EventError(f"attrs.channel is {channel!r}; expected one of phone, email, web, chat")
+    for name in _BOOL_ATTRS:
+        value = attrs.get(name)
+        if value is not None and not isinstance(value, bool):
+            raise EventError(f"attrs.{name} must be true or false, got {value!r}")
+    if "info" in attrs and not isinstance(attrs["info"], dict):
+        raise EventError(f"attrs.info must be an object, got {attrs['info']!r}")
+    if "timezone" in attrs and not isinstance(attrs["timezone"], str):
+        raise EventError(f"attrs.timezone must be an IANA zone name, got {attrs['timezone']!r}")
+    return Event(eid, ticket, at, kind, contract, attrs)

@@ -1,0 +1,125 @@
+"""The front of the pipeline: load -> schema -> expand -> semantic checks -> compile.
+
+`load_contracts` is what the engine, `replay` and `test` use; `check_files` is `obligo validate`:
+it recognises each file's kind (contract, rule document, scenario file) and checks it as such.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from .compile import CompiledContract, compile_contract
+from .diagnostics import Diagnostic, errors_only
+from .expand import expand
+from .inventory import Inventory, find_inventory, load_inventory
+from .load import Document, load_file
+from .schema import schema_diagnostics
+from .validate import semantic_diagnostics
+
+SCENARIO_SUFFIX = ".tests.yaml"
+
+
+def document_kind(doc: Document) -> str:
+    """contract, rules (a reusable rule document) or scenario, from the top-level keys."""
+    data = doc.data
+    if "scenarios" in data:
+        return "scenario"
+    if "rules" in data and "calendars" not in data and "severities" not in data and "targets" not in data:
+        return "rules"
+    return "contract"
+
+
+def contract_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Expand directories to their contract files (`*.yaml`, scenario files excluded), sorted."""
+    out: list[Path] = []
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            out.extend(sorted(f for f in path.glob("*.yaml") if not f.name.endswith(SCENARIO_SUFFIX)))
+            out.extend(sorted(f for f in path.glob("*.yml") if not f.name.endswith(SCENARIO_SUFFIX)))
+        else:
+            out.append(path)
+    return out
+
+
+def resolve_inventory(paths: Iterable[str | Path], inventory: str | Path | Inventory | None) -> tuple[
+        Inventory | None, list[Diagnostic]]:
+    """The inventory given, or the one found above the first file; a warning when there is none."""
+    if isinstance(inventory, Inventory):
+        return inventory, []
+    paths = list(paths)
+    where = Path(inventory) if inventory else find_inventory(Path(paths[0]).parent if paths else Path.cwd())
+    if where is None:
+        return None, [Diagnostic("inventory-missing", "shared/seeds/INVENTORY.md not found (set OBLIGO_INVENTORY or "
+                                 "pass --inventory); clause ids were not checked", severity="warning")]
+    try:
+        return load_inventory(where), []
+    except OSError as exc:
+        return None, [Diagnostic("inventory-missing", f"cannot read inventory: {exc.strerror or exc}", str(where))]
+
+
+def check_contract(doc: Document, inventory: Inventory | None, overrides: dict[str, Any] | None = None) -> tuple[
+        CompiledContract | None, list[Diagnostic]]:
+    """Schema, expansion and semantic checks of one contract document, then compile it if clean."""
+    diags = schema_diagnostics(doc, "contract")
+    if diags:
+        return None, diags
+    exp, diags = expand(doc, overrides)
+    diags += semantic_diagnostics(exp, inventory)
+    if errors_only(diags):
+        return None, diags
+    return compile_contract(exp), diags
+
+
+def load_contracts(paths: Iterable[str | Path], overrides: dict[str, dict[str, Any]] | None = None,
+                   inventory: str | Path | Inventory | None = None) -> tuple[dict[str, CompiledContract], list[Diagnostic]]:
+    """Compile every contract under `paths`; all problems are returned, none raised."""
+    files = contract_files(paths)
+    inv, diags = resolve_inventory(files, inventory)
+    contracts: dict[str, CompiledContract] = {}
+    if not files:
+        diags.append(Diagnostic("no-contracts", "no contract files found in " + ", ".join(map(str, paths))))
+    for path in files:
+        doc, problems = load_file(path)
+        diags += problems
+        if doc is None:
+            continue
+        if document_kind(doc) != "contract":
+            continue
+        cid = doc.data.get("id")
+        compiled, problems = check_contract(doc, inv, (overrides or {}).get(cid))
+        diags += problems
+        if compiled is None:
+            continue
+        if compiled.id in contracts:
+            diags.append(doc.diag("duplicate-contract", f"contract id '{compiled.id}' is already defined in "
+                                  f"{contracts[compiled.id].file}", ("id",)))
+            continue
+        contracts[compiled.id] = compiled
+    return contracts, diags
+
+
+def check_files(paths: Iterable[str | Path], inventory: str | Path | None = None) -> list[Diagnostic]:
+    """`obligo validate`: every given file checked as the kind of document it is."""
+    files = [Path(p) for p in paths]
+    expanded: list[Path] = []
+    for f in files:
+        expanded.extend(sorted(f.glob("*.yaml")) if f.is_dir() else [f])
+    inv, diags = resolve_inventory(expanded, inventory)
+    for path in expanded:
+        doc, problems = load_file(path)
+        diags += problems
+        if doc is None:
+            continue
+        kind = document_kind(doc)
+        if kind == "contract":
+            diags += check_contract(doc, inv)[1]
+        elif kind == "rules":
+            diags += schema_diagnostics(doc, "rules")
+        else:
+            from .scenarios import scenario_file_diagnostics
+
+            diags += scenario_file_diagnostics(doc)
+    return diags

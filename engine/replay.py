@@ -1,0 +1,97 @@
+"""Replay a JSONL event log: order by time (stable), evaluate, write actions, count and keep rejects."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from .actions import Action
+from .events import EventError, parse_event
+from .runtime import DuplicateEvent, Engine
+
+
+@dataclass
+class ReplayStats:
+    lines: int = 0
+    events: int = 0
+    actions: int = 0
+    rejects: int = 0
+    duplicates: int = 0
+    by_action: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        kinds = ", ".join(f"{k} {v}" for k, v in sorted(self.by_action.items()))
+        return (f"events {self.events}, actions {self.actions}, rejects {self.rejects}, duplicates {self.duplicates}"
+                + (f" ({kinds})" if kinds else ""))
+
+
+@dataclass(frozen=True)
+class Reject:
+    line: int
+    reason: str
+    text: str
+
+    def to_json(self) -> str:
+        return json.dumps({"line": self.line, "reason": self.reason, "input": self.text}, ensure_ascii=False)
+
+
+def read_log(lines: Iterable[str]) -> tuple[list[tuple[int, int, Any, str]], list[Reject]]:
+    """Parse every line; returns ((at, line number, event, text), ...) sorted stably by time, and the rejects."""
+    good: list[tuple[int, int, Any, str]] = []
+    rejects: list[Reject] = []
+    for number, raw in enumerate(lines, start=1):
+        text = raw.rstrip("\n")
+        if not text.strip():
+            continue
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as exc:
+            rejects.append(Reject(number, f"invalid JSON: {exc.msg} at column {exc.colno}", text))
+            continue
+        try:
+            event = parse_event(obj)
+        except EventError as exc:
+            rejects.append(Reject(number, str(exc), text))
+            continue
+        good.append((event.at, number, event, text))
+    good.sort(key=lambda item: (item[0], item[1]))
+    return good, rejects
+
+
+def replay(engine: Engine, lines: Iterable[str], out: IO[str], rejects_out: IO[str] | None = None,
+           until: int | None = None) -> ReplayStats:
+    """Evaluate a whole log; rejects never stop the stream. Output is byte-identical across runs."""
+    stats = ReplayStats()
+    events, rejects = read_log(lines)
+    stats.lines = len(events) + len(rejects)
+    pending_rejects = sorted(rejects, key=lambda r: r.line)
+
+    def write(actions: list[Action]) -> None:
+        for action in actions:
+            out.write(action.to_json() + "\n")
+            stats.actions += 1
+            stats.by_action[action.action] = stats.by_action.get(action.action, 0) + 1
+
+    last = None
+    for at, number, event, text in events:
+        if until is not None and at > until:
+            break
+        try:
+            write(engine.process(event))
+            stats.events += 1
+            last = at
+        except DuplicateEvent:
+            stats.duplicates += 1
+        except EventError as exc:
+            pending_rejects.append(Reject(number, str(exc), text))
+    end = until if until is not None else last
+    if end is not None:
+        write(engine.advance(end))
+    stats.rejects = len(pending_rejects)
+    if rejects_out is not None:
+        for reject in sorted(pending_rejects, key=lambda r: r.line):
+            rejects_out.write(reject.to_json() + "\n")
+    return stats
+

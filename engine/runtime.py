@@ -1,0 +1,499 @@
+"""The forward-chaining runtime: one event-time stream, per-ticket state, one deadline queue.
+
+`Engine.process(event)` first fires every pending deadline (warn, breach, timer, obligation) due
+strictly before the event, in (instant, ticket, name) order, then applies the event: built-in
+attribute bookkeeping, then the agenda. The agenda matches the rules of the event's type, fires the
+first activation by salience then definition order, and re-matches, so state changed by one rule
+is seen by the next; an activation (rule + the values its condition read) fires at most once
+(refraction). Actions that change severity raise an internal `severity_changed` event handled in
+the same cycle. A goal event at exactly a due instant meets its clock, so deadlines at t fire after
+the events at t (on the next later event or `advance(t)`). The wall clock is never read.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import Counter, deque
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from .actions import Action
+from .clocks import PAUSED, RUNNING, STOPPED, Clock, human_seconds
+from .compile import ActionSpec, CompiledContract, Rule
+from .diagnostics import ContractError, errors_only
+from .events import Event, EventError, format_instant, parse_event, parse_instant
+from .loader import load_contracts
+from .trace import Tracer
+
+MAX_FIRINGS = 256  # per event cycle; a rule set that keeps re-activating stops here with an error
+_META_ATTRS = frozenset({"by", "consent"})  # describe the event, not the ticket
+
+
+class RuleLoopError(EventError):
+    """The agenda kept re-activating; names the rules in the loop."""
+
+
+class TicketState:
+    """Everything the engine keeps about one ticket; small, and serialisable with `to_dict`."""
+
+    __slots__ = ("ticket", "contract", "attrs", "clocks", "timers", "obligations", "vars", "opened_at",
+                 "opened_severity", "escalation_graph", "escalation_node", "escalation_level", "closed", "paused_at")
+
+    def __init__(self, ticket: str, contract: str, attrs: dict, at: int):
+        self.ticket = ticket
+        self.contract = contract
+        self.attrs = attrs
+        self.clocks: dict[str, Clock] = {}
+        self.timers: dict[str, list] = {}  # name -> [due, gen, rule, clause]
+        self.obligations: dict[str, list] = {}  # id -> [due|None, gen, party, rule, clause]
+        self.vars: dict[str, Any] | None = None
+        self.opened_at = at
+        self.opened_severity = attrs.get("severity")
+        self.escalation_graph: str | None = None
+        self.escalation_node: str | None = None
+        self.escalation_level = 0
+        self.closed = False
+        self.paused_at: dict[str, int] = {}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ticket": self.ticket, "contract": self.contract, "attrs": dict(self.attrs),
+            "opened_at": format_instant(self.opened_at), "opened_severity": self.opened_severity,
+            "clocks": {name: clock.to_dict() for name, clock in sorted(self.clocks.items())},
+            "timers": {name: format_instant(t[0]) for name, t in sorted(self.timers.items())},
+            "obligations": {k: (format_instant(v[0]) if v[0] is not None else None) for k, v in sorted(self.obligations.items())},
+            "vars": dict(self.vars or {}),
+            "escalation": {"graph": self.escalation_graph, "node": self.escalation_node, "level": self.escalation_level},
+            "closed": self.closed,
+        }
+
+
+class _Facts:
+    """What a rule's condition sees: the event being applied, the ticket's attributes, its state."""
+
+    __slots__ = ("event", "ticket", "state")
+
+    def __init__(self, event: dict, state: TicketState):
+        self.event = event
+        self.ticket = state.attrs
+        self.state = state
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+class Engine:
+    """Evaluate contracts against a stream of ticket events, in event time.
+
+    Two engines never share mutable state: each has its own tickets and deadline queue; compiled
+    contracts (immutable apart from memoised calendars) may be shared.
+    """
+
+    def __init__(self, contracts: dict[str, CompiledContract], tracer: Tracer | None = None):
+        self.contracts = contracts
+        self.tracer = tracer
+        self.tickets: dict[str, TicketState] = {}
+        self.now: int | None = None
+        self._queue: list[tuple] = []
+        self._seen_ids: set[str] = set()
+
+    @classmethod
+    def load(cls, paths: Iterable[str | Path], overrides: dict[str, dict[str, Any]] | None = None,
+             inventory: str | Path | None = None, tracer: Tracer | None = None) -> Engine:
+        """Compile the contracts under `paths`; raises ContractError with every diagnostic found."""
+        contracts, diags = load_contracts(list(paths), overrides, inventory)
+        if errors_only(diags):
+            raise ContractError(errors_only(diags))
+        return cls(contracts, tracer)
+
+    # --- public API -------------------------------------------------------------------------
+    def process(self, event: Event | dict) -> list[Action]:
+        """Apply one event; returns the deadlines it passed, then its own actions.
+
+        Raises EventError (with the reason) for an event that cannot be applied: invalid, duplicate
+        id, unknown contract or ticket, before its ticket's `opened`, or earlier than the stream.
+        """
+        ev = event if isinstance(event, Event) else parse_event(event)
+        if ev.id in self._seen_ids:
+            raise DuplicateEvent(f"duplicate event id {ev.id!r}")
+        if self.now is not None and ev.at < self.now:
+            raise EventError(f"event at {format_instant(ev.at)} is earlier than the stream's current time "
+                             f"{format_instant(self.now)}; events must arrive in time order")
+        state = self.tickets.get(ev.ticket)
+        if ev.type == "opened":
+            if state is not None:
+                raise EventError(f"ticket {ev.ticket!r} is already open (opened {format_instant(state.opened_at)})")
+            if ev.contract not in self.contracts:
+                raise EventError(f"unknown contract {ev.contract!r}; loaded: {', '.join(sorted(self.contracts))}")
+        elif state is None:
+            raise EventError(f"unknown ticket {ev.ticket!r}: no 'opened' event before this {ev.type!r}")
+        elif ev.contract is not None and ev.contract != state.contract:
+            raise EventError(f"ticket {ev.ticket!r} belongs to contract {state.contract!r}, event says {ev.contract!r}")
+        out: list[Action] = []
+        self._fire_until(ev.at, out, inclusive=False)
+        self.now = ev.at
+        self._seen_ids.add(ev.id)
+        if ev.type == "opened":
+            state = TicketState(ev.ticket, ev.contract or "", dict(ev.attrs), ev.at)
+            self.tickets[ev.ticket] = state
+        self._apply(state, ev, out)
+        return out
+
+    def advance(self, instant: int | str) -> list[Action]:
+        """Move time to `instant` (live use): fire every deadline up to and including it."""
+        t = parse_instant(instant) if isinstance(instant, str) else int(instant)
+        out: list[Action] = []
+        self._fire_until(t, out, inclusive=True)
+        if self.now is None or t > self.now:
+            self.now = t
+        return out
+
+    def state(self, ticket: str) -> dict[str, Any] | None:
+        """A JSON-ready copy of the ticket's state, or None for an unknown ticket."""
+        state = self.tickets.get(ticket)
+        return state.to_dict() if state is not None else None
+
+    # --- deadlines --------------------------------------------------------------------------
+    def _schedule_clock(self, state: TicketState, clock: Clock, warn_at: tuple[float, ...]) -> None:
+        nxt = clock.next_deadline(warn_at)
+        if nxt is not None:
+            instant, kind, ratio = nxt
+            heapq.heappush(self._queue, (instant, state.ticket, clock.name, 0 if kind == "warn" else 1,
+                                         clock.gen, kind, ratio))
+
+    def _fire_until(self, t: int, out: list[Action], inclusive: bool) -> None:
+        queue = self._queue
+        while queue and (queue[0][0] <= t if inclusive else queue[0][0] < t):
+            instant, ticket, name, _order, gen, kind, ratio = heapq.heappop(queue)
+            state = self.tickets[ticket]
+            contract = self.contracts[state.contract]
+            if kind in ("warn", "breach"):
+                clock = state.clocks.get(name)
+                if clock is None or clock.gen != gen or clock.status != RUNNING or clock.breached:
+                    continue
+                self.now = max(self.now or instant, instant)
+                self._clock_deadline(state, contract, clock, instant, kind, ratio, out)
+            elif kind == "timer":
+                name = name.removeprefix("timer:")
+                timer = state.timers.get(name)
+                if timer is None or timer[1] != gen:
+                    continue
+                del state.timers[name]
+                self.now = max(self.now or instant, instant)
+                self._run_agenda(state, contract, {"type": "timer", "timer": name, "id": None, "attrs": {}},
+                                 instant, out)
+            elif kind == "obligation":
+                ob = state.obligations.get(name)
+                if ob is None or ob[1] != gen:
+                    continue
+                del state.obligations[name]
+                self.now = max(self.now or instant, instant)
+                spec = contract.obligations[name]
+                out.append(Action(state.ticket, instant, "obligation_breached", contract.id, ob[3], spec.clause,
+                                  f"{spec.party} did not {spec.what} by {format_instant(instant)}", party=spec.party,
+                                  obligation=name))
+                self._run_agenda(state, contract, {"type": "obligation_breached", "obligation": name,
+                                                   "party": spec.party, "id": None, "attrs": {}}, instant, out)
+
+    def _clock_deadline(self, state: TicketState, contract: CompiledContract, clock: Clock, instant: int, kind: str,
+                        ratio: float, out: list[Action]) -> None:
+        if kind == "warn":
+            clock.warned += 1
+            out.append(Action(state.ticket, instant, "warn", contract.id, clock.rule, clock.clause,
+                              f"{round(ratio * 100)}% of the {clock.name} target ({clock.duration}, {clock.target}) "
+                              f"used; due {format_instant(clock.due)}", clock=clock.name, due=clock.due,
+                              elapsed_ratio=ratio))
+            self._schedule_clock(state, clock, contract.warn_at)
+            self._run_agenda(state, contract, {"type": "warn", "clock": clock.name, "ratio": ratio, "id": None,
+                                               "attrs": {}}, instant, out)
+            return
+        clock.breached = True
+        due = min(clock.due if clock.due is not None else instant, instant)
+        late = "" if due == instant else f" (target ran out at {format_instant(due)}, before the change)"
+        out.append(Action(state.ticket, instant, "breach", contract.id, clock.rule, clock.clause,
+                          f"{clock.name} target {clock.duration} ({clock.target}) on {clock.label} passed without "
+                          f"its goal event{late}", clock=clock.name, due=due))
+        self._run_agenda(state, contract, {"type": "breach", "clock": clock.name, "id": None, "attrs": {}},
+                         instant, out)
+
+    # --- applying an event ------------------------------------------------------------------
+    def _apply(self, state: TicketState, ev: Event, out: list[Action]) -> None:
+        contract = self.contracts[state.contract]
+        fact = {"type": ev.type, "id": ev.id, "attrs": ev.attrs}
+        derived: list[dict] = []
+        if ev.type == "updated":
+            prev = {}
+            for key, value in ev.attrs.items():
+                if key in _META_ATTRS:
+                    continue
+                old = state.attrs.get(key)
+                if isinstance(value, dict) and isinstance(old, dict):
+                    value = {**old, **value}
+                if old != value:
+                    prev[key] = old
+                    state.attrs[key] = value
+            fact["prev"] = prev
+            if "severity" in prev:
+                derived.append({"type": "severity_changed", "from": prev["severity"], "to": state.attrs["severity"],
+                                "id": ev.id, "attrs": ev.attrs})
+        elif ev.type == "closed":
+            state.closed = True
+        elif ev.type == "reopened":
+            state.closed = False
+        self._run_agenda(state, contract, fact, ev.at, out, derived)
+
+    def _run_agenda(self, state: TicketState, contract: CompiledContract, fact: dict, now: int,
+                    out: list[Action], derived: list[dict] | None = None) -> None:
+        pending = deque([fact, *(derived or [])])
+        fired_total: Counter[str] = Counter()
+        while pending:
+            current = pending.popleft()
+            rules = contract.rules_by_event.get(current["type"])
+            if not rules:
+                continue
+            facts = _Facts(current, state)
+            fired: set = set()
+            while True:
+                activation = None
+                for rule in rules:
+                    if rule.predicate is not None and not rule.predicate(facts):
+                        continue
+                    key = (rule.id, tuple(_freeze(g(facts)) for _, g in rule.reads))
+                    if key not in fired:
+                        activation = (rule, key)
+                        break
+                if activation is None:
+                    break
+                rule, key = activation
+                fired.add(key)
+                fired_total[rule.id] += 1
+                if sum(fired_total.values()) > MAX_FIRINGS:
+                    loop = ", ".join(r for r, _ in fired_total.most_common(4))
+                    raise RuleLoopError(f"rules kept re-activating ({MAX_FIRINGS} firings) on {current['type']!r}: "
+                                        f"{loop}; check their conditions and state changes")
+                if self.tracer is not None:
+                    self.tracer.fired(at=now, ticket=state.ticket, event=current.get("id"), trigger=current["type"],
+                                      rule=rule.id, clause=rule.clause, contract=contract.id, version=contract.version,
+                                      facts={path: g(facts) for path, g in rule.reads})
+                for spec in rule.actions:
+                    self._do(spec, rule, state, contract, facts, now, out, pending)
+
+    # --- actions ----------------------------------------------------------------------------
+    def _emit(self, out: list[Action], state: TicketState, contract: CompiledContract, rule: Rule, now: int,
+              facts: _Facts, action: str, reason: str, clause: str | None = None, **extra: Any) -> None:
+        out.append(Action(state.ticket, now, action, contract.id, rule.id, clause or rule.clause, reason,
+                          event=facts.event.get("id"), **extra))
+
+    def _clocks(self, state: TicketState, name: str) -> list[Clock]:
+        if name == "all":
+            return [state.clocks[k] for k in sorted(state.clocks)]
+        clock = state.clocks.get(name)
+        return [clock] if clock is not None else []
+
+    def _do(self, spec: ActionSpec, rule: Rule, state: TicketState, contract: CompiledContract, facts: _Facts,
+            now: int, out: list[Action], pending: deque) -> None:
+        kind, args = spec.kind, spec.args
+        custom = spec.reason.render(facts) if spec.reason is not None else None
+        if kind == "start_clock":
+            self._start_clock(args, rule, state, contract, facts, now, out, custom)
+        elif kind == "stop_clock":
+            for clock in self._clocks(state, args["clock"]):
+                if clock.status == STOPPED:
+                    continue
+                elapsed = clock.elapsed(now)
+                met = clock.stop(now)
+                verdict = "met" if met else "missed"
+                self._emit(out, state, contract, rule, now, facts, "stop_clock",
+                           custom or f"{clock.name} {verdict} on {facts.event['type']}: {human_seconds(elapsed)} of "
+                           f"{clock.duration} used ({clock.target})", clause=clock.clause, clock=clock.name, met=met)
+        elif kind == "pause_clock":
+            for clock in self._clocks(state, args["clock"]):
+                if clock.status != RUNNING:
+                    continue
+                clock.pause(now)
+                state.paused_at[clock.name] = now
+                self._emit(out, state, contract, rule, now, facts, "pause_clock",
+                           custom or f"{clock.name} paused on {facts.event['type']}: {human_seconds(clock.used)} of "
+                           f"{clock.duration} used", clause=clock.clause, clock=clock.name)
+        elif kind == "resume_clock":
+            for clock in self._clocks(state, args["clock"]):
+                if clock.status != PAUSED:
+                    continue
+                since = state.paused_at.pop(clock.name, now)
+                credited = clock.resume(now, since)
+                self._emit(out, state, contract, rule, now, facts, "resume_clock",
+                           custom or f"{clock.name} resumed on {facts.event['type']}: {human_seconds(credited)} of "
+                           f"business time paused, total paused {human_seconds(clock.paused_total)}",
+                           clause=clock.clause, clock=clock.name, due=clock.due)
+                self._schedule_clock(state, clock, contract.warn_at)
+        elif kind == "reschedule_clock":
+            for clock in self._clocks(state, args["clock"]):
+                if clock.status != STOPPED:
+                    self._reschedule(clock, rule, state, contract, facts, now, out, custom)
+        elif kind == "notify":
+            to = args["to"].get(facts)
+            self._emit(out, state, contract, rule, now, facts, "notify", custom or f"notify {to}", to=str(to))
+        elif kind == "escalate":
+            self._escalate(args, rule, state, contract, facts, now, out, custom)
+        elif kind in ("downgrade", "reclassify"):
+            self._change_severity(kind, args, rule, state, contract, facts, now, out, pending, custom)
+        elif kind == "exclude":
+            value = args.get("exclusion")
+            category = value.get(facts) if value is not None else state.attrs.get("category")
+            clause = contract.exclusions.get(category, rule.clause)
+            self._emit(out, state, contract, rule, now, facts, "exclude",
+                       custom or f"category '{category}' is excluded from the contract ({clause})", clause=clause,
+                       exclusion=str(category))
+        elif kind == "obligation":
+            self._obligation(args, rule, state, contract, facts, now, out, custom)
+        elif kind == "fulfil":
+            state.obligations.pop(args["name"], None)
+        elif kind == "start_timer":
+            found = contract.calendar(args.get("calendar", "region"), state.attrs)
+            if found is None:
+                return
+            cal, _ = found
+            due = cal.due(now, args["after"])
+            gen = (state.timers.get(args["timer"], [0, 0])[1]) + 1
+            state.timers[args["timer"]] = [due, gen, rule.id, rule.clause]
+            heapq.heappush(self._queue, (due, state.ticket, "timer:" + args["timer"], 2, gen, "timer", 0.0))
+        elif kind == "cancel_timer":
+            state.timers.pop(args["name"], None)
+        elif kind == "set":
+            if state.vars is None:
+                state.vars = {}
+            state.vars.update(args)
+
+    def _start_clock(self, args: dict, rule: Rule, state: TicketState, contract: CompiledContract, facts: _Facts,
+                     now: int, out: list[Action], custom: str | None) -> None:
+        name = args["clock"]
+        found = contract.target(name, state.attrs.get("severity"), facts)
+        if "target" in args:
+            duration, cal_ref, target_id, clause = args["target"], args.get("calendar", "region"), rule.id, rule.clause
+        elif found is None or found[1].duration is None:
+            return  # the contract sets no such clock for this ticket
+        else:
+            target, row = found
+            duration, cal_ref, target_id, clause = row.duration, args.get("calendar", row.calendar), target.id, target.clause
+        cal = contract.calendar(cal_ref, state.attrs)
+        if cal is None:
+            return
+        calendar, label = cal
+        clock = Clock(name, clause, rule.id, target_id, duration, calendar, label, now)
+        old = state.clocks.get(name)
+        if old is not None:
+            clock.gen = old.gen + 1
+        state.clocks[name] = clock
+        who = " ".join(str(state.attrs[k]) for k in ("plan", "severity") if state.attrs.get(k) is not None)
+        self._emit(out, state, contract, rule, now, facts, "start_clock",
+                   custom or f"{who}: {name} within {duration} on {label} ({target_id}), paused 0 min",
+                   clause=clause, clock=name, due=clock.due)
+        self._schedule_clock(state, clock, contract.warn_at)
+
+    def _reschedule(self, clock: Clock, rule: Rule, state: TicketState, contract: CompiledContract, facts: _Facts,
+                    now: int, out: list[Action], custom: str | None) -> None:
+        found = contract.target(clock.name, state.attrs.get("severity"), facts)
+        if found is None or found[1].duration is None:
+            elapsed = clock.elapsed(now)
+            met = clock.stop(now)
+            self._emit(out, state, contract, rule, now, facts, "stop_clock",
+                       custom or f"{clock.name}: no target for severity {state.attrs.get('severity')} any more; "
+                       f"{human_seconds(elapsed)} had elapsed", clause=clock.clause, clock=clock.name, met=met)
+            return
+        target, row = found
+        cal = contract.calendar(row.calendar, state.attrs)
+        if cal is None:
+            return
+        exceeded = clock.retarget(now, row.duration, cal[0], cal[1], target.clause, target.id)
+        who = f"severity {facts.event.get('from', '?')} -> {state.attrs.get('severity')}"
+        self._emit(out, state, contract, rule, now, facts, "reschedule_clock",
+                   custom or f"{who}: {clock.name} target now {row.duration} on {cal[1]} ({target.id}), "
+                   f"{human_seconds(clock.used)} already elapsed", clause=clock.clause, clock=clock.name, due=clock.due)
+        if exceeded and not clock.breached and clock.status == RUNNING:
+            self._clock_deadline(state, contract, clock, now, "breach", 1.0, out)
+        else:
+            self._schedule_clock(state, clock, contract.warn_at)
+
+    def _escalate(self, args: dict, rule: Rule, state: TicketState, contract: CompiledContract, facts: _Facts,
+                  now: int, out: list[Action], custom: str | None) -> None:
+        graph = None
+        if state.escalation_graph is not None:
+            graph = next(g for g in contract.graphs if g.id == state.escalation_graph)
+        elif args.get("graph"):
+            graph = next(g for g in contract.graphs if g.id == args["graph"])
+        else:
+            graph = next((g for g in contract.graphs if g.applies is None or g.applies(facts)), None)
+        if graph is None:
+            return
+        if state.escalation_graph is None:
+            state.escalation_graph, state.escalation_node = graph.id, graph.entry
+        node = state.escalation_node or graph.entry
+        nxt = graph.step(node, args["trigger"], facts)
+        if nxt is None:
+            role = graph.nodes.get(node, {}).get("role", node)
+            self._emit(out, state, contract, rule, now, facts, "notify",
+                       custom or f"escalation chain '{graph.id}' exhausted: already at {role} ({node}), level "
+                       f"{state.escalation_level}", clause=graph.clause, to=node)
+            return
+        state.escalation_node = nxt
+        state.escalation_level += 1
+        role = graph.nodes.get(nxt, {}).get("role", nxt)
+        contact = graph.nodes.get(nxt, {}).get("contact")
+        self._emit(out, state, contract, rule, now, facts, "escalate",
+                   custom or f"{args['trigger'].replace('_', ' ')}: {node} -> {role}"
+                   + (f" ({contact})" if contact else "") + f", level {state.escalation_level}",
+                   clause=graph.clause, level=state.escalation_level, to=nxt)
+
+    def _change_severity(self, kind: str, args: dict, rule: Rule, state: TicketState, contract: CompiledContract,
+                         facts: _Facts, now: int, out: list[Action], pending: deque, custom: str | None) -> None:
+        current = state.attrs.get("severity")
+        to = args["to"].get(facts)
+        if to == "next":
+            to = contract.next_severity(current)
+        if to is None or to == current or to not in contract.severities:
+            return
+        if kind == "downgrade":
+            mode = args["mode"]
+            self._emit(out, state, contract, rule, now, facts, "downgrade",
+                       custom or f"severity {current} -> {to} ({mode})", from_=str(current), to=to, mode=mode)
+            if mode != "automatic":
+                return
+        else:
+            self._emit(out, state, contract, rule, now, facts, "reclassify",
+                       custom or f"severity {current} -> {to}", from_=str(current), to=to)
+        state.attrs["severity"] = to
+        pending.append({"type": "severity_changed", "from": current, "to": to, "id": facts.event.get("id"),
+                        "attrs": facts.event.get("attrs", {})})
+
+    def _obligation(self, args: dict, rule: Rule, state: TicketState, contract: CompiledContract, facts: _Facts,
+                    now: int, out: list[Action], custom: str | None) -> None:
+        spec = contract.obligations[args["id"]]
+        duration = args.get("due", spec.due)
+        due = None
+        if duration is not None:
+            cal = contract.calendar(args.get("calendar", spec.calendar), state.attrs)
+            if cal is None:
+                return
+            due = cal[0].due(now, duration)
+        previous = state.obligations.get(spec.id)
+        gen = previous[1] + 1 if previous else 1
+        state.obligations[spec.id] = [due, gen, spec.party, rule.id, spec.clause]
+        when = f" within {duration}" if duration is not None else ""
+        self._emit(out, state, contract, rule, now, facts, "obligation",
+                   custom or f"{spec.party} must {spec.what}{when}", clause=spec.clause, party=spec.party, due=due,
+                   obligation=spec.id)
+        if due is not None:
+            heapq.heappush(self._queue, (due, state.ticket, spec.id, 3, gen, "obligation", 0.0))
+
+
+class DuplicateEvent(EventError):
+    """An event id seen before: ignored and counted, not an error."""
+
+
+__all__ = ["Engine", "TicketState", "RuleLoopError", "DuplicateEvent", "EventError"]

@@ -1,0 +1,327 @@
+"""Scenario tests beside each contract (`obligo test`): run events, match expected actions, coverage.
+
+An expectation is a subset of an action's fields and matches a distinct emitted action (searched in
+output order); instants compare as instants. `absent` entries must match nothing. `state` compares
+fact paths (as in rule conditions) on the final state of the scenario's ticket.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from .actions import Action
+from .compile import CompiledContract
+from .conditions import ConditionError, compile_getter
+from .diagnostics import Diagnostic, errors_only
+from .events import EventError, format_instant, parse_instant
+from .inventory import Inventory
+from .load import Document, load_file
+from .loader import SCENARIO_SUFFIX, check_contract, contract_files, resolve_inventory
+from .runtime import Engine, _Facts
+from .schema import schema_diagnostics
+from .trace import ListTracer
+
+_INSTANT_FIELDS = ("at", "due")
+
+
+@dataclass
+class Failure:
+    file: str
+    line: int | None
+    scenario: str
+    message: str
+    details: list[str] = field(default_factory=list)
+
+    def render(self) -> str:
+        head = f"{self.file}:{self.line or 1}: FAIL {self.scenario}: {self.message}"
+        return "\n".join([head, *("    " + d for d in self.details)])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "line": self.line, "scenario": self.scenario, "message": self.message,
+                "details": self.details}
+
+
+@dataclass
+class ScenarioResult:
+    file: str
+    name: str
+    contract: str
+    line: int | None
+    failures: list[Failure]
+    actions: list[Action]
+    exercised: set[str]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+def scenario_file_diagnostics(doc: Document) -> list[Diagnostic]:
+    """Schema problems of a scenario file (its contract is checked on its own)."""
+    return schema_diagnostics(doc, "scenario")
+
+
+def discover(paths: list[str]) -> list[Path]:
+    out: list[Path] = []
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            out.extend(sorted(path.rglob("*" + SCENARIO_SUFFIX)))
+        elif path.name.endswith(SCENARIO_SUFFIX):
+            out.append(path)
+        elif path.suffix in (".yaml", ".yml"):  # a contract: its scenario file beside it
+            beside = path.with_name(path.name[: -len(path.suffix)] + SCENARIO_SUFFIX)
+            if beside.exists():
+                out.append(beside)
+    return out
+
+
+class _Contracts:
+    """Compiles each contract once per set of parameter overrides."""
+
+    def __init__(self, inventory: Inventory | None):
+        self.inventory = inventory
+        self.cache: dict[tuple, tuple[CompiledContract | None, list[Diagnostic]]] = {}
+        self.by_id: dict[tuple[Path, str], Document] = {}
+
+    def find(self, folder: Path, cid: str) -> Document | None:
+        if (folder, cid) not in self.by_id:
+            for path in contract_files([folder]):
+                doc, _ = load_file(path)
+                if doc is not None and isinstance(doc.data, dict) and doc.data.get("id") is not None:
+                    self.by_id.setdefault((folder, str(doc.data["id"])), doc)
+        return self.by_id.get((folder, cid))
+
+    def get(self, folder: Path, cid: str, params: dict | None) -> tuple[CompiledContract | None, list[Diagnostic]]:
+        key = (folder, cid, json.dumps(params or {}, sort_keys=True, default=str))
+        if key not in self.cache:
+            doc = self.find(folder, cid)
+            if doc is None:
+                self.cache[key] = (None, [Diagnostic("unknown-contract", f"no contract with id '{cid}' in {folder}")])
+            else:
+                self.cache[key] = check_contract(doc, self.inventory, params)
+        return self.cache[key]
+
+
+def _same(expected: Any, actual: Any, key: str) -> bool:
+    if key in _INSTANT_FIELDS and isinstance(expected, str) and isinstance(actual, str):
+        try:
+            return parse_instant(expected) == parse_instant(actual)
+        except EventError:
+            return False
+    if isinstance(expected, bool) or isinstance(actual, bool):
+        return expected is actual
+    if isinstance(expected, (int, float)) and isinstance(actual, (int, float)):
+        return abs(expected - actual) < 1e-9
+    return str(expected) == str(actual) if isinstance(actual, str) else expected == actual
+
+
+def _matches(expected: dict, actual: dict) -> bool:
+    return all(k in actual and _same(v, actual[k], k) for k, v in expected.items())
+
+
+def _diff(expected: dict, actual: dict) -> str:
+    parts = []
+    for k, v in expected.items():
+        got = actual.get(k, "<absent>")
+        mark = "  " if k in actual and _same(v, got, k) else ">>"
+        parts.append(f"{mark} {k}: expected {v!r}, got {got!r}" if mark == ">>" else f"{mark} {k}: {v!r}")
+    return "; ".join(p.strip() for p in parts)
+
+
+def run_scenario(doc: Document, index: int, spec: dict, contract: CompiledContract) -> ScenarioResult:
+    name = spec["name"]
+    path = ("scenarios", index)
+    line = doc.locate(path)[0]
+    tracer = ListTracer()
+    engine = Engine({contract.id: contract}, tracer)
+    ticket = spec.get("ticket", "T-1")
+    failures: list[Failure] = []
+    actions: list[Action] = []
+    last = None
+    for i, raw in enumerate(spec["events"]):
+        event = {"id": f"e{i + 1}", "ticket": ticket, **raw}
+        if event["type"] == "opened":
+            event.setdefault("contract", contract.id)
+        try:
+            produced = engine.process(event)
+            actions.extend(produced)
+            last = event["at"]
+        except EventError as exc:
+            failures.append(Failure(doc.file, doc.locate((*path, "events", i))[0], name,
+                                    f"event {i + 1} ({raw.get('type')}) was rejected: {exc}"))
+    until = spec.get("until") or last
+    if until is not None:
+        try:
+            actions.extend(engine.advance(until))
+        except EventError as exc:
+            failures.append(Failure(doc.file, doc.locate((*path, "until"))[0], name, f"bad until: {exc}"))
+    emitted = [a.to_dict() for a in actions]
+    used: set[int] = set()
+    for j, exp in enumerate(spec.get("expect") or []):
+        hit = next((k for k, act in enumerate(emitted) if k not in used and _matches(exp, act)), None)
+        if hit is not None:
+            used.add(hit)
+            continue
+        close = [a for a in emitted if a.get("action") == exp.get("action")
+                 and (exp.get("ticket") is None or a.get("ticket") == exp.get("ticket"))]
+        close.sort(key=lambda a: -sum(1 for k, v in exp.items() if k in a and _same(v, a[k], k)))
+        details = [f"closest: {_diff(exp, a)}" for a in close[:3]] or [
+            f"no '{exp.get('action')}' action was emitted; emitted: "
+            + (", ".join(sorted({a['action'] for a in emitted})) or "nothing")]
+        failures.append(Failure(doc.file, doc.locate((*path, "expect", j))[0], name,
+                                f"expected {json.dumps(exp, default=str)} was not emitted", details))
+    for j, ab in enumerate(spec.get("absent") or []):
+        hits = [a for a in emitted if _matches(ab, a)]
+        if hits:
+            failures.append(Failure(doc.file, doc.locate((*path, "absent", j))[0], name,
+                                    f"{json.dumps(ab, default=str)} must not be emitted, but was",
+                                    [json.dumps(h, ensure_ascii=False) for h in hits[:3]]))
+    state = engine.tickets.get(ticket)
+    for key, expected in (spec.get("state") or {}).items():
+        try:
+            getter = compile_getter(key)
+        except ConditionError as exc:
+            failures.append(Failure(doc.file, doc.locate((*path, "state", key))[0], name, f"bad state path: {exc}"))
+            continue
+        actual = getter(_Facts({}, state)) if state is not None else None
+        if not _same(expected, actual, key):
+            failures.append(Failure(doc.file, doc.locate((*path, "state", key))[0], name,
+                                    f"state {key}: expected {expected!r}, got {actual!r}"))
+    exercised = {a.clause for a in actions} | {r["clause"] for r in tracer.records}
+    exercised |= _definition_clauses(contract, engine, actions)
+    return ScenarioResult(doc.file, name, contract.id, line, failures, actions, exercised)
+
+
+def _definition_clauses(contract: CompiledContract, engine: Engine, actions: list[Action]) -> set[str]:
+    """Clauses of terms a run relied on: the plans and severities of its tickets, the calendars of its clocks."""
+    out: set[str] = set()
+    data = contract.data
+    plans = data.get("plans") or {}
+    sev_clause = {s["id"]: s["clause"] for s in data.get("severities") or []}
+    for state in engine.tickets.values():
+        for value in (state.opened_severity, state.attrs.get("severity")):
+            if value in sev_clause:
+                out.add(sev_clause[value])
+        plan = plans.get(state.attrs.get("plan")) or {}
+        if plan.get("clause"):
+            out.add(plan["clause"])
+        for clock in state.clocks.values():
+            name = clock.label.split(" ", 1)[0]
+            spec = contract.calendar_specs.get(name)
+            if isinstance(spec, dict) and spec.get("clause"):
+                out.add(spec["clause"])
+    return out
+
+
+def encoded_clauses(contract: CompiledContract) -> set[str]:
+    """Clauses a contract claims to encode: every clause it cites outside assumptions and not_encoded."""
+    found: set[str] = set()
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if k == "clause" and isinstance(v, str):
+                    found.add(v)
+                elif k not in ("assumptions", "not_encoded"):
+                    visit(v)
+        elif isinstance(node, list):
+            for v in node:
+                visit(v)
+
+    visit(contract.data)
+    found |= {r.clause for r in contract.rules}
+    return found
+
+
+def run_paths(paths: list[str], inventory: str | None = None) -> tuple[list[ScenarioResult], list[Diagnostic],
+                                                                       dict[str, CompiledContract]]:
+    files = discover(paths)
+    inv, diags = resolve_inventory(files, inventory)
+    contracts = _Contracts(inv)
+    results: list[ScenarioResult] = []
+    base: dict[str, CompiledContract] = {}
+    if not files:
+        diags.append(Diagnostic("no-scenarios", "no *.tests.yaml scenario files under " + ", ".join(paths)))
+    for path in files:
+        doc, problems = load_file(path)
+        diags += problems
+        if doc is None:
+            continue
+        problems = scenario_file_diagnostics(doc)
+        diags += problems
+        if problems:
+            continue
+        cid = str(doc.data["contract"])
+        compiled, problems = contracts.get(path.parent, cid, None)
+        if compiled is None:
+            diags += [p.at(str(path)) for p in errors_only(problems)] or [
+                doc.diag("unknown-contract", f"contract '{cid}' did not compile", ("contract",))]
+            continue
+        base[cid] = compiled
+        for i, spec in enumerate(doc.data["scenarios"]):
+            contract = compiled
+            if spec.get("params"):
+                contract, problems = contracts.get(path.parent, cid, spec["params"])
+                if contract is None:
+                    diags += [p for p in errors_only(problems)]
+                    continue
+            results.append(run_scenario(doc, i, spec, contract))
+    return results, diags, base
+
+
+def coverage(results: list[ScenarioResult], contracts: dict[str, CompiledContract]) -> dict[str, dict[str, list[str]]]:
+    """contract -> clause -> scenarios exercising it, for every clause the contract encodes."""
+    out: dict[str, dict[str, list[str]]] = {}
+    for cid, contract in sorted(contracts.items()):
+        table = {clause: [] for clause in sorted(encoded_clauses(contract))}
+        for r in results:
+            if r.contract != cid:
+                continue
+            for clause in r.exercised:
+                if clause in table:
+                    table[clause].append(r.name)
+        out[cid] = table
+    return out
+
+
+def run_cli(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    results, diags, contracts = run_paths(args.paths, args.inventory)
+    for d in diags:
+        err.write(d.render() + "\n")
+    cov = coverage(results, contracts) if (args.coverage or args.require_coverage) else {}
+    uncovered = [(cid, clause) for cid, table in cov.items() for clause, who in table.items() if not who]
+    failed = [r for r in results if not r.passed]
+    if args.format == "json":
+        payload = {
+            "passed": sum(r.passed for r in results), "failed": len(failed),
+            "failures": [f.to_dict() for r in failed for f in r.failures],
+            "errors": [d.to_dict() for d in errors_only(diags)],
+        }
+        if cov:
+            payload["coverage"] = cov
+        out.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+    else:
+        for r in failed:
+            for f in r.failures:
+                out.write(f.render() + "\n")
+        if args.coverage:
+            for cid, table in cov.items():
+                out.write(f"coverage {cid}:\n")
+                for clause, who in table.items():
+                    out.write(f"  {clause:22} {len(who):3}  {', '.join(who[:3])}{' ...' if len(who) > 3 else ''}\n"
+                              if who else f"  {clause:22}   0  NOT EXERCISED\n")
+        if args.require_coverage and uncovered:
+            for cid, clause in uncovered:
+                out.write(f"uncovered: {cid}: clause {clause} is encoded but no scenario exercises it\n")
+        out.write(f"{len(results) - len(failed)} passed, {len(failed)} failed\n")
+    if errors_only(diags) or failed or (args.require_coverage and uncovered):
+        return 1
+    return 0
+
+
+__all__ = ["run_paths", "run_scenario", "coverage", "encoded_clauses", "discover", "format_instant"]

@@ -1,0 +1,309 @@
+"""Semantic checks of an expanded contract: references, clauses, conditions, escalation graphs.
+
+Runs after the JSON Schema passed, so shapes are right; this finds what a schema cannot: names
+that point nowhere (with a did-you-mean), clause ids missing from the inventory, INVENTORY clauses
+neither encoded nor declared `not_encoded`, cyclic or disconnected escalation graphs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from .calendar import calendar_from_spec
+from .conditions import ConditionError, compile_condition
+from .diagnostics import Diagnostic, did_you_mean
+from .durations import parse_duration
+from .escalation import graph_problems
+from .expand import Expanded, Origin
+from .inventory import Inventory
+
+CLOCKS = ("response", "update", "resolution", "acknowledgement")
+EXTERNAL_EVENTS = ("opened", "acknowledged", "updated", "responded", "info_requested", "info_provided",
+                   "escalation_requested", "reclassification_requested", "resolved", "reopened", "closed",
+                   "rca_requested", "incident_declared")
+INTERNAL_EVENTS = ("severity_changed", "breach", "warn", "timer", "obligation_breached")
+CATEGORIES = ("misuse", "modification", "unsupported_version", "custom_code", "third_party_software",
+              "customer_infrastructure", "hardware", "on_site", "enhancement", "integration", "custom_development",
+              "training")
+CHANNELS = ("phone", "email", "web", "chat")
+
+
+class _Checker:
+    def __init__(self, exp: Expanded, inventory: Inventory | None):
+        self.exp = exp
+        self.data = exp.data
+        self.root = Origin(exp.doc, ())
+        self.inventory = inventory
+        self.out: list[Diagnostic] = []
+        self.calendars = set((self.data.get("calendars") or {}).keys()) | {"24x7"}
+        self.severities = [s.get("id") for s in self.data.get("severities") or []]
+        self.known_values = {
+            "ticket.plan": set((self.data.get("plans") or {}).keys()),
+            "ticket.severity": set(self.severities),
+            "ticket.region": set((self.data.get("regions") or {}).keys()),
+            "ticket.channel": set(CHANNELS),
+            "ticket.category": set(CATEGORIES),
+        }
+        self.cited: dict[str, list[Origin]] = {}
+
+    def err(self, origin: Origin, code: str, message: str, sub: tuple = (), key: bool = False) -> None:
+        self.out.append(origin.diag(code, message, sub, key))
+
+    # --- references -------------------------------------------------------------------------
+    def calendar_ref(self, origin: Origin, sub: tuple, name: Any, allow_region: bool = True) -> None:
+        if name is None or (allow_region and name == "region") or name in self.calendars:
+            return
+        options = self.calendars | ({"region"} if allow_region else set())
+        self.err(origin, "unknown-calendar", f"unknown calendar '{name}'{did_you_mean(name, options)}", sub)
+
+    def duration(self, origin: Origin, sub: tuple, text: Any) -> None:
+        if text is None or text == "none":
+            return
+        try:
+            parse_duration(str(text))
+        except ValueError as exc:
+            self.err(origin, "bad-duration", str(exc), sub)
+
+    def condition(self, origin: Origin, sub: tuple, cond: Any) -> None:
+        if cond is None:
+            return
+        try:
+            compile_condition(cond)
+        except ConditionError as exc:
+            self.err(origin, "bad-condition", str(exc), (*sub, *exc.path))
+            return
+        for path, field, value in _equalities(cond, sub):
+            known = self.known_values.get(field)
+            if known and isinstance(value, str) and value not in known:
+                what = field.split(".")[1]
+                self.err(origin, f"unknown-{what}", f"unknown {what} '{value}'{did_you_mean(value, known)}", path)
+
+    def severity(self, origin: Origin, sub: tuple, value: Any, allow_next: bool = False) -> None:
+        if isinstance(value, dict) or (allow_next and value == "next") or value in self.severities:
+            return
+        self.err(origin, "unknown-severity", f"unknown severity '{value}'{did_you_mean(value, self.severities)}", sub)
+
+    def cite(self, origin: Origin, sub: tuple, clause: Any) -> None:
+        if not isinstance(clause, str):
+            return
+        self.cited.setdefault(clause, []).append(Origin(origin.doc, (*origin.path, *sub)))
+        if self.inventory is not None and clause not in self.inventory.clauses:
+            self.err(origin, "unknown-clause",
+                     f"clause '{clause}' is not in {self.inventory.path}{did_you_mean(clause, self.inventory.clauses)}",
+                     sub)
+
+    # --- sections ---------------------------------------------------------------------------
+    def run(self) -> list[Diagnostic]:
+        d, root = self.data, self.root
+        for name, spec in (d.get("calendars") or {}).items():
+            if isinstance(spec, dict):
+                self.cite(root, ("calendars", name, "clause"), spec.get("clause"))
+            try:
+                calendar_from_spec(spec)
+            except ValueError as exc:
+                self.err(root, "bad-calendar", f"calendar '{name}': {exc}", ("calendars", name))
+        for region, cal in (d.get("regions") or {}).items():
+            self.calendar_ref(root, ("regions", region), cal, allow_region=False)
+        for name, plan in (d.get("plans") or {}).items():
+            self.cite(root, ("plans", name, "clause"), plan.get("clause"))
+        seen_sev = set()
+        for i, sev in enumerate(d.get("severities") or []):
+            self.cite(root, ("severities", i, "clause"), sev.get("clause"))
+            if sev.get("id") in seen_sev:
+                self.err(root, "duplicate-id", f"severity '{sev.get('id')}' is defined twice", ("severities", i, "id"))
+            seen_sev.add(sev.get("id"))
+        self.targets()
+        self.obligations()
+        for cat, spec in (d.get("exclusions") or {}).items():
+            self.cite(root, ("exclusions", cat, "clause"), spec.get("clause"))
+            if cat not in CATEGORIES:
+                self.err(root, "unknown-category", f"unknown exclusion category '{cat}'{did_you_mean(cat, CATEGORIES)}",
+                         ("exclusions", cat), key=True)
+        for i, rc in enumerate(d.get("reclassification") or []):
+            sub = ("reclassification", i)
+            self.cite(root, (*sub, "clause"), rc.get("clause"))
+            self.events(root, (*sub, "on"), rc.get("on"))
+            self.condition(root, (*sub, "match"), rc.get("match"))
+            self.severity(root, (*sub, "to"), rc.get("to"))
+        self.escalation()
+        self.rules()
+        self.unique_ids()
+        self.assumptions()
+        self.coverage()
+        return self.out
+
+    def targets(self) -> None:
+        for i, t in enumerate(self.data.get("targets") or []):
+            sub = ("targets", i)
+            self.cite(self.root, (*sub, "clause"), t.get("clause"))
+            self.condition(self.root, (*sub, "match"), t.get("match"))
+            self.calendar_ref(self.root, (*sub, "calendar"), t.get("calendar"))
+            rows = t.get("severities") or {}
+            for sev, value in rows.items():
+                if sev not in self.severities:
+                    self.err(self.root, "unknown-severity",
+                             f"unknown severity '{sev}'{did_you_mean(sev, self.severities)}", (*sub, "severities", sev),
+                             key=True)
+            if "all" in t:
+                rows = {"all": t["all"]}
+            for sev, value in rows.items():
+                where = (*sub, "severities", sev) if sev != "all" else (*sub, "all")
+                if isinstance(value, dict):
+                    self.duration(self.root, (*where, "duration"), value.get("duration"))
+                    self.calendar_ref(self.root, (*where, "calendar"), value.get("calendar"))
+                else:
+                    self.duration(self.root, where, value)
+
+    def obligations(self) -> None:
+        parties = (self.data.get("parties") or {}).keys()
+        for i, ob in enumerate(self.data.get("obligations") or []):
+            sub = ("obligations", i)
+            self.cite(self.root, (*sub, "clause"), ob.get("clause"))
+            if ob.get("party") not in parties:
+                self.err(self.root, "unknown-party",
+                         f"unknown party '{ob.get('party')}'{did_you_mean(ob.get('party'), parties)}", (*sub, "party"))
+            self.duration(self.root, (*sub, "due"), ob.get("due"))
+            self.calendar_ref(self.root, (*sub, "calendar"), ob.get("calendar"))
+
+    def escalation(self) -> None:
+        for i, graph in enumerate(self.data.get("escalation") or []):
+            sub = ("escalation", i)
+            self.cite(self.root, (*sub, "clause"), graph.get("clause"))
+            self.condition(self.root, (*sub, "applies"), graph.get("applies"))
+            for j, edge in enumerate(graph.get("edges") or []):
+                self.condition(self.root, (*sub, "edges", j, "match"), edge.get("match"))
+            for message, where in graph_problems(graph):
+                self.err(self.root, "escalation-graph", f"escalation graph '{graph.get('id')}': {message}",
+                         (*sub, *where))
+
+    def events(self, origin: Origin, sub: tuple, events: Any) -> None:
+        for j, name in enumerate([events] if isinstance(events, str) else events or []):
+            if name not in EXTERNAL_EVENTS and name not in INTERNAL_EVENTS:
+                where = sub if isinstance(events, str) else (*sub, j)
+                self.err(origin, "unknown-event",
+                         f"unknown event type '{name}'{did_you_mean(name, EXTERNAL_EVENTS + INTERNAL_EVENTS)}", where)
+
+    def rules(self) -> None:
+        obligations = [o.get("id") for o in self.data.get("obligations") or []]
+        graphs = [g.get("id") for g in self.data.get("escalation") or []]
+        for _rid, rule, origin in self.exp.rules:
+            self.cite(origin, ("clause",), rule.get("clause"))
+            when = rule.get("when") or {}
+            self.events(origin, ("when", "event"), when.get("event"))
+            self.condition(origin, ("when", "match"), when.get("match"))
+            for j, action in enumerate(rule.get("then") or []):
+                for kind, args in action.items():
+                    self.action(origin, ("then", j, kind), kind, args, obligations, graphs)
+
+    def action(self, origin: Origin, sub: tuple, kind: str, args: Any, obligations: list, graphs: list) -> None:
+        if isinstance(args, dict) and "clock" in args:
+            allowed = CLOCKS if kind == "start_clock" else (*CLOCKS, "all")
+            if args["clock"] not in allowed:
+                self.err(origin, "unknown-clock", f"unknown clock '{args['clock']}'{did_you_mean(args['clock'], allowed)}",
+                         (*sub, "clock"))
+        if kind == "start_clock":
+            self.duration(origin, (*sub, "target"), args.get("target"))
+            self.calendar_ref(origin, (*sub, "calendar"), args.get("calendar"))
+        elif kind == "start_timer":
+            self.duration(origin, (*sub, "after"), args.get("after"))
+            self.calendar_ref(origin, (*sub, "calendar"), args.get("calendar"))
+        elif kind in ("obligation", "fulfil"):
+            name = args.get("id") if isinstance(args, dict) else args
+            if name not in obligations:
+                self.err(origin, "unknown-obligation", f"unknown obligation '{name}'{did_you_mean(name, obligations)}",
+                         (*sub, "id") if isinstance(args, dict) else sub)
+            if isinstance(args, dict):
+                self.duration(origin, (*sub, "due"), args.get("due"))
+                self.calendar_ref(origin, (*sub, "calendar"), args.get("calendar"))
+        elif kind in ("downgrade", "reclassify"):
+            self.severity(origin, (*sub, "to"), args.get("to"), allow_next=kind == "downgrade")
+        elif kind == "escalate":
+            if not graphs:
+                self.err(origin, "unknown-graph", "escalate needs an `escalation` graph in the contract", sub)
+            elif args.get("graph") is not None and args["graph"] not in graphs:
+                self.err(origin, "unknown-graph", f"unknown escalation graph '{args['graph']}'{did_you_mean(args['graph'], graphs)}",
+                         (*sub, "graph"))
+        elif kind == "exclude" and isinstance(args.get("exclusion"), str):
+            if args["exclusion"] not in (self.data.get("exclusions") or {}):
+                self.err(origin, "unknown-exclusion", f"unknown exclusion '{args['exclusion']}'"
+                         f"{did_you_mean(args['exclusion'], self.data.get('exclusions') or {})}", (*sub, "exclusion"))
+
+    def unique_ids(self) -> None:
+        seen: dict[str, Origin] = {}
+        for rid, _rule, origin in self.exp.rules:
+            if rid in seen:
+                self.err(origin, "duplicate-id", f"rule id '{rid}' is already used", ("id",))
+            seen[rid] = origin
+        for section in ("targets", "obligations", "reclassification", "escalation"):
+            ids: set = set()
+            for i, item in enumerate(self.data.get(section) or []):
+                if item.get("id") in ids:
+                    self.err(self.root, "duplicate-id", f"{section} id '{item.get('id')}' is used twice", (section, i, "id"))
+                ids.add(item.get("id"))
+
+    def assumptions(self) -> None:
+        names = set((self.data.get("parameters") or {}).keys()) | self.calendars
+        for i, a in enumerate(self.data.get("assumptions") or []):
+            self.cite(self.root, ("assumptions", i, "clause"), a.get("clause"))
+            param = a.get("parameter")
+            if param is not None and param not in names:
+                self.err(self.root, "unknown-parameter",
+                         f"assumption names unknown parameter '{param}'{did_you_mean(param, names)}",
+                         ("assumptions", i, "parameter"))
+
+    def coverage(self) -> None:
+        declared: dict[str, int] = {}
+        for i, item in enumerate(self.data.get("not_encoded") or []):
+            clause = item.get("clause")
+            if self.inventory is not None and clause not in self.inventory.clauses:
+                self.err(self.root, "unknown-clause", f"clause '{clause}' is not in {self.inventory.path}"
+                         f"{did_you_mean(clause, self.inventory.clauses)}", ("not_encoded", i, "clause"))
+            declared[clause] = i
+        encoded = {c: [o for o in origins if o.path[:1] != ("assumptions",)] for c, origins in self.cited.items()}
+        encoded = {c: origins[0] for c, origins in encoded.items() if origins}
+        for clause, i in declared.items():
+            if clause in encoded:
+                origin = encoded[clause]
+                self.err(self.root, "encoded-and-not-encoded",
+                         f"clause '{clause}' is listed in not_encoded but also encoded at "
+                         f"{origin.doc.file}:{origin.doc.locate(origin.path)[0]}", ("not_encoded", i, "clause"))
+        if self.inventory is None:
+            return
+        source = self.data.get("source")
+        expected = self.inventory.by_seed.get(source)
+        if expected is None:
+            self.err(self.root, "unknown-source",
+                     f"seed '{source}' has no section in {self.inventory.path}{did_you_mean(source, self.inventory.by_seed)}",
+                     ("source",))
+            return
+        for clause in expected:
+            if clause not in encoded and clause not in declared:
+                self.err(self.root, "clause-not-covered",
+                         f"INVENTORY clause '{clause}' of {source} is neither encoded nor listed in not_encoded",
+                         ("not_encoded",))
+
+
+def _equalities(cond: Any, path: tuple) -> Iterator[tuple[tuple, str, Any]]:
+    """(path, field, literal) for every equality / $in / $nin literal in a condition."""
+    if isinstance(cond, list):
+        for i, sub in enumerate(cond):
+            yield from _equalities(sub, (*path, i))
+        return
+    if not isinstance(cond, dict):
+        return
+    for key, value in cond.items():
+        if key in ("$and", "$or"):
+            yield from _equalities(value, (*path, key))
+        elif key in ("$in", "$nin", "$neq") and isinstance(value, dict):
+            for field, options in value.items():
+                for i, option in enumerate(options if isinstance(options, list) else [options]):
+                    yield ((*path, key, field, i) if isinstance(options, list) else (*path, key, field)), field, option
+        elif not key.startswith("$"):
+            yield (*path, key), key, value
+
+
+def semantic_diagnostics(exp: Expanded, inventory: Inventory | None) -> list[Diagnostic]:
+    """All semantic problems of an expanded contract, in file order."""
+    out = _Checker(exp, inventory).run()
+    return sorted(out, key=lambda d: (d.file or "", d.line or 0, d.col or 0, d.code))
