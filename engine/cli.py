@@ -1,7 +1,8 @@
 """`obligo` command line: `main(argv) -> int` over one testable function per subcommand.
 
 Diagnostics are rendered here and only here. Exit codes: 0 success; 1 invalid contract or failing
-scenario; 2 usage error (bad option, missing file); 3 `replay --strict` with rejected events.
+scenario; 2 usage error (bad option, missing file); 3 `replay --strict` with rejected events;
+70 internal error (a bug in obligo, reported in one line).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import IO, Any
 from .diagnostics import Diagnostic, errors_only
 from .events import EventError, parse_instant
 
-EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_REJECTS = 0, 1, 2, 3
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_REJECTS, EXIT_INTERNAL = 0, 1, 2, 3, 70
 
 
 def render(diags: Sequence[Diagnostic], stream: IO[str], fmt: str = "text") -> None:
@@ -169,6 +170,9 @@ def main(argv: Sequence[str] | None = None, out: IO[str] | None = None, err: IO[
         return EXIT_OK
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug of ours, not the user's: one line, no traceback
+        err.write(f"obligo: internal error: {type(exc).__name__}: {exc} (please report it with the command you ran)\n")
+        return EXIT_INTERNAL
 
 
 

@@ -7,6 +7,7 @@ in the right file (the contract or the included rule document).
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,7 +106,7 @@ def expand(doc: Document, overrides: dict[str, Any] | None = None) -> tuple[Expa
 
 def _include(doc: Document, inc: dict, path: tuple, params: dict, contract_id: str,
              diags: list[Diagnostic]) -> list[tuple[str, dict, Origin]]:
-    target = Path(doc.file).parent / str(inc.get("rules"))
+    target = os.path.normpath(Path(doc.file).parent / str(inc.get("rules")))
     rule_doc, problems = load_file(target)
     if rule_doc is None:
         for p in problems:

@@ -1,0 +1,238 @@
+"""Views for contract managers: `obligo show` (tables) and `obligo graph` (Mermaid, DOT, SVG)."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections.abc import Sequence
+from html import escape
+from typing import IO, Any
+
+import networkx as nx
+
+from .compile import CompiledContract
+from .diagnostics import errors_only
+from .escalation import build_graph
+from .loader import load_contracts
+
+_WIDTH = 60
+
+
+def _load(path: str, err: IO[str], inventory: str | None) -> CompiledContract | None:
+    contracts, diags = load_contracts([path], None, inventory)
+    for d in diags:
+        err.write(d.render() + "\n")
+    if errors_only(diags) or not contracts:
+        return None
+    return next(iter(contracts.values()))
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], width: int = _WIDTH) -> str:
+    """A plain-text table; long cells wrap inside their column."""
+    cells = [[textwrap.wrap(_text(c), width) or [""] for c in row] for row in rows]
+    widths = [len(h) for h in headers]
+    for row in cells:
+        for i, lines in enumerate(row):
+            widths[i] = max(widths[i], *(len(line) for line in lines))
+    out = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip(),
+           "  ".join("-" * w for w in widths)]
+    for row in cells:
+        for k in range(max(len(lines) for lines in row)):
+            out.append("  ".join((lines[k] if k < len(lines) else "").ljust(w)
+                                 for lines, w in zip(row, widths, strict=True)).rstrip())
+    return "\n".join(out)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _hours(spec: Any) -> str:
+    if spec == "24x7":
+        return "24x7"
+    return "; ".join(f"{k} {', '.join(v) or 'closed'}" for k, v in (spec.get("hours") or {}).items())
+
+
+def _holidays(spec: Any) -> str:
+    if not isinstance(spec, dict) or not spec.get("holidays"):
+        return ""
+    h = spec["holidays"]
+    parts = []
+    if h.get("country"):
+        parts.append(h["country"] + (f"-{h['subdivision']}" if h.get("subdivision") else "") + " public holidays")
+    if h.get("dates"):
+        parts.append("+ " + ", ".join(map(str, h["dates"])))
+    return " ".join(parts)
+
+
+def _zone(spec: Any) -> str:
+    if not isinstance(spec, dict):
+        return "UTC (every minute)"
+    tz = spec.get("timezone")
+    if isinstance(tz, dict):
+        return f"ticket attr '{tz.get('attr')}' (default {tz.get('default')})"
+    return str(tz)
+
+
+def render_contract(c: CompiledContract) -> str:
+    d = c.data
+    parts = [f"{c.title}  [{c.id} v{c.version}]",
+             f"source {c.source}; effective {d.get('effective_from')} to {d.get('effective_to') or 'open'}; "
+             f"parties: {', '.join(f'{k} = {v}' for k, v in (d.get('parties') or {}).items())}"]
+
+    def section(title: str, body: str) -> None:
+        parts.append(f"\n== {title} ==\n{body}")
+
+    section("Calendars", table(["id", "time zone", "hours", "holidays", "clause"],
+                               [[k, _zone(v), _hours(v), _holidays(v), v.get("clause") if isinstance(v, dict) else ""]
+                                for k, v in c.calendar_specs.items()]))
+    if c.regions:
+        section("Regions", table(["region", "calendar"], list(c.regions.items())))
+    section("Plans", table(["plan", "title", "clause"], [[k, v.get("title"), v.get("clause")]
+                                                         for k, v in (d.get("plans") or {}).items()]))
+    section("Severities (most severe first)", table(["id", "name", "definition (seed)", "clause"],
+                                                   [[s["id"], s["name"], s["definition"], s["clause"]]
+                                                    for s in d["severities"]]))
+    rows = []
+    for t in d.get("targets") or []:
+        entries = t.get("severities") or {"(any)": t.get("all")}
+        for sev, value in entries.items():
+            duration = value.get("duration") if isinstance(value, dict) else value
+            cal = value.get("calendar") if isinstance(value, dict) and value.get("calendar") else t.get("calendar", "region")
+            rows.append([t["clock"], _text(t.get("match")) or "(all tickets)", sev, duration, cal, t["clause"]])
+    section("Targets (first matching entry wins)", table(["clock", "applies to", "severity", "target", "calendar", "clause"],
+                                                         rows, 40))
+    if d.get("obligations"):
+        section("Obligations", table(["id", "party", "what", "due", "consequence", "clause"],
+                                     [[o["id"], o["party"], o["what"], o.get("due", "(standing)"), o.get("consequence"),
+                                       o["clause"]] for o in d["obligations"]], 36))
+    if d.get("exclusions"):
+        section("Exclusions", table(["category", "text", "clause"], [[k, v.get("text"), v["clause"]]
+                                                                     for k, v in d["exclusions"].items()]))
+    if d.get("reclassification"):
+        section("Reclassification", table(["id", "on", "when", "to", "clause"],
+                                          [[r["id"], r["on"], r.get("match"), r["to"], r["clause"]]
+                                           for r in d["reclassification"]], 40))
+    for g in d.get("escalation") or []:
+        section(f"Escalation graph {g['id']} ({g['clause']})",
+                table(["from", "to", "trigger", "when"], [[e["from"], e["to"], ", ".join(e["trigger"]), e.get("match")]
+                                                         for e in g["edges"]]))
+    section("Rules (salience, then definition order)",
+            table(["rule", "when", "if", "then", "clause"],
+                  [[r.id, ", ".join(r.events) or "(never)", r.condition, ", ".join(a.kind for a in r.actions), r.clause]
+                   for r in sorted(c.rules, key=lambda r: (r.events[:1], -r.salience, r.order))], 34))
+    if d.get("parameters"):
+        section("Parameters", table(["name", "value", "description"], [[k, v.get("value"), v.get("description")]
+                                                                      for k, v in d["parameters"].items()]))
+    if d.get("assumptions"):
+        section("Assumptions", table(["clause", "seed says", "choice", "parameter"],
+                                     [[a["clause"], a["seed"], a["choice"], a.get("parameter")]
+                                      for a in d["assumptions"]], 44))
+    if d.get("not_encoded"):
+        section("Clauses not encoded", table(["clause", "why"], [[n["clause"], n["reason"]] for n in d["not_encoded"]], 80))
+    return "\n".join(parts) + "\n"
+
+
+def show(path: str, out: IO[str], err: IO[str], inventory: str | None = None) -> int:
+    contract = _load(path, err, inventory)
+    if contract is None:
+        return 1
+    out.write(render_contract(contract))
+    return 0
+
+
+def _label(node: str, attrs: dict) -> str:
+    extra = [attrs.get("role"), attrs.get("contact"), f"hours: {attrs['hours']}" if attrs.get("hours") else None]
+    return "\n".join([node, *[e for e in extra if e]])
+
+
+def to_mermaid(specs: Sequence[dict]) -> str:
+    lines = ["flowchart TD"]
+    for g in specs:
+        gid = g["id"]
+        lines.append(f'  subgraph {_mid(gid)}["{gid} ({g["clause"]})"]')
+        for node, attrs in g["nodes"].items():
+            text = _label(node, attrs or {}).replace('"', "'").replace("\n", "<br/>")
+            lines.append(f'    {_mid(gid, node)}["{text}"]')
+        for e in g["edges"]:
+            label = ", ".join(e["trigger"]) + (f" if {json.dumps(e['match'])}" if e.get("match") else "")
+            lines.append(f'    {_mid(gid, e["from"])} -->|"{label.replace(chr(34), chr(39))}"| {_mid(gid, e["to"])}')
+        lines.append("  end")
+    return "\n".join(lines) + "\n"
+
+
+def _mid(*parts: str) -> str:
+    return "_".join("".join(ch if ch.isalnum() else "_" for ch in p) for p in parts)
+
+
+def to_dot(specs: Sequence[dict]) -> str:
+    lines = ["digraph escalation {", "  rankdir=TB;", '  node [shape=box, style=rounded, fontname="Helvetica"];']
+    for g in specs:
+        lines.append(f'  subgraph "cluster_{g["id"]}" {{')
+        lines.append(f'    label={json.dumps(g["id"] + " (" + g["clause"] + ")")};')
+        for node, attrs in g["nodes"].items():
+            lines.append(f'    {json.dumps(g["id"] + "." + node)} [label={json.dumps(_label(node, attrs or {}))}];')
+        for e in g["edges"]:
+            label = ", ".join(e["trigger"]) + (f"\nif {json.dumps(e['match'])}" if e.get("match") else "")
+            lines.append(f'    {json.dumps(g["id"] + "." + e["from"])} -> {json.dumps(g["id"] + "." + e["to"])} '
+                         f'[label={json.dumps(label)}];')
+        lines.append("  }")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def to_svg(specs: Sequence[dict]) -> str:
+    """A self-contained SVG: one column per graph, one row per escalation level (no Graphviz needed)."""
+    box_w, box_h, gap_x, gap_y, top = 230, 64, 40, 56, 40
+    columns = []
+    for g in specs:
+        graph = build_graph(g)
+        layers = [sorted(layer) for layer in nx.topological_generations(graph)]
+        columns.append((g, graph, layers))
+    width = sum(max(len(layers) and max(len(layer) for layer in layers), 1) * (box_w + gap_x) for _, _, layers in columns)
+    height = top + max((len(layers) for _, _, layers in columns), default=1) * (box_h + gap_y) + 20
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width + gap_x}" height="{height}" '
+           'font-family="Helvetica, Arial, sans-serif" font-size="12">',
+           '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" '
+           'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#555"/></marker></defs>']
+    x0 = gap_x / 2
+    for g, graph, layers in columns:
+        span = max(len(layer) for layer in layers) * (box_w + gap_x)
+        out.append(f'<text x="{x0}" y="20" font-weight="bold">{escape(g["id"])} ({escape(g["clause"])})</text>')
+        pos = {}
+        for row, layer in enumerate(layers):
+            offset = x0 + (span - len(layer) * (box_w + gap_x)) / 2
+            for k, node in enumerate(layer):
+                pos[node] = (offset + k * (box_w + gap_x), top + row * (box_h + gap_y))
+        for u, v, data in graph.edges(data=True):
+            (x1, y1), (x2, y2) = pos[u], pos[v]
+            ax, ay, bx, by = x1 + box_w / 2, y1 + box_h, x2 + box_w / 2, y2
+            out.append(f'<line x1="{ax}" y1="{ay}" x2="{bx}" y2="{by}" stroke="#555" marker-end="url(#arrow)"/>')
+            out.append(f'<text x="{(ax + bx) / 2 + 4}" y="{(ay + by) / 2}" fill="#555" font-size="10">'
+                       f'{escape(", ".join(data["trigger"]))}</text>')
+        for node, (x, y) in pos.items():
+            attrs = graph.nodes[node]
+            out.append(f'<rect x="{x}" y="{y}" width="{box_w}" height="{box_h}" rx="8" fill="#eef4fb" stroke="#3b6ea5"/>')
+            for i, line in enumerate(_label(node, attrs).split("\n")[:3]):
+                weight = ' font-weight="bold"' if i == 0 else ""
+                out.append(f'<text x="{x + 8}" y="{y + 18 + i * 16}"{weight}>{escape(line[:36])}</text>')
+        x0 += span
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def graph(path: str, fmt: str, out: IO[str], err: IO[str], inventory: str | None = None) -> int:
+    contract = _load(path, err, inventory)
+    if contract is None:
+        return 1
+    specs = contract.data.get("escalation") or []
+    if not specs:
+        err.write(f"{path}: contract '{contract.id}' has no escalation graph\n")
+        return 1
+    render = {"mermaid": to_mermaid, "dot": to_dot, "svg": to_svg}[fmt]
+    out.write(render(specs))
+    return 0
