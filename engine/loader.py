@@ -63,11 +63,20 @@ def resolve_inventory(paths: Iterable[str | Path], inventory: str | Path | Inven
 def check_contract(doc: Document, inventory: Inventory | None, overrides: dict[str, Any] | None = None) -> tuple[
         CompiledContract | None, list[Diagnostic]]:
     """Schema, expansion and semantic checks of one contract document, then compile it if clean."""
-    diags = schema_diagnostics(doc, "contract")
-    if diags:
-        return None, diags
-    exp, diags = expand(doc, overrides)
-    diags += semantic_diagnostics(exp, inventory)
+    schema = schema_diagnostics(doc, "contract")
+    try:
+        exp, diags = expand(doc, overrides)
+        diags += semantic_diagnostics(exp, inventory)
+    except (AttributeError, TypeError, KeyError, ValueError):
+        if not schema:
+            raise
+        diags = []  # the shape is too broken for semantic checks; the schema errors say why
+    if schema:
+        # Report everything in one run, but a semantic finding at a path the schema already
+        # rejected adds nothing.
+        bad = {d.path for d in schema}
+        diags = schema + [d for d in diags if not any(d.path[: len(p)] == p for p in bad)]
+        return None, sorted(diags, key=lambda d: (d.file or "", d.line or 0, d.col or 0))
     if errors_only(diags):
         return None, diags
     return compile_contract(exp), diags

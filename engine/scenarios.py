@@ -271,6 +271,13 @@ def run_paths(paths: list[str], inventory: str | None = None) -> tuple[list[Scen
                     diags += [p for p in errors_only(problems)]
                     continue
             results.append(run_scenario(doc, i, spec, contract))
+    for folder in [Path(p) for p in paths if Path(p).is_dir()]:
+        for path in contract_files([folder]):  # a contract with no scenario file still counts for coverage
+            doc, _ = load_file(path)
+            if doc is not None and isinstance(doc.data, dict) and str(doc.data.get("id")) not in base:
+                compiled, _ = contracts.get(folder, str(doc.data.get("id")), None)
+                if compiled is not None:
+                    base[compiled.id] = compiled
     return results, diags, base
 
 

@@ -1,0 +1,49 @@
+"""The README's scenario example is a real, passing scenario (so the documentation cannot drift)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from engine.scenarios import run_paths
+
+ROOT = Path(__file__).resolve().parent.parent
+INVENTORY = ROOT.parent / "shared" / "seeds" / "INVENTORY.md"
+
+
+def _readme_scenario() -> str:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"```yaml\n(contract: adobe\n.*?)```", text, re.S)
+    assert match, "README lost its scenario example"
+    return match.group(1)
+
+
+@pytest.mark.skipif(not INVENTORY.exists(), reason="../shared/seeds/INVENTORY.md not present")
+def test_readme_scenario_passes(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "rules", tmp_path / "rules")
+    (tmp_path / "contracts").mkdir()
+    shutil.copy(ROOT / "contracts" / "adobe.yaml", tmp_path / "contracts" / "adobe.yaml")
+    scenario = tmp_path / "contracts" / "readme.tests.yaml"
+    scenario.write_text(_readme_scenario(), encoding="utf-8")
+    results, diags, _ = run_paths([str(scenario)], str(INVENTORY))
+    assert [d.render() for d in diags if d.severity == "error"] == []
+    assert len(results) == 1 and results[0].passed, [f.render() for f in results[0].failures]
+
+
+@pytest.mark.skipif(not INVENTORY.exists(), reason="../shared/seeds/INVENTORY.md not present")
+def test_readme_scenario_fails_when_its_due_is_wrong(tmp_path: Path) -> None:
+    """A changed expectation must fail, at the line of that expectation."""
+    shutil.copytree(ROOT / "rules", tmp_path / "rules")
+    (tmp_path / "contracts").mkdir()
+    shutil.copy(ROOT / "contracts" / "adobe.yaml", tmp_path / "contracts" / "adobe.yaml")
+    text = _readme_scenario().replace('due: "2026-03-03T09:20:00Z"', 'due: "2026-03-03T09:30:00Z"')
+    scenario = tmp_path / "contracts" / "readme.tests.yaml"
+    scenario.write_text(text, encoding="utf-8")
+    results, _, _ = run_paths([str(scenario)], str(INVENTORY))
+    failure = results[0].failures[0]
+    expected_line = next(i for i, line in enumerate(text.splitlines(), 1) if "09:30:00Z" in line)
+    assert failure.line == expected_line
+    assert ">> due: expected '2026-03-03T09:30:00Z', got '2026-03-03T09:20:00Z'" in failure.render()
