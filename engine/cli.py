@@ -12,7 +12,6 @@ import json
 import sys
 from collections.abc import Sequence
 from contextlib import ExitStack
-from pathlib import Path
 from typing import IO, Any
 
 from .diagnostics import Diagnostic, errors_only

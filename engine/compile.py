@@ -214,7 +214,7 @@ def _action(kind: str, args: Any) -> ActionSpec:
             continue
         if key in ("target", "after", "due") and isinstance(value, str):
             compiled[key] = parse_duration(value)
-        elif key in ("to", "exclusion"):
+        elif key in ("to", "exclusion", "from"):
             compiled[key] = _value(value)
         else:
             compiled[key] = value

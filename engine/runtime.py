@@ -359,7 +359,7 @@ class Engine:
             if found is None:
                 return
             cal, _ = found
-            due = cal.due(now, args["after"])
+            due = max(now, cal.due(self._counted_from(args, facts, now), args["after"]))
             gen = (state.timers.get(args["timer"], [0, 0])[1]) + 1
             state.timers[args["timer"]] = [due, gen, rule.id, rule.clause]
             heapq.heappush(self._queue, (due, state.ticket, "timer:" + args["timer"], 2, gen, "timer", 0.0))
@@ -410,6 +410,8 @@ class Engine:
         cal = contract.calendar(row.calendar, state.attrs)
         if cal is None:
             return
+        if target.id == clock.target and row.duration == clock.duration and cal[0] is clock.calendar:
+            return  # same target as before (e.g. reclassified before the clock started): nothing changes
         exceeded = clock.retarget(now, row.duration, cal[0], cal[1], target.clause, target.id)
         who = f"severity {facts.event.get('from', '?')} -> {state.attrs.get('severity')}"
         self._emit(out, state, contract, rule, now, facts, "reschedule_clock",
@@ -471,6 +473,18 @@ class Engine:
         pending.append({"type": "severity_changed", "from": current, "to": to, "id": facts.event.get("id"),
                         "attrs": facts.event.get("attrs", {})})
 
+    @staticmethod
+    def _counted_from(args: dict, facts: _Facts, now: int) -> int:
+        """The instant a delay counts from: `from` (an instant read from the facts) if valid, else now."""
+        source = args.get("from")
+        if source is None:
+            return now
+        value = source.get(facts)
+        try:
+            return parse_instant(value) if value is not None else now
+        except EventError:
+            return now
+
     def _obligation(self, args: dict, rule: Rule, state: TicketState, contract: CompiledContract, facts: _Facts,
                     now: int, out: list[Action], custom: str | None) -> None:
         spec = contract.obligations[args["id"]]
@@ -480,7 +494,7 @@ class Engine:
             cal = contract.calendar(args.get("calendar", spec.calendar), state.attrs)
             if cal is None:
                 return
-            due = cal[0].due(now, duration)
+            due = cal[0].due(self._counted_from(args, facts, now), duration)
         previous = state.obligations.get(spec.id)
         gen = previous[1] + 1 if previous else 1
         state.obligations[spec.id] = [due, gen, spec.party, rule.id, spec.clause]
@@ -489,7 +503,8 @@ class Engine:
                    custom or f"{spec.party} must {spec.what}{when}", clause=spec.clause, party=spec.party, due=due,
                    obligation=spec.id)
         if due is not None:
-            heapq.heappush(self._queue, (due, state.ticket, spec.id, 3, gen, "obligation", 0.0))
+            # counted from an earlier instant (`from`), the due may already be past: it fires now
+            heapq.heappush(self._queue, (max(due, now), state.ticket, spec.id, 3, gen, "obligation", 0.0))
 
 
 class DuplicateEvent(EventError):
