@@ -15,7 +15,7 @@ from typing import Any, Protocol
 MISSING = None
 COMPARISONS = ("$lt", "$lte", "$gt", "$gte", "$neq")
 OPERATORS = {"$and", "$or", "$in", "$nin", "$ex", "$nex", "$mt", "$imt", *COMPARISONS}
-STATE_FIELDS = ("clock", "breached", "timer", "obligation", "escalation", "vars", "opened_severity")
+STATE_FIELDS = ("clock", "breached", "timer", "obligation", "escalation", "vars", "open", "opened_severity")
 
 
 class Facts(Protocol):
@@ -24,6 +24,8 @@ class Facts(Protocol):
     event: dict
     ticket: dict
     state: Any
+
+    def is_open(self, calendar: str) -> bool | None: ...
 
 
 Getter = Callable[[Facts], Any]
@@ -94,6 +96,8 @@ def _state_getter(path: str, rest: tuple[str, ...]) -> Getter:
         return lambda f: True if name in f.state.obligations else MISSING
     if kind == "vars":
         return lambda f: f.state.vars.get(name) if f.state.vars else MISSING
+    if kind == "open":  # is the calendar (an id, `region` or `24x7`) open at the instant being evaluated?
+        return lambda f: f.is_open(name)
     if kind == "escalation":
         if name == "level":
             return lambda f: f.state.escalation_level

@@ -72,12 +72,21 @@ class TicketState:
 class _Facts:
     """What a rule's condition sees: the event being applied, the ticket's attributes, its state."""
 
-    __slots__ = ("event", "ticket", "state")
+    __slots__ = ("event", "ticket", "state", "contract", "now")
 
-    def __init__(self, event: dict, state: TicketState):
+    def __init__(self, event: dict, state: TicketState, contract: CompiledContract | None = None, now: int = 0):
         self.event = event
         self.ticket = state.attrs
         self.state = state
+        self.contract = contract
+        self.now = now
+
+    def is_open(self, calendar: str) -> bool | None:
+        """`state.open.<calendar>`: whether that calendar of this ticket is open at the current instant."""
+        if self.contract is None:
+            return None
+        found = self.contract.calendar(calendar, self.ticket)
+        return found[0].is_open(self.now) if found is not None else None
 
 
 def _freeze(value: Any) -> Any:
@@ -257,7 +266,7 @@ class Engine:
             rules = contract.rules_by_event.get(current["type"])
             if not rules:
                 continue
-            facts = _Facts(current, state)
+            facts = _Facts(current, state, contract, now)
             fired: set = set()
             while True:
                 activation = None
