@@ -39,6 +39,8 @@ class Action:
         for name in _EXTRA:
             value = getattr(self, name)
             if value is None:
+                if name == "due" and self.action == "obligation":
+                    out["due"] = None  # a standing obligation: owed with no deadline
                 continue
             key = "from" if name == "from_" else name
             out[key] = format_instant(value) if name == "due" else value

@@ -19,12 +19,14 @@ class ReplayStats:
     actions: int = 0
     rejects: int = 0
     duplicates: int = 0
+    after_until: int = 0
     by_action: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> str:
         kinds = ", ".join(f"{k} {v}" for k, v in sorted(self.by_action.items()))
+        later = f", after --until {self.after_until}" if self.after_until else ""
         return (f"events {self.events}, actions {self.actions}, rejects {self.rejects}, duplicates {self.duplicates}"
-                + (f" ({kinds})" if kinds else ""))
+                + later + (f" ({kinds})" if kinds else ""))
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,8 @@ def replay(engine: Engine, lines: Iterable[str], out: IO[str], rejects_out: IO[s
     last = None
     for at, number, event, text in events:
         if until is not None and at > until:
-            break
+            stats.after_until += 1
+            continue
         try:
             write(engine.process(event))
             stats.events += 1
