@@ -12,8 +12,10 @@ from .events import format_instant
 _EXTRA = ("clock", "due", "met", "elapsed_ratio", "level", "from_", "to", "mode", "exclusion", "party", "obligation")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Action:
+    """One emitted action. Treated as immutable; not frozen because frozen init is slow on the hot path."""
+
     ticket: str
     at: int
     action: str

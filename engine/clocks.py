@@ -22,7 +22,7 @@ class Clock:
     """One SLA clock of one ticket (small: a handful of ints and shared references)."""
 
     __slots__ = ("name", "clause", "rule", "target", "duration", "calendar", "label", "budget", "used",
-                 "run_since", "due", "status", "breached", "warned", "gen", "started", "paused_total")
+                 "run_since", "due", "status", "breached", "warned", "gen", "started", "paused_total", "paused_at")
 
     def __init__(self, name: str, clause: str, rule: str, target: str, duration: Duration,
                  calendar: BusinessCalendar, label: str, start: int):
@@ -43,6 +43,7 @@ class Clock:
         self.warned = 0  # how many warning ratios have fired
         self.gen = 0  # bumps whenever the pending deadline changes (lazy heap invalidation)
         self.paused_total = 0  # open seconds spent paused, for reasons
+        self.paused_at: int | None = None
 
     def elapsed(self, now: int) -> int:
         """Open seconds counted so far (paused time excluded)."""
@@ -53,12 +54,14 @@ class Clock:
     def pause(self, now: int) -> None:
         self.used = self.elapsed(now)
         self.run_since = None
+        self.paused_at = now
         self.status = PAUSED
         self.gen += 1
 
-    def resume(self, now: int, paused_since: int) -> int:
+    def resume(self, now: int) -> int:
         """Count again from `now`; returns the open seconds credited for the pause."""
-        credited = self.calendar.between(paused_since, now)
+        credited = self.calendar.between(self.paused_at if self.paused_at is not None else now, now)
+        self.paused_at = None
         self.paused_total += credited
         self.run_since = now
         self.status = RUNNING

@@ -65,6 +65,33 @@ class ActionSpec:
     kind: str
     args: dict[str, Any]
     reason: Template | None = None
+    writes: tuple[str, ...] = ()  # fact paths (prefixes) this action may change, for the agenda
+
+
+def _writes(kind: str, args: Any) -> tuple[str, ...]:
+    """Fact paths an action may change: a rule reading none of them keeps its match after it fires."""
+    if kind in ("start_clock", "stop_clock", "pause_clock", "resume_clock", "reschedule_clock"):
+        clock = args.get("clock") if isinstance(args, dict) else None
+        if clock in (None, "all"):
+            return ("state.clock.", "state.breached.")
+        return (f"state.clock.{clock}", f"state.breached.{clock}")
+    if kind in ("reclassify", "downgrade"):
+        return ("ticket.severity",)
+    if kind == "escalate":
+        return ("state.escalation.",)
+    if kind == "set":
+        return tuple(f"state.vars.{k}" for k in args)
+    if kind in ("obligation", "fulfil"):
+        name = args.get("id") if isinstance(args, dict) else args
+        return (f"state.obligation.{name}",)
+    if kind in ("start_timer", "cancel_timer"):
+        name = args.get("timer") if isinstance(args, dict) else args
+        return (f"state.timer.{name}",)
+    return ()
+
+
+def _overlaps(writes: tuple[str, ...], reads: tuple[str, ...]) -> bool:
+    return any(r.startswith(w) or w.startswith(r) for w in writes for r in reads)
 
 
 @dataclass(frozen=True)
@@ -138,8 +165,14 @@ class CompiledContract:
     graphs: tuple[EscalationGraph, ...]
     rules: tuple[Rule, ...]
     rules_by_event: dict[str, tuple[Rule, ...]]
+    # per trigger, per rule index: the indices of the rules (same list) whose match a firing may change
+    affects: dict[str, tuple[tuple[int, ...], ...]]
     warn_at: tuple[float, ...]
     _calendars: dict[tuple[str, str | None], tuple[BusinessCalendar, str]] = field(default_factory=dict, repr=False)
+    _zone_attrs: dict[str, str | None] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._zone_attrs = {name: timezone_attribute(spec) for name, spec in self.calendar_specs.items()}
 
     def calendar(self, name: str, attrs: dict) -> tuple[BusinessCalendar, str] | None:
         """(calendar, label) for a reference: an id, `24x7`, or `region` (= regions[ticket.region])."""
@@ -150,10 +183,9 @@ class CompiledContract:
         if name == ALWAYS:
             key = (ALWAYS, None)
         else:
-            spec = self.calendar_specs.get(name)
-            if spec is None:
+            if name not in self.calendar_specs:
                 return None
-            attr = timezone_attribute(spec)
+            attr = self._zone_attrs.get(name)
             key = (name, attrs.get(attr) if attr else None)
         cached = self._calendars.get(key)
         if cached is None:
@@ -207,7 +239,7 @@ def _value(arg: Any) -> Value:
 
 def _action(kind: str, args: Any) -> ActionSpec:
     if not isinstance(args, dict):
-        return ActionSpec(kind, {"name": args})
+        return ActionSpec(kind, {"name": args}, None, _writes(kind, args))
     compiled: dict[str, Any] = {}
     for key, value in args.items():
         if key == "reason":
@@ -219,7 +251,7 @@ def _action(kind: str, args: Any) -> ActionSpec:
         else:
             compiled[key] = value
     reason = compile_template(args["reason"]) if isinstance(args.get("reason"), str) else None
-    return ActionSpec(kind, compiled, reason)
+    return ActionSpec(kind, compiled, reason, _writes(kind, args))
 
 
 def _rule(rid: str, spec: dict, order: int, file: str | None, line: int | None) -> Rule:
@@ -277,6 +309,12 @@ def compile_contract(exp: Expanded) -> CompiledContract:
     for rule in rules:
         for event in rule.events:
             by_event.setdefault(event, []).append(rule)
+    ordered = {k: tuple(sorted(v, key=lambda r: (-r.salience, r.order))) for k, v in by_event.items()}
+    affects = {event: tuple(tuple(j for j, other in enumerate(rules)
+                                  if _overlaps(tuple(w for a in rule.actions for w in a.writes),
+                                               tuple(p for p, _ in other.reads)))
+                            for rule in rules)
+               for event, rules in ordered.items()}
     warn = exp.params.get("warn_at", [])
     warn = [warn] if isinstance(warn, (int, float)) else list(warn or [])
     return CompiledContract(
@@ -295,6 +333,7 @@ def compile_contract(exp: Expanded) -> CompiledContract:
         exclusions={k: v["clause"] for k, v in (d.get("exclusions") or {}).items()},
         graphs=tuple(compile_graph(g) for g in d.get("escalation") or []),
         rules=tuple(rules),
-        rules_by_event={k: tuple(sorted(v, key=lambda r: (-r.salience, r.order))) for k, v in by_event.items()},
+        rules_by_event=ordered,
+        affects=affects,
         warn_at=tuple(sorted(float(x) for x in warn)),
     )

@@ -60,6 +60,13 @@ def compile_getter(path: str) -> Getter:
         if len(rest) == 1:
             key = rest[0]
             return lambda f: f.event.get(key)
+        if len(rest) == 2:
+            outer, inner = rest
+
+            def event_field(f: Facts) -> Any:
+                sub = f.event.get(outer)
+                return sub.get(inner) if isinstance(sub, dict) else MISSING
+            return event_field
         return lambda f: _walk(f.event, rest)
     if root == "ticket":
         if rest == ("id",):
@@ -91,9 +98,9 @@ def _state_getter(path: str, rest: tuple[str, ...]) -> Getter:
             return True if clock is not None and clock.breached else MISSING
         return breached
     if kind == "timer":
-        return lambda f: True if name in f.state.timers else MISSING
+        return lambda f: True if f.state.timers and name in f.state.timers else MISSING
     if kind == "obligation":
-        return lambda f: True if name in f.state.obligations else MISSING
+        return lambda f: True if f.state.obligations and name in f.state.obligations else MISSING
     if kind == "vars":
         return lambda f: f.state.vars.get(name) if f.state.vars else MISSING
     if kind == "open":  # is the calendar (an id, `region` or `24x7`) open at the instant being evaluated?
@@ -117,9 +124,11 @@ def _comparison(op: str, getter: Getter, value: Any) -> Predicate:
         actual = getter(f)
         if actual is None:
             return False
+        if op == "$neq":
+            return not _same(actual, value)
+        if (type(actual) is bool) != (type(value) is bool):  # True > 0 is no more meaningful than True == 1
+            return False
         try:
-            if op == "$neq":
-                return not _same(actual, value)
             if op == "$lt":
                 return actual < value
             if op == "$lte":
@@ -143,9 +152,29 @@ def compile_condition(cond: Any, path: tuple = ()) -> Predicate:
     if not isinstance(cond, dict) or not cond:
         raise ConditionError("a condition must be a non-empty mapping", path)
     parts = [_compile_key(key, value, (*path, key)) for key, value in cond.items()]
+    return _all_of(parts)
+
+
+def _all_of(parts: list[Predicate]) -> Predicate:
+    """AND of predicates, unrolled for the common small cases (this is the hot path)."""
     if len(parts) == 1:
         return parts[0]
+    if len(parts) == 2:
+        a, b = parts
+        return lambda f: a(f) and b(f)
+    if len(parts) == 3:
+        a, b, c = parts
+        return lambda f: a(f) and b(f) and c(f)
     return lambda f: all(p(f) for p in parts)
+
+
+def _any_of(parts: list[Predicate]) -> Predicate:
+    if len(parts) == 1:
+        return parts[0]
+    if len(parts) == 2:
+        a, b = parts
+        return lambda f: a(f) or b(f)
+    return lambda f: any(p(f) for p in parts)
 
 
 def _compile_key(key: str, value: Any, path: tuple) -> Predicate:
@@ -153,9 +182,7 @@ def _compile_key(key: str, value: Any, path: tuple) -> Predicate:
         if not isinstance(value, list) or not value:
             raise ConditionError(f"'{key}' takes a non-empty list of conditions", path)
         subs = [compile_condition(c, (*path, i)) for i, c in enumerate(value)]
-        if key == "$and":
-            return lambda f: all(s(f) for s in subs)
-        return lambda f: any(s(f) for s in subs)
+        return _all_of(subs) if key == "$and" else _any_of(subs)
     if key in COMPARISONS:
         field, expected = _single(value, key, path)
         return _comparison(key, _getter(field, path), expected)
@@ -178,6 +205,12 @@ def _compile_key(key: str, value: Any, path: tuple) -> Predicate:
         if not isinstance(options, list):
             raise ConditionError(f"'{key}' takes a list of values, got {options!r}", path)
         getter = _getter(field, path)
+        if all(isinstance(o, str) for o in options):  # strings only: a set lookup is exact (no True == 1)
+            members = frozenset(options)
+            # only a string can equal a string option (and a dict/list fact is not hashable)
+            if key == "$in":
+                return lambda f: isinstance(v := getter(f), str) and v in members
+            return lambda f: (v := getter(f)) is not None and not (isinstance(v, str) and v in members)
         if key == "$in":
             return lambda f: (v := getter(f)) is not None and any(_same(v, o) for o in options)
         return lambda f: (v := getter(f)) is not None and not any(_same(v, o) for o in options)
@@ -186,6 +219,15 @@ def _compile_key(key: str, value: Any, path: tuple) -> Predicate:
     getter = _getter(key, path)
     if isinstance(value, (dict, list)):
         raise ConditionError(f"equality on '{key}' takes a single value; use $in for a list", path)
+    if value is None:
+        raise ConditionError(f"'{key}: null' never matches (a missing field equals nothing); "
+                             f"use {{$nex: {{{key}: 1}}}} for 'absent'", path)
+    if isinstance(value, str):  # a string only equals a string: plain == is exact
+        return lambda f: getter(f) == value
+    if value is True:
+        return lambda f: getter(f) is True
+    if value is False:
+        return lambda f: getter(f) is False
     return lambda f: _same(getter(f), value)
 
 

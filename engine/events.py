@@ -6,6 +6,7 @@ call per event would cost more than evaluating it); `tests/test_events.py` keeps
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -16,14 +17,22 @@ EVENT_TYPES = frozenset({
 })
 CHANNELS = frozenset({"phone", "email", "web", "chat"})
 _BOOL_ATTRS = ("production", "named_contact", "consent", "azure", "around_the_clock")
+# RFC 3339 date-time (the `at` pattern of schemas/event.schema.json): `datetime.fromisoformat` alone
+# also takes ISO 8601 forms RFC 3339 does not (20260302T1650Z, 2026-W10-1, +0100, no seconds).
+_RFC3339 = re.compile(
+    r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+    r"(\.[0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])"
+)
 
 
 class EventError(ValueError):
     """An event the engine cannot apply; the message is the reason written to the rejects file."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Event:
+    """A parsed event (treated as immutable)."""
+
     id: str
     ticket: str
     at: int  # seconds since the epoch, UTC
@@ -36,12 +45,14 @@ def parse_instant(text: Any, what: str = "at") -> int:
     """RFC 3339 with an offset (or Z) -> epoch seconds; sub-second digits are dropped."""
     if not isinstance(text, str):
         raise EventError(f"'{what}' must be an RFC 3339 string with an offset, got {text!r}")
+    if _RFC3339.fullmatch(text) is None:
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?", text):
+            raise EventError(f"'{what}' has no offset: {text!r}; expected e.g. 2026-03-02T16:50:00+01:00 or ...Z")
+        raise EventError(f"'{what}' is not an RFC 3339 instant: {text!r}; expected e.g. 2026-03-02T16:50:00+01:00")
     try:
-        moment = datetime.fromisoformat(text.replace("z", "Z"))
-    except ValueError:
-        raise EventError(f"'{what}' is not an RFC 3339 instant: {text!r}") from None
-    if moment.tzinfo is None:
-        raise EventError(f"'{what}' has no offset: {text!r}; expected e.g. 2026-03-02T16:50:00+01:00 or ...Z")
+        moment = datetime.fromisoformat(text.upper())
+    except ValueError as exc:
+        raise EventError(f"'{what}' is not a valid instant: {text!r} ({exc})") from None
     return int(moment.timestamp())
 
 
@@ -62,7 +73,7 @@ def parse_event(obj: Any) -> Event:
         raise EventError(f"'id' must be a non-empty string, got {eid!r}")
     if not isinstance(ticket, str) or not ticket:
         raise EventError(f"'ticket' must be a non-empty string, got {ticket!r}")
-    if kind not in EVENT_TYPES:
+    if not isinstance(kind, str) or kind not in EVENT_TYPES:
         raise EventError(f"unknown event type {kind!r}; expected one of {', '.join(sorted(EVENT_TYPES))}")
     at = parse_instant(obj["at"])
     contract = obj.get("contract")
@@ -76,7 +87,7 @@ def parse_event(obj: Any) -> Event:
     if not isinstance(attrs, dict):
         raise EventError(f"'attrs' must be an object, got {type(attrs).__name__}")
     channel = attrs.get("channel")
-    if channel is not None and channel not in CHANNELS:
+    if channel is not None and (not isinstance(channel, str) or channel not in CHANNELS):
         raise EventError(f"attrs.channel is {channel!r}; expected one of phone, email, web, chat")
     for name in _BOOL_ATTRS:
         value = attrs.get(name)

@@ -13,7 +13,8 @@ the events at t (on the next later event or `advance(t)`). The wall clock is nev
 from __future__ import annotations
 
 import heapq
-from collections import Counter, deque
+from sys import intern
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,8 @@ from .loader import load_contracts
 from .trace import Tracer
 
 MAX_FIRINGS = 256  # per event cycle; a rule set that keeps re-activating stops here with an error
-_META_ATTRS = frozenset({"by", "consent"})  # describe the event, not the ticket
+_META_ATTRS = frozenset({"by", "consent"})
+_UNKNOWN = object()  # agenda: this rule's match must be (re)computed  # describe the event, not the ticket
 
 
 class RuleLoopError(EventError):
@@ -38,15 +40,16 @@ class TicketState:
     """Everything the engine keeps about one ticket; small, and serialisable with `to_dict`."""
 
     __slots__ = ("ticket", "contract", "attrs", "clocks", "timers", "obligations", "vars", "opened_at",
-                 "opened_severity", "escalation_graph", "escalation_node", "escalation_level", "closed", "paused_at")
+                 "opened_severity", "escalation_graph", "escalation_node", "escalation_level", "closed")
 
     def __init__(self, ticket: str, contract: str, attrs: dict, at: int):
         self.ticket = ticket
         self.contract = contract
         self.attrs = attrs
         self.clocks: dict[str, Clock] = {}
-        self.timers: dict[str, list] = {}  # name -> [due, gen, rule, clause]
-        self.obligations: dict[str, list] = {}  # id -> [due|None, gen, party, rule, clause]
+        # created on first use (most tickets never need them): keeps an open ticket small
+        self.timers: dict[str, list] | None = None  # name -> [due, gen, rule, clause]
+        self.obligations: dict[str, list] | None = None  # id -> [due|None, gen, party, rule, clause]
         self.vars: dict[str, Any] | None = None
         self.opened_at = at
         self.opened_severity = attrs.get("severity")
@@ -54,15 +57,15 @@ class TicketState:
         self.escalation_node: str | None = None
         self.escalation_level = 0
         self.closed = False
-        self.paused_at: dict[str, int] = {}
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "ticket": self.ticket, "contract": self.contract, "attrs": dict(self.attrs),
             "opened_at": format_instant(self.opened_at), "opened_severity": self.opened_severity,
             "clocks": {name: clock.to_dict() for name, clock in sorted(self.clocks.items())},
-            "timers": {name: format_instant(t[0]) for name, t in sorted(self.timers.items())},
-            "obligations": {k: (format_instant(v[0]) if v[0] is not None else None) for k, v in sorted(self.obligations.items())},
+            "timers": {name: format_instant(t[0]) for name, t in sorted((self.timers or {}).items())},
+            "obligations": {k: (format_instant(v[0]) if v[0] is not None else None)
+                            for k, v in sorted((self.obligations or {}).items())},
             "vars": dict(self.vars or {}),
             "escalation": {"graph": self.escalation_graph, "node": self.escalation_node, "level": self.escalation_level},
             "closed": self.closed,
@@ -87,6 +90,12 @@ class _Facts:
             return None
         found = self.contract.calendar(calendar, self.ticket)
         return found[0].is_open(self.now) if found is not None else None
+
+
+def _interned(attrs: dict) -> dict:
+    """A copy whose short string keys and values are interned: thousands of open tickets share
+    'plan', 'ultimate', 'emea'... instead of each holding its own copies from the JSON parser."""
+    return {intern(k): (intern(v) if type(v) is str and len(v) <= 64 else v) for k, v in attrs.items()}
 
 
 def _freeze(value: Any) -> Any:
@@ -149,7 +158,7 @@ class Engine:
         self.now = ev.at
         self._seen_ids.add(ev.id)
         if ev.type == "opened":
-            state = TicketState(ev.ticket, ev.contract or "", dict(ev.attrs), ev.at)
+            state = TicketState(ev.ticket, ev.contract or "", _interned(ev.attrs), ev.at)
             self.tickets[ev.ticket] = state
         self._apply(state, ev, out)
         return out
@@ -190,7 +199,7 @@ class Engine:
                 self._clock_deadline(state, contract, clock, instant, kind, ratio, out)
             elif kind == "timer":
                 name = name.removeprefix("timer:")
-                timer = state.timers.get(name)
+                timer = state.timers.get(name) if state.timers else None
                 if timer is None or timer[1] != gen:
                     continue
                 del state.timers[name]
@@ -198,7 +207,7 @@ class Engine:
                 self._run_agenda(state, contract, {"type": "timer", "timer": name, "id": None, "attrs": {}},
                                  instant, out)
             elif kind == "obligation":
-                ob = state.obligations.get(name)
+                ob = state.obligations.get(name) if state.obligations else None
                 if ob is None or ob[1] != gen:
                     continue
                 del state.obligations[name]
@@ -246,7 +255,7 @@ class Engine:
                     value = {**old, **value}
                 if old != value:
                     prev[key] = old
-                    state.attrs[key] = value
+                    state.attrs[intern(key)] = intern(value) if type(value) is str and len(value) <= 64 else value
             fact["prev"] = prev
             if "severity" in prev:
                 derived.append({"type": "severity_changed", "from": prev["severity"], "to": state.attrs["severity"],
@@ -259,39 +268,65 @@ class Engine:
 
     def _run_agenda(self, state: TicketState, contract: CompiledContract, fact: dict, now: int,
                     out: list[Action], derived: list[dict] | None = None) -> None:
-        pending = deque([fact, *(derived or [])])
-        fired_total: Counter[str] = Counter()
-        while pending:
-            current = pending.popleft()
+        """Match, fire the best activation, re-match what it may have changed, until quiet.
+
+        Each rule's match is computed once per agenda item and recomputed only when a fired action
+        wrote a fact path the rule reads (`CompiledContract.affects`). Refraction: a rule fires at
+        most once per distinct tuple of the values its condition read.
+        """
+        pending = [fact, *derived] if derived else [fact]
+        firings: Counter[str] | None = None
+        k = 0
+        while k < len(pending):
+            current = pending[k]
+            k += 1
             rules = contract.rules_by_event.get(current["type"])
             if not rules:
                 continue
+            affects = contract.affects[current["type"]]
             facts = _Facts(current, state, contract, now)
-            fired: set = set()
+            n = len(rules)
+            keys: list = [_UNKNOWN] * n  # activation key while matching, None when not matching
+            fired: list[set | None] = [None] * n
             while True:
-                activation = None
-                for rule in rules:
-                    if rule.predicate is not None and not rule.predicate(facts):
-                        continue
-                    key = (rule.id, tuple(_freeze(g(facts)) for _, g in rule.reads))
-                    if key not in fired:
-                        activation = (rule, key)
+                pick = -1
+                for j in range(n):
+                    key = keys[j]
+                    if key is _UNKNOWN:
+                        rule = rules[j]
+                        if rule.predicate is None or rule.predicate(facts):
+                            key = tuple([_freeze(g(facts)) for _, g in rule.reads]) if rule.reads else ()
+                        else:
+                            key = None
+                        keys[j] = key
+                    if key is not None and (fired[j] is None or key not in fired[j]):
+                        pick = j
                         break
-                if activation is None:
+                if pick < 0:
                     break
-                rule, key = activation
-                fired.add(key)
-                fired_total[rule.id] += 1
-                if sum(fired_total.values()) > MAX_FIRINGS:
-                    loop = ", ".join(r for r, _ in fired_total.most_common(4))
-                    raise RuleLoopError(f"rules kept re-activating ({MAX_FIRINGS} firings) on {current['type']!r}: "
-                                        f"{loop}; check their conditions and state changes")
+                rule = rules[pick]
+                if fired[pick] is None:
+                    fired[pick] = {keys[pick]}
+                else:
+                    fired[pick].add(keys[pick])
+                    if firings is None:
+                        firings = Counter()
+                    firings[rule.id] += 1
+                    if sum(firings.values()) > MAX_FIRINGS:
+                        loop = ", ".join(r for r, _ in firings.most_common(4))
+                        raise RuleLoopError(f"rules kept re-activating ({MAX_FIRINGS} firings) on {current['type']!r}: "
+                                            f"{loop}; check their conditions and state changes")
                 if self.tracer is not None:
                     self.tracer.fired(at=now, ticket=state.ticket, event=current.get("id"), trigger=current["type"],
                                       rule=rule.id, clause=rule.clause, contract=contract.id, version=contract.version,
                                       facts={path: g(facts) for path, g in rule.reads})
                 for spec in rule.actions:
                     self._do(spec, rule, state, contract, facts, now, out, pending)
+                for j in affects[pick]:
+                    keys[j] = _UNKNOWN
+            if len(pending) > MAX_FIRINGS:
+                raise RuleLoopError(f"rules kept raising internal events ({len(pending)}) on {fact['type']!r}; "
+                                    "check reclassify/downgrade rules that undo each other")
 
     # --- actions ----------------------------------------------------------------------------
     def _emit(self, out: list[Action], state: TicketState, contract: CompiledContract, rule: Rule, now: int,
@@ -306,7 +341,7 @@ class Engine:
         return [clock] if clock is not None else []
 
     def _do(self, spec: ActionSpec, rule: Rule, state: TicketState, contract: CompiledContract, facts: _Facts,
-            now: int, out: list[Action], pending: deque) -> None:
+            now: int, out: list[Action], pending: list) -> None:
         kind, args = spec.kind, spec.args
         custom = spec.reason.render(facts) if spec.reason is not None else None
         if kind == "start_clock":
@@ -326,7 +361,6 @@ class Engine:
                 if clock.status != RUNNING:
                     continue
                 clock.pause(now)
-                state.paused_at[clock.name] = now
                 self._emit(out, state, contract, rule, now, facts, "pause_clock",
                            custom or f"{clock.name} paused on {facts.event['type']}: {human_seconds(clock.used)} of "
                            f"{clock.duration} used", clause=clock.clause, clock=clock.name)
@@ -334,8 +368,7 @@ class Engine:
             for clock in self._clocks(state, args["clock"]):
                 if clock.status != PAUSED:
                     continue
-                since = state.paused_at.pop(clock.name, now)
-                credited = clock.resume(now, since)
+                credited = clock.resume(now)
                 self._emit(out, state, contract, rule, now, facts, "resume_clock",
                            custom or f"{clock.name} resumed on {facts.event['type']}: {human_seconds(credited)} of "
                            f"business time paused, total paused {human_seconds(clock.paused_total)}",
@@ -362,18 +395,22 @@ class Engine:
         elif kind == "obligation":
             self._obligation(args, rule, state, contract, facts, now, out, custom)
         elif kind == "fulfil":
-            state.obligations.pop(args["name"], None)
+            if state.obligations:
+                state.obligations.pop(args["name"], None)
         elif kind == "start_timer":
             found = contract.calendar(args.get("calendar", "region"), state.attrs)
             if found is None:
                 return
             cal, _ = found
             due = max(now, cal.due(self._counted_from(args, facts, now), args["after"]))
+            if state.timers is None:
+                state.timers = {}
             gen = (state.timers.get(args["timer"], [0, 0])[1]) + 1
             state.timers[args["timer"]] = [due, gen, rule.id, rule.clause]
             heapq.heappush(self._queue, (due, state.ticket, "timer:" + args["timer"], 2, gen, "timer", 0.0))
         elif kind == "cancel_timer":
-            state.timers.pop(args["name"], None)
+            if state.timers:
+                state.timers.pop(args["name"], None)
         elif kind == "set":
             if state.vars is None:
                 state.vars = {}
@@ -462,7 +499,7 @@ class Engine:
                    clause=graph.clause, level=state.escalation_level, to=nxt)
 
     def _change_severity(self, kind: str, args: dict, rule: Rule, state: TicketState, contract: CompiledContract,
-                         facts: _Facts, now: int, out: list[Action], pending: deque, custom: str | None) -> None:
+                         facts: _Facts, now: int, out: list[Action], pending: list, custom: str | None) -> None:
         current = state.attrs.get("severity")
         to = args["to"].get(facts)
         if to == "next":
@@ -504,6 +541,8 @@ class Engine:
             if cal is None:
                 return
             due = cal[0].due(self._counted_from(args, facts, now), duration)
+        if state.obligations is None:
+            state.obligations = {}
         previous = state.obligations.get(spec.id)
         gen = previous[1] + 1 if previous else 1
         state.obligations[spec.id] = [due, gen, spec.party, rule.id, spec.clause]
