@@ -13,6 +13,7 @@ Only `random.Random(seed)` is used: no wall clock, no set iteration, so the same
 gives the same events on every run and machine.
 
     python bench/generate.py --tickets 1000 --seed 1 --out events.jsonl
+    python bench/generate.py --sample bench/sample-events.jsonl    # the `make demo` input
 """
 
 from __future__ import annotations
@@ -75,9 +76,16 @@ P1_INFO_ITEMS = ("report", "steps", "errors", "documents")
 IN_SCOPE_CATEGORIES = ("incident", "defect", "question", "configuration", "performance")
 CHANNELS = ("web", "email", "phone", "chat")
 
-# Median wall-clock delay of the vendor's first response by urgency rank (0 = most severe); a
-# log-normal spread around it makes some responses late enough to breach.
-FIRST_RESPONSE_MEDIAN = (25 * MIN, 100 * MIN, 4 * HOUR, 14 * HOUR)
+# Nominal first-response target per contract and severity (the contracts' own figures, roughly:
+# business-day targets as 8 hours). The vendor's first response is drawn log-normally around about
+# half of it, so most responses meet the target and roughly a fifth to a third breach it.
+RESPONSE_TARGET = {
+    "adobe": (1 * HOUR, 2 * HOUR, 4 * HOUR, 8 * HOUR),
+    "olcare": (3 * HOUR, 3 * HOUR, 3 * HOUR, 3 * HOUR),
+    "microsoft-unified": (45 * MIN, 1 * HOUR, 2 * HOUR, 4 * HOUR),
+    "opentext-corefax": (1 * HOUR, 2 * HOUR, 4 * HOUR),
+    "progr1": (2 * HOUR, 4 * HOUR, 8 * HOUR, 8 * HOUR),
+}
 
 
 @lru_cache(maxsize=64)
@@ -131,9 +139,12 @@ class _Ticket:
         self.events: list[tuple[int, str, dict]] = []
         self.severities, _ = SEVERITIES[contract]
 
+    def index(self, severity: str) -> int:
+        return self.severities.index(severity) if severity in self.severities else len(self.severities) - 1
+
     def rank(self, severity: str) -> int:
-        i = self.severities.index(severity) if severity in self.severities else len(self.severities) - 1
-        return min(3, round(i * 3 / (len(self.severities) - 1)))
+        """Urgency 0 (most severe) to 3, whatever the number of severity levels."""
+        return min(3, self.index(severity) * 3 // (len(self.severities) - 1))
 
     def add(self, kind: str, gap: int, attrs: dict | None = None, office: float = 0.0) -> None:
         t = self.t + max(30, gap)
@@ -143,7 +154,7 @@ class _Ticket:
         self.events.append((t, kind, attrs or {}))
 
 
-def _open_attrs(rng: random.Random, contract: str) -> tuple[dict, str, bool]:
+def _open_attrs(rng: random.Random, contract: str, force_excluded: bool = False) -> tuple[dict, str, bool]:
     """(attrs of `opened`, the ticket's local zone, whether its category is excluded)."""
     severity = _pick(rng, SEVERITIES[contract])
     excluded = False
@@ -168,18 +179,18 @@ def _open_attrs(rng: random.Random, contract: str) -> tuple[dict, str, bool]:
                  "product": rng.choice(OL_PRODUCTS), "named_contact": rng.random() < 0.85}
         if rng.random() >= 0.01:  # a few tickets arrive without a severity (OL-SEV-DEF notify)
             attrs["severity"] = severity
-        excluded = rng.random() < 0.04
+        excluded = force_excluded or rng.random() < 0.04
         attrs["category"] = rng.choice(OL_EXCLUDED) if excluded else rng.choice(IN_SCOPE_CATEGORIES)
         return attrs, OL_TZ[region], excluded
     if contract == "microsoft-unified":
-        plan, tz = _pick(rng, MS_PLANS), rng.choice(MS_TIMEZONES)
+        plan, tz = "mcs-azure" if force_excluded else _pick(rng, MS_PLANS), rng.choice(MS_TIMEZONES)
         azure = plan in ("mcs-azure", "mcs-events", "rapid-response") or rng.random() < 0.45
         product = rng.choices(MS_AZURE_PRODUCTS, MS_AZURE_WEIGHTS)[0] if azure else rng.choice(MS_OTHER_PRODUCTS)
         attrs = {"plan": plan, "timezone": tz, "severity": severity, "azure": azure, "product": product,
                  "production": rng.random() < 0.8, "channel": rng.choices(CHANNELS, (40, 15, 40, 5))[0]}
         if severity == "B" and rng.random() < 0.2:
             attrs["around_the_clock"] = True
-        excluded = plan == "mcs-azure" and rng.random() < 0.06
+        excluded = force_excluded or plan == "mcs-azure" and rng.random() < 0.06
         attrs["category"] = rng.choice(MS_EXCLUDED) if excluded else rng.choice(IN_SCOPE_CATEGORIES)
         return attrs, tz, excluded
     if contract == "opentext-corefax":
@@ -192,7 +203,7 @@ def _open_attrs(rng: random.Random, contract: str) -> tuple[dict, str, bool]:
         elif given < 0.8:
             attrs["info"] = {"description": "inbound faxes not delivered to e-mail"}
         roll = rng.random()
-        if roll < 0.06:
+        if force_excluded or roll < 0.06:
             excluded = True
             attrs["category"] = rng.choice(OT_EXCLUDED)
         else:
@@ -209,7 +220,7 @@ def _open_attrs(rng: random.Random, contract: str) -> tuple[dict, str, bool]:
             else:
                 info[item] = ""
     attrs["info"] = info
-    excluded = rng.random() < 0.04
+    excluded = force_excluded or rng.random() < 0.04
     attrs["category"] = rng.choice(P1_EXCLUDED) if excluded else rng.choice(IN_SCOPE_CATEGORIES)
     return attrs, "Europe/Paris", excluded
 
@@ -234,10 +245,14 @@ def _severity_change(rng: random.Random, tk: _Ticket, current: str) -> dict | No
     return {"severity": new, "by": "vendor" if rng.random() < 0.7 else "customer"}
 
 
-def _ticket_events(rng: random.Random, ticket: str, start: int, span: int) -> tuple[str, str, list[tuple[int, str, dict]]]:
+def _ticket_events(rng: random.Random, ticket: str, start: int, span: int,
+                   force_excluded: bool = False) -> tuple[str, str, list[tuple[int, str, dict]]]:
     """(contract, local zone, events) of one ticket."""
-    contract = rng.choices(CONTRACTS, CONTRACT_WEIGHTS)[0]
-    attrs, tz_name, excluded = _open_attrs(rng, contract)
+    if force_excluded:  # a contract that has exclusions (Adobe has none)
+        contract = rng.choice(("olcare", "microsoft-unified", "opentext-corefax", "progr1"))
+    else:
+        contract = rng.choices(CONTRACTS, CONTRACT_WEIGHTS)[0]
+    attrs, tz_name, excluded = _open_attrs(rng, contract, force_excluded)
     tz = _zone(tz_name)
     while True:  # arrival: inhomogeneous in local time (thinning)
         opened_at = start + rng.randrange(span)
@@ -262,7 +277,8 @@ def _ticket_events(rng: random.Random, ticket: str, start: int, span: int) -> tu
         tk.add("updated", _lognormal(rng, 5 * HOUR, 1.0, 10 * MIN, 5 * DAY), {"info": missing, "by": "customer"}, 0.8)
 
     # first human response
-    tk.add("responded", _lognormal(rng, FIRST_RESPONSE_MEDIAN[rank], 1.0, 2 * MIN, 6 * DAY), office=office)
+    target = RESPONSE_TARGET[contract][tk.index(severity)]
+    tk.add("responded", _lognormal(rng, 0.55 * target, 0.9, 2 * MIN, 6 * DAY), office=office)
 
     if excluded:  # out of scope: told so, then closed
         if rng.random() < 0.8:
@@ -276,6 +292,8 @@ def _ticket_events(rng: random.Random, ticket: str, start: int, span: int) -> tu
         impact = tk.t + rng.randrange(5 * MIN, 3 * HOUR, 60)
         tk.add("incident_declared", impact - tk.t + rng.randrange(0, 20 * MIN, 60),
                {"impact_determined_at": datetime.fromtimestamp(impact, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")})
+        if rng.random() < 0.7:  # the written notice to the customer, usually within the half hour
+            tk.add("responded", _lognormal(rng, 12 * MIN, 0.6, 2 * MIN, 3 * HOUR))
 
     # the working phase: a few steps, each one to several events
     steps = rng.choices((0, 1, 2, 3, 4, 5, 6), (8, 15, 20, 21, 17, 11, 8))[0]
@@ -289,7 +307,7 @@ def _ticket_events(rng: random.Random, ticket: str, start: int, span: int) -> tu
         elif roll < 0.62:
             access = contract == "adobe" and rng.random() < 0.3
             tk.add("info_requested", gap, {"access": True} if access else {}, office=office)
-            if step == steps - 1 and rng.random() < 0.35 or rng.random() < 0.12:
+            if (step == steps - 1 and rng.random() < 0.35) or rng.random() < 0.12:
                 open_info = True  # left unanswered: silence timers, obligation breaches
                 break
             tk.add("info_provided", _lognormal(rng, 6 * HOUR, 1.3, 5 * MIN, 8 * DAY), office=0.6)
@@ -358,7 +376,8 @@ def generate(n_tickets: int, seed: int, start: str = "2026-03-02T08:00:00Z") -> 
     rows: list[tuple[int, int, dict]] = []
     for i in range(n_tickets):
         ticket = f"t{i}"  # renumbered by arrival below
-        contract, tz_name, events = _ticket_events(rng, ticket, begin, span)
+        # besides the random ones, every 30th ticket is out of scope, so small samples have a few too
+        contract, tz_name, events = _ticket_events(rng, ticket, begin, span, force_excluded=i % 30 == 11)
         local = _zone(tz_name)  # a quarter of the instants are written in the ticket's local offset
         for t, kind, attrs in events:
             ev: dict = {"id": "", "ticket": ticket, "at": _format(t, local if rng.random() < 0.25 else None),
@@ -378,9 +397,40 @@ def generate(n_tickets: int, seed: int, start: str = "2026-03-02T08:00:00Z") -> 
     return out
 
 
+def only_contracts(events: list[dict], contracts) -> list[dict]:
+    """The events of the tickets whose contract is in `contracts` (whole tickets, order kept)."""
+    keep: dict[str, bool] = {}
+    out = []
+    for ev in events:
+        if ev["type"] == "opened":
+            keep[ev["ticket"]] = ev["contract"] in contracts
+        if keep.get(ev["ticket"], False):
+            out.append(ev)
+    return out
+
+
 def write_jsonl(events: list[dict], stream) -> None:
     for ev in events:
         stream.write(json.dumps(ev, ensure_ascii=False) + "\n")
+
+
+# The demo sample (`make demo`): 40 tickets, seed 7, then three lines the replay must reject.
+SAMPLE_TICKETS, SAMPLE_SEED = 40, 7
+SAMPLE_BAD_LINES = (
+    # invalid JSON (truncated object)
+    '{"id": "bad-1", "ticket": "T-000003", "at": "2026-03-04T10:00:00Z", "type": "responded"',
+    # unknown event type
+    '{"id": "bad-2", "ticket": "T-000004", "at": "2026-03-05T11:30:00Z", "type": "escalated", "attrs": {"level": 2}}',
+    # a ticket that was never opened
+    '{"id": "bad-3", "ticket": "T-999999", "at": "2026-03-06T09:15:00+01:00", "type": "responded"}',
+)
+
+
+def write_sample(path: str) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        write_jsonl(generate(SAMPLE_TICKETS, SAMPLE_SEED), fh)
+        for line in SAMPLE_BAD_LINES:
+            fh.write(line + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -389,7 +439,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     parser.add_argument("--start", default="2026-03-02T08:00:00Z", help="start of the arrival window (RFC 3339)")
     parser.add_argument("--out", default="-", help="output file (default: stdout)")
+    parser.add_argument("--sample", metavar="FILE",
+                        help=f"write the demo sample instead: {SAMPLE_TICKETS} tickets, seed {SAMPLE_SEED}, "
+                             f"plus {len(SAMPLE_BAD_LINES)} lines the replay must reject")
     args = parser.parse_args(argv)
+    if args.sample:
+        write_sample(args.sample)
+        return 0
     events = generate(args.tickets, args.seed, args.start)
     if args.out == "-":
         write_jsonl(events, sys.stdout)

@@ -50,9 +50,13 @@ def _overrides(pairs: Sequence[str]) -> dict[str, dict[str, Any]]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         contract, dot, name = key.partition(".")
-        if not sep or not dot:
+        if not sep or not dot or not contract or not name:
             raise ValueError(f"--param expects CONTRACT.NAME=VALUE, got {pair!r}")
-        out.setdefault(contract, {})[name] = yaml.safe_load(value)
+        try:
+            out.setdefault(contract, {})[name] = yaml.safe_load(value)
+        except yaml.YAMLError as exc:
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise ValueError(f"--param {key}: the value {value!r} is not valid YAML ({problem})") from None
     return out
 
 
@@ -68,10 +72,22 @@ def cmd_replay(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     except (ValueError, EventError) as exc:
         err.write(f"obligo replay: {exc}\n")
         return EXIT_USAGE
+    if args.events is None:  # `--contracts A B EVENTS`: argparse gave EVENTS to --contracts
+        if len(args.contracts) < 2:
+            err.write("obligo replay: missing EVENTS (a JSONL file, or - for standard input)\n")
+            return EXIT_USAGE
+        args.events = args.contracts.pop()
     contracts, diags = load_contracts(args.contracts, overrides, args.inventory)
     render(diags, err)
     if errors_only(diags):
         return EXIT_INVALID
+    unknown = sorted(set(overrides) - set(contracts))
+    if unknown:
+        from .diagnostics import did_you_mean
+
+        err.write(f"obligo replay: --param names contract '{unknown[0]}', which is not loaded"
+                  f"{did_you_mean(unknown[0], contracts)}\n")
+        return EXIT_USAGE
     with ExitStack() as stack:
         try:
             source = sys.stdin if args.events == "-" else stack.enter_context(open(args.events, encoding="utf-8"))
@@ -87,6 +103,8 @@ def cmd_replay(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         except UnicodeDecodeError as exc:
             err.write(f"obligo replay: {args.events}: not UTF-8 text ({exc.reason})\n")
             return EXIT_USAGE
+    for problem in engine.problems:
+        err.write(f"obligo replay: {problem}\n")
     err.write(f"obligo replay: {stats.summary()}\n")
     if stats.rejects and not args.rejects:
         err.write("obligo replay: rejected lines were not kept; pass --rejects FILE to keep them\n")
@@ -122,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("replay", help="replay a JSONL event log and print the actions as JSONL")
-    p.add_argument("events", metavar="EVENTS", help="JSONL file, or - for standard input")
+    p.add_argument("events", metavar="EVENTS", nargs="?", help="JSONL file, or - for standard input")
     p.add_argument("--contracts", nargs="+", required=True, metavar="PATH", help="contract files or directories")
     p.add_argument("--until", help="fire pending deadlines up to this RFC 3339 instant (default: the last event)")
     p.add_argument("--out", help="write actions here instead of standard output")

@@ -22,7 +22,8 @@ class Clock:
     """One SLA clock of one ticket (small: a handful of ints and shared references)."""
 
     __slots__ = ("name", "clause", "rule", "target", "duration", "calendar", "label", "budget", "used",
-                 "run_since", "due", "status", "breached", "warned", "gen", "started", "paused_total", "paused_at")
+                 "run_since", "due", "status", "breached", "warned", "gen", "started", "paused_total", "paused_at",
+                 "segments")
 
     def __init__(self, name: str, clause: str, rule: str, target: str, duration: Duration,
                  calendar: BusinessCalendar, label: str, start: int):
@@ -44,6 +45,9 @@ class Clock:
         self.gen = 0  # bumps whenever the pending deadline changes (lazy heap invalidation)
         self.paused_total = 0  # open seconds spent paused, for reasons
         self.paused_at: int | None = None
+        # closed running segments (start, end, used at start, calendar), kept only once the clock
+        # was paused or retargeted: they let a reschedule say exactly when a new target ran out
+        self.segments: list[tuple[int, int, int, BusinessCalendar]] | None = None
 
     def elapsed(self, now: int) -> int:
         """Open seconds counted so far (paused time excluded)."""
@@ -51,7 +55,23 @@ class Clock:
             return self.used
         return self.used + self.calendar.between(self.run_since, now)
 
+    def _close_segment(self, now: int) -> None:
+        if self.run_since is not None:
+            if self.segments is None:
+                self.segments = []
+            self.segments.append((self.run_since, now, self.used, self.calendar))
+
+    def ran_out_at(self, budget: int) -> int | None:
+        """The instant the counted time reached `budget`, on the calendars it was counted on."""
+        for start, end, used, calendar in self.segments or ():
+            if used + calendar.between(start, end) >= budget:
+                return calendar.add(start, max(0, budget - used))
+        if self.run_since is not None and self.used <= budget:
+            return self.calendar.add(self.run_since, budget - self.used)
+        return None
+
     def pause(self, now: int) -> None:
+        self._close_segment(now)
         self.used = self.elapsed(now)
         self.run_since = None
         self.paused_at = now
@@ -72,23 +92,28 @@ class Clock:
     def retarget(self, now: int, duration: Duration, calendar: BusinessCalendar, label: str, clause: str,
                  target: str) -> bool:
         """Apply a new target keeping elapsed time; True when the new target is already used up."""
-        self.used = self.elapsed(now)
+        elapsed = self.elapsed(now)
+        self._close_segment(now)
+        self.used = elapsed
         self.duration, self.calendar, self.label, self.clause, self.target = duration, calendar, label, clause, target
         self.budget = budget_of(calendar, duration, self.started)
         exceeded = self.used > self.budget
         if self.status == RUNNING:
             self.run_since = now
-        # Already exceeded: due is when the new target ran out, counted from the start (pauses credited).
-        self.due = calendar.add(self.started, self.budget + self.paused_total) if exceeded else \
-            calendar.add(now, self.budget - self.used)
+        # Already exceeded: due is when the new target ran out, on the calendars the time was counted on.
+        if exceeded:
+            self.due = self.ran_out_at(self.budget) or now
+        else:
+            self.due = calendar.add(now, self.budget - self.used)
         self.gen += 1
         return exceeded
 
     def stop(self, now: int) -> bool:
         """Stop; True (met) when not breached and `now` is no later than due."""
-        met = not self.breached and (self.status == PAUSED or self.due is None or now <= self.due)
         if self.status == PAUSED:
             met = not self.breached and self.used <= self.budget
+        else:
+            met = not self.breached and (self.due is None or now <= self.due)
         self.used = self.elapsed(now)
         self.run_since = None
         self.status = STOPPED

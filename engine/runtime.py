@@ -12,11 +12,12 @@ the events at t (on the next later event or `advance(t)`). The wall clock is nev
 
 from __future__ import annotations
 
+import copy
 import heapq
-from sys import intern
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
+from sys import intern
 from typing import Any
 
 from .actions import Action
@@ -98,6 +99,11 @@ def _interned(attrs: dict) -> dict:
     return {intern(k): (intern(v) if type(v) is str and len(v) <= 64 else v) for k, v in attrs.items()}
 
 
+def _loop_names(firings: Counter[str]) -> str:
+    """The rules of a loop: those that fired most, with their counts."""
+    return ", ".join(f"{rule} ({count}x)" for rule, count in firings.most_common(4))
+
+
 def _freeze(value: Any) -> Any:
     if isinstance(value, dict):
         return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
@@ -120,6 +126,13 @@ class Engine:
         self.now: int | None = None
         self._queue: list[tuple] = []
         self._seen_ids: set[str] = set()
+        self._seq = 0  # generations of timers and obligations (never reused, so stale heap entries stay stale)
+        self._nested = False  # set when an agenda ran inside an action (a breach at a reschedule)
+        # tickets whose rules looped: their later events are rejected with this reason
+        self.quarantined: dict[str, str] = {}
+        # loops found while firing deadlines (no input line to reject): for the replay summary
+        self.problems: list[str] = []
+        self._carry: list[Action] = []  # actions owed to the caller when process() had to raise
 
     @classmethod
     def load(cls, paths: Iterable[str | Path], overrides: dict[str, dict[str, Any]] | None = None,
@@ -143,6 +156,8 @@ class Engine:
         if self.now is not None and ev.at < self.now:
             raise EventError(f"event at {format_instant(ev.at)} is earlier than the stream's current time "
                              f"{format_instant(self.now)}; events must arrive in time order")
+        if ev.ticket in self.quarantined:
+            raise EventError(f"ticket {ev.ticket!r} is quarantined: {self.quarantined[ev.ticket]}")
         state = self.tickets.get(ev.ticket)
         if ev.type == "opened":
             if state is not None:
@@ -153,29 +168,40 @@ class Engine:
             raise EventError(f"unknown ticket {ev.ticket!r}: no 'opened' event before this {ev.type!r}")
         elif ev.contract is not None and ev.contract != state.contract:
             raise EventError(f"ticket {ev.ticket!r} belongs to contract {state.contract!r}, event says {ev.contract!r}")
-        out: list[Action] = []
-        self._fire_until(ev.at, out, inclusive=False)
+        out, self._carry = self._carry, []
+        self._fire_until(ev.at, out, inclusive=True, defer_breach_of=ev.ticket)
         self.now = ev.at
         self._seen_ids.add(ev.id)
+        if ev.ticket in self.quarantined:  # its own deadlines looped just now
+            self._carry = out  # the other tickets' actions are returned by the next call
+            raise RuleLoopError(f"ticket {ev.ticket!r} is quarantined: {self.quarantined[ev.ticket]}")
         if ev.type == "opened":
             state = TicketState(ev.ticket, ev.contract or "", _interned(ev.attrs), ev.at)
             self.tickets[ev.ticket] = state
-        self._apply(state, ev, out)
+        mark = len(out)
+        try:
+            self._apply(state, ev, out)
+        except RuleLoopError as exc:
+            # The event's own actions are dropped and its ticket quarantined: a looping contract
+            # gives no trustworthy state. Deadline actions fired before it come with the next call.
+            self._carry = out[:mark]
+            self.quarantined[ev.ticket] = f"a rule loop on event {ev.id!r}: {exc}"
+            raise
         return out
 
     def advance(self, instant: int | str) -> list[Action]:
         """Move time to `instant` (live use): fire every deadline up to and including it."""
         t = parse_instant(instant) if isinstance(instant, str) else int(instant)
-        out: list[Action] = []
+        out, self._carry = self._carry, []
         self._fire_until(t, out, inclusive=True)
         if self.now is None or t > self.now:
             self.now = t
         return out
 
     def state(self, ticket: str) -> dict[str, Any] | None:
-        """A JSON-ready copy of the ticket's state, or None for an unknown ticket."""
+        """A JSON-ready deep copy of the ticket's state, or None for an unknown ticket."""
         state = self.tickets.get(ticket)
-        return state.to_dict() if state is not None else None
+        return copy.deepcopy(state.to_dict()) if state is not None else None
 
     # --- deadlines --------------------------------------------------------------------------
     def _schedule_clock(self, state: TicketState, clock: Clock, warn_at: tuple[float, ...]) -> None:
@@ -185,39 +211,78 @@ class Engine:
             heapq.heappush(self._queue, (instant, state.ticket, clock.name, 0 if kind == "warn" else 1,
                                          clock.gen, kind, ratio))
 
-    def _fire_until(self, t: int, out: list[Action], inclusive: bool) -> None:
+    def _fire_until(self, t: int, out: list[Action], inclusive: bool, defer_breach_of: str | None = None) -> None:
+        """Fire deadlines up to `t`, in (instant, ticket, name) order.
+
+        `defer_breach_of`: the ticket of the event about to be applied at `t`. Its breaches due
+        exactly at `t` wait until after that event, so a goal event at the due instant meets its
+        clock (INTERFACE.md); everything else due at `t` fires first.
+        """
         queue = self._queue
+        deferred = []
+        per_instant: Counter[tuple[str, int]] | None = None
         while queue and (queue[0][0] <= t if inclusive else queue[0][0] < t):
-            instant, ticket, name, _order, gen, kind, ratio = heapq.heappop(queue)
+            entry = heapq.heappop(queue)
+            instant, ticket, name, _order, gen, kind, ratio = entry
+            if instant == t and ticket == defer_breach_of and kind == "breach":
+                deferred.append(entry)
+                continue
+            if ticket in self.quarantined:
+                continue
             state = self.tickets[ticket]
             contract = self.contracts[state.contract]
-            if kind in ("warn", "breach"):
-                clock = state.clocks.get(name)
-                if clock is None or clock.gen != gen or clock.status != RUNNING or clock.breached:
-                    continue
-                self.now = max(self.now or instant, instant)
-                self._clock_deadline(state, contract, clock, instant, kind, ratio, out)
-            elif kind == "timer":
-                name = name.removeprefix("timer:")
-                timer = state.timers.get(name) if state.timers else None
-                if timer is None or timer[1] != gen:
-                    continue
-                del state.timers[name]
-                self.now = max(self.now or instant, instant)
-                self._run_agenda(state, contract, {"type": "timer", "timer": name, "id": None, "attrs": {}},
-                                 instant, out)
-            elif kind == "obligation":
-                ob = state.obligations.get(name) if state.obligations else None
-                if ob is None or ob[1] != gen:
-                    continue
-                del state.obligations[name]
-                self.now = max(self.now or instant, instant)
-                spec = contract.obligations[name]
-                out.append(Action(state.ticket, instant, "obligation_breached", contract.id, ob[3], spec.clause,
-                                  f"{spec.party} did not {spec.what} by {format_instant(instant)}", party=spec.party,
-                                  obligation=name))
-                self._run_agenda(state, contract, {"type": "obligation_breached", "obligation": name,
-                                                   "party": spec.party, "id": None, "attrs": {}}, instant, out)
+            mark = len(out)
+            try:
+                self._fire_one(state, contract, instant, name, gen, kind, ratio, out)
+                if kind == "timer":
+                    per_instant = per_instant or Counter()
+                    per_instant[(ticket, instant)] += 1
+                    if per_instant[(ticket, instant)] > MAX_FIRINGS:
+                        raise RuleLoopError(f"timer '{name.removeprefix('timer:')}' keeps restarting at "
+                                            f"{format_instant(instant)} (rules: {self._timer_rules(state, name)})")
+            except RuleLoopError as exc:
+                del out[mark:]
+                reason = f"a rule loop at {format_instant(instant)}: {exc}"
+                self.quarantined[ticket] = reason
+                self.problems.append(f"ticket {ticket!r} quarantined after {reason}")
+        for entry in deferred:
+            heapq.heappush(queue, entry)
+
+    @staticmethod
+    def _timer_rules(state: TicketState, name: str) -> str:
+        timer = (state.timers or {}).get(name.removeprefix("timer:"))
+        return timer[2] if timer else "?"
+
+    def _fire_one(self, state: TicketState, contract: CompiledContract, instant: int, name: str, gen: int, kind: str,
+                  ratio: float, out: list[Action]) -> None:
+        if kind in ("warn", "breach"):
+            clock = state.clocks.get(name)
+            if clock is None or clock.gen != gen or clock.status != RUNNING or clock.breached:
+                return
+            self.now = max(self.now or instant, instant)
+            self._clock_deadline(state, contract, clock, instant, kind, ratio, out)
+        elif kind == "timer":
+            name = name.removeprefix("timer:")
+            timer = state.timers.get(name) if state.timers else None
+            if timer is None or timer[1] != gen:
+                return
+            del state.timers[name]
+            self.now = max(self.now or instant, instant)
+            self._run_agenda(state, contract, {"type": "timer", "timer": name, "id": None, "attrs": {}},
+                             instant, out)
+        elif kind == "obligation":
+            ob = state.obligations.get(name) if state.obligations else None
+            if ob is None or ob[1] != gen:
+                return
+            del state.obligations[name]
+            self.now = max(self.now or instant, instant)
+            spec = contract.obligations[name]
+            out.append(Action(state.ticket, instant, "obligation_breached", contract.id, ob[3], spec.clause,
+                              f"{spec.party} did not {spec.what} by {format_instant(instant)}", party=spec.party,
+                              obligation=name))
+            self._run_agenda(state, contract, {"type": "obligation_breached", "obligation": name,
+                                               "party": spec.party, "id": None, "attrs": {}}, instant, out)
+
 
     def _clock_deadline(self, state: TicketState, contract: CompiledContract, clock: Clock, instant: int, kind: str,
                         ratio: float, out: list[Action]) -> None:
@@ -232,11 +297,11 @@ class Engine:
                                                "attrs": {}}, instant, out)
             return
         clock.breached = True
-        due = min(clock.due if clock.due is not None else instant, instant)
-        late = "" if due == instant else f" (target ran out at {format_instant(due)}, before the change)"
+        ran_out = clock.due if clock.due is not None else instant
+        late = "" if ran_out >= instant else f" (the new target ran out at {format_instant(ran_out)}, before the change)"
         out.append(Action(state.ticket, instant, "breach", contract.id, clock.rule, clock.clause,
                           f"{clock.name} target {clock.duration} ({clock.target}) on {clock.label} passed without "
-                          f"its goal event{late}", clock=clock.name, due=due))
+                          f"its goal event{late}", clock=clock.name, due=instant))
         self._run_agenda(state, contract, {"type": "breach", "clock": clock.name, "id": None, "attrs": {}},
                          instant, out)
 
@@ -275,7 +340,8 @@ class Engine:
         most once per distinct tuple of the values its condition read.
         """
         pending = [fact, *derived] if derived else [fact]
-        firings: Counter[str] | None = None
+        firings: Counter[str] | None = None  # created on the first firing (many events fire nothing)
+        self._nested = True  # tells an enclosing agenda (if any) that state changed under it
         k = 0
         while k < len(pending):
             current = pending[k]
@@ -309,24 +375,29 @@ class Engine:
                     fired[pick] = {keys[pick]}
                 else:
                     fired[pick].add(keys[pick])
-                    if firings is None:
-                        firings = Counter()
-                    firings[rule.id] += 1
-                    if sum(firings.values()) > MAX_FIRINGS:
-                        loop = ", ".join(r for r, _ in firings.most_common(4))
-                        raise RuleLoopError(f"rules kept re-activating ({MAX_FIRINGS} firings) on {current['type']!r}: "
-                                            f"{loop}; check their conditions and state changes")
+                if firings is None:
+                    firings = Counter()
+                firings[rule.id] += 1
+                if firings.total() > MAX_FIRINGS:
+                    raise RuleLoopError(f"rules kept re-activating ({MAX_FIRINGS} firings) after {fact['type']!r}: "
+                                        f"{_loop_names(firings)}; check their conditions and state changes")
                 if self.tracer is not None:
                     self.tracer.fired(at=now, ticket=state.ticket, event=current.get("id"), trigger=current["type"],
                                       rule=rule.id, clause=rule.clause, contract=contract.id, version=contract.version,
                                       facts={path: g(facts) for path, g in rule.reads})
+                self._nested = False
                 for spec in rule.actions:
                     self._do(spec, rule, state, contract, facts, now, out, pending)
-                for j in affects[pick]:
-                    keys[j] = _UNKNOWN
+                if self._nested:  # an agenda ran inside an action: anything may have changed
+                    keys = [_UNKNOWN] * n
+                else:
+                    for j in affects[pick]:
+                        keys[j] = _UNKNOWN
             if len(pending) > MAX_FIRINGS:
-                raise RuleLoopError(f"rules kept raising internal events ({len(pending)}) on {fact['type']!r}; "
-                                    "check reclassify/downgrade rules that undo each other")
+                raise RuleLoopError(f"rules kept raising internal events ({len(pending)}) after {fact['type']!r}: "
+                                    f"{_loop_names(firings or Counter())}; check reclassify/downgrade rules that undo "
+                                    "each other")
+        self._nested = True
 
     # --- actions ----------------------------------------------------------------------------
     def _emit(self, out: list[Action], state: TicketState, contract: CompiledContract, rule: Rule, now: int,
@@ -342,79 +413,107 @@ class Engine:
 
     def _do(self, spec: ActionSpec, rule: Rule, state: TicketState, contract: CompiledContract, facts: _Facts,
             now: int, out: list[Action], pending: list) -> None:
-        kind, args = spec.kind, spec.args
         custom = spec.reason.render(facts) if spec.reason is not None else None
-        if kind == "start_clock":
-            self._start_clock(args, rule, state, contract, facts, now, out, custom)
-        elif kind == "stop_clock":
-            for clock in self._clocks(state, args["clock"]):
-                if clock.status == STOPPED:
-                    continue
-                elapsed = clock.elapsed(now)
-                met = clock.stop(now)
-                verdict = "met" if met else "missed"
-                self._emit(out, state, contract, rule, now, facts, "stop_clock",
-                           custom or f"{clock.name} {verdict} on {facts.event['type']}: {human_seconds(elapsed)} of "
-                           f"{clock.duration} used ({clock.target})", clause=clock.clause, clock=clock.name, met=met)
-        elif kind == "pause_clock":
-            for clock in self._clocks(state, args["clock"]):
-                if clock.status != RUNNING:
-                    continue
-                clock.pause(now)
-                self._emit(out, state, contract, rule, now, facts, "pause_clock",
-                           custom or f"{clock.name} paused on {facts.event['type']}: {human_seconds(clock.used)} of "
-                           f"{clock.duration} used", clause=clock.clause, clock=clock.name)
-        elif kind == "resume_clock":
-            for clock in self._clocks(state, args["clock"]):
-                if clock.status != PAUSED:
-                    continue
-                credited = clock.resume(now)
-                self._emit(out, state, contract, rule, now, facts, "resume_clock",
-                           custom or f"{clock.name} resumed on {facts.event['type']}: {human_seconds(credited)} of "
-                           f"business time paused, total paused {human_seconds(clock.paused_total)}",
-                           clause=clock.clause, clock=clock.name, due=clock.due)
-                self._schedule_clock(state, clock, contract.warn_at)
-        elif kind == "reschedule_clock":
-            for clock in self._clocks(state, args["clock"]):
-                if clock.status != STOPPED:
-                    self._reschedule(clock, rule, state, contract, facts, now, out, custom)
-        elif kind == "notify":
-            to = args["to"].get(facts)
-            self._emit(out, state, contract, rule, now, facts, "notify", custom or f"notify {to}", to=str(to))
-        elif kind == "escalate":
-            self._escalate(args, rule, state, contract, facts, now, out, custom)
-        elif kind in ("downgrade", "reclassify"):
-            self._change_severity(kind, args, rule, state, contract, facts, now, out, pending, custom)
-        elif kind == "exclude":
-            value = args.get("exclusion")
-            category = value.get(facts) if value is not None else state.attrs.get("category")
-            clause = contract.exclusions.get(category, rule.clause)
-            self._emit(out, state, contract, rule, now, facts, "exclude",
-                       custom or f"category '{category}' is excluded from the contract ({clause})", clause=clause,
-                       exclusion=str(category))
-        elif kind == "obligation":
-            self._obligation(args, rule, state, contract, facts, now, out, custom)
-        elif kind == "fulfil":
-            if state.obligations:
-                state.obligations.pop(args["name"], None)
-        elif kind == "start_timer":
-            found = contract.calendar(args.get("calendar", "region"), state.attrs)
-            if found is None:
-                return
-            cal, _ = found
-            due = max(now, cal.due(self._counted_from(args, facts, now), args["after"]))
-            if state.timers is None:
-                state.timers = {}
-            gen = (state.timers.get(args["timer"], [0, 0])[1]) + 1
-            state.timers[args["timer"]] = [due, gen, rule.id, rule.clause]
-            heapq.heappush(self._queue, (due, state.ticket, "timer:" + args["timer"], 2, gen, "timer", 0.0))
-        elif kind == "cancel_timer":
-            if state.timers:
-                state.timers.pop(args["name"], None)
-        elif kind == "set":
-            if state.vars is None:
-                state.vars = {}
-            state.vars.update(args)
+        _HANDLERS[spec.kind](self, spec.kind, spec.args, rule, state, contract, facts, now, out, pending, custom)
+
+    # One handler per action kind, all with the same signature (see _HANDLERS below).
+    def _act_start_clock(self, kind: str, args: dict, rule: Rule, state: TicketState, contract: CompiledContract,
+                         facts: _Facts, now: int, out: list[Action], pending: list, custom: str | None) -> None:
+        self._start_clock(args, rule, state, contract, facts, now, out, custom)
+
+    def _act_stop_clock(self, kind: str, args: dict, rule: Rule, state: TicketState, contract: CompiledContract,
+                        facts: _Facts, now: int, out: list[Action], pending: list, custom: str | None) -> None:
+        for clock in self._clocks(state, args["clock"]):
+            if clock.status == STOPPED:
+                continue
+            elapsed = clock.elapsed(now)
+            met = clock.stop(now)
+            verdict = "met" if met else "missed"
+            self._emit(out, state, contract, rule, now, facts, "stop_clock",
+                       custom or f"{clock.name} {verdict} on {facts.event['type']}: {human_seconds(elapsed)} of "
+                       f"{clock.duration} used ({clock.target})", clause=clock.clause, clock=clock.name, met=met)
+
+    def _act_pause_clock(self, kind: str, args: dict, rule: Rule, state: TicketState, contract: CompiledContract,
+                         facts: _Facts, now: int, out: list[Action], pending: list, custom: str | None) -> None:
+        for clock in self._clocks(state, args["clock"]):
+            if clock.status != RUNNING:
+                continue
+            clock.pause(now)
+            self._emit(out, state, contract, rule, now, facts, "pause_clock",
+                       custom or f"{clock.name} paused on {facts.event['type']}: {human_seconds(clock.used)} of "
+                       f"{clock.duration} used", clause=clock.clause, clock=clock.name)
+
+    def _act_resume_clock(self, kind: str, args: dict, rule: Rule, state: TicketState, contract: CompiledContract,
+                          facts: _Facts, now: int, out: list[Action], pending: list, custom: str | None) -> None:
+        for clock in self._clocks(state, args["clock"]):
+            if clock.status != PAUSED:
+                continue
+            credited = clock.resume(now)
+            self._emit(out, state, contract, rule, now, facts, "resume_clock",
+                       custom or f"{clock.name} resumed on {facts.event['type']}: {human_seconds(credited)} of "
+                       f"business time paused, total paused {human_seconds(clock.paused_total)}",
+                       clause=clock.clause, clock=clock.name, due=clock.due)
+            self._schedule_clock(state, clock, contract.warn_at)
+
+    def _act_reschedule_clock(self, kind: str, args: dict, rule: Rule, state: TicketState, contract: CompiledContract,
+                              facts: _Facts, now: int, out: list[Action], pending: list, custom: str | None) -> None:
+        for clock in self._clocks(state, args["clock"]):
+            if clock.status != STOPPED:
+                self._reschedule(clock, rule, state, contract, facts, now, out, custom)
+
+    def _act_notify(self, kind: str, args: dict, rule: Rule, state: TicketState, contract: CompiledContract,
+                    facts: _Facts, now: int, out: list[Action], pending: list, custom: str | None) -> None:
+        to = args["to"].get(facts)
+        self._emit(out, state, contract, rule, now, facts, "notify", custom or f"notify {to}", to=str(to))
+
+    def _act_escalate(self, kind: str, args: dict, rule: Rule, state: TicketState, contract: CompiledContract,
+                      facts: _Facts, now: int, out: list[Action], pending: list, custom: str | None) -> None:
+        self._escalate(args, rule, state, contract, facts, now, out, custom)
+
+    def _act_severity(self, kind: str, args: dict, rule: Rule, state: TicketState, contract: CompiledContract,
+                      facts: _Facts, now: int, out: list[Action], pending: list, custom: str | None) -> None:
+        self._change_severity(kind, args, rule, state, contract, facts, now, out, pending, custom)
+
+    def _act_exclude(self, kind: str, args: dict, rule: Rule, state: TicketState, contract: CompiledContract,
+                     facts: _Facts, now: int, out: list[Action], pending: list, custom: str | None) -> None:
+        value = args.get("exclusion")
+        category = value.get(facts) if value is not None else state.attrs.get("category")
+        clause = contract.exclusions.get(category, rule.clause)
+        self._emit(out, state, contract, rule, now, facts, "exclude",
+                   custom or f"category '{category}' is excluded from the contract ({clause})", clause=clause,
+                   exclusion=str(category))
+
+    def _act_obligation(self, kind: str, args: dict, rule: Rule, state: TicketState, contract: CompiledContract,
+                        facts: _Facts, now: int, out: list[Action], pending: list, custom: str | None) -> None:
+        self._obligation(args, rule, state, contract, facts, now, out, custom)
+
+    def _act_fulfil(self, kind: str, args: dict, rule: Rule, state: TicketState, contract: CompiledContract,
+                    facts: _Facts, now: int, out: list[Action], pending: list, custom: str | None) -> None:
+        if state.obligations:
+            state.obligations.pop(args["name"], None)
+
+    def _act_start_timer(self, kind: str, args: dict, rule: Rule, state: TicketState, contract: CompiledContract,
+                         facts: _Facts, now: int, out: list[Action], pending: list, custom: str | None) -> None:
+        found = contract.calendar(args.get("calendar", "region"), state.attrs)
+        if found is None:
+            return
+        due = max(now, found[0].due(self._counted_from(args, facts, now), args["after"]))
+        if state.timers is None:
+            state.timers = {}
+        self._seq += 1
+        state.timers[args["timer"]] = [due, self._seq, rule.id, rule.clause]
+        heapq.heappush(self._queue, (due, state.ticket, "timer:" + args["timer"], 2, self._seq, "timer", 0.0))
+
+    def _act_cancel_timer(self, kind: str, args: dict, rule: Rule, state: TicketState, contract: CompiledContract,
+                          facts: _Facts, now: int, out: list[Action], pending: list, custom: str | None) -> None:
+        if state.timers:
+            state.timers.pop(args["name"], None)
+
+    def _act_set(self, kind: str, args: dict, rule: Rule, state: TicketState, contract: CompiledContract,
+                 facts: _Facts, now: int, out: list[Action], pending: list, custom: str | None) -> None:
+        if state.vars is None:
+            state.vars = {}
+        state.vars.update(args)
 
     def _start_clock(self, args: dict, rule: Rule, state: TicketState, contract: CompiledContract, facts: _Facts,
                      now: int, out: list[Action], custom: str | None) -> None:
@@ -543,8 +642,8 @@ class Engine:
             due = cal[0].due(self._counted_from(args, facts, now), duration)
         if state.obligations is None:
             state.obligations = {}
-        previous = state.obligations.get(spec.id)
-        gen = previous[1] + 1 if previous else 1
+        self._seq += 1
+        gen = self._seq
         state.obligations[spec.id] = [due, gen, spec.party, rule.id, spec.clause]
         when = f" within {duration}" if duration is not None else ""
         self._emit(out, state, contract, rule, now, facts, "obligation",
@@ -553,6 +652,16 @@ class Engine:
         if due is not None:
             # counted from an earlier instant (`from`), the due may already be past: it fires now
             heapq.heappush(self._queue, (max(due, now), state.ticket, spec.id, 3, gen, "obligation", 0.0))
+
+
+_HANDLERS = {
+    "start_clock": Engine._act_start_clock, "stop_clock": Engine._act_stop_clock,
+    "pause_clock": Engine._act_pause_clock, "resume_clock": Engine._act_resume_clock,
+    "reschedule_clock": Engine._act_reschedule_clock, "notify": Engine._act_notify,
+    "escalate": Engine._act_escalate, "downgrade": Engine._act_severity, "reclassify": Engine._act_severity,
+    "exclude": Engine._act_exclude, "obligation": Engine._act_obligation, "fulfil": Engine._act_fulfil,
+    "start_timer": Engine._act_start_timer, "cancel_timer": Engine._act_cancel_timer, "set": Engine._act_set,
+}
 
 
 class DuplicateEvent(EventError):

@@ -124,6 +124,27 @@ def _matches(expected: dict, actual: dict) -> bool:
     return all(k in actual and _same(v, actual[k], k) for k, v in expected.items())
 
 
+def _assign(expected: list[dict], emitted: list[dict]) -> dict[int, int]:
+    """Expectation index -> distinct action index, as many as possible (augmenting paths), so the
+    order in which expectations are written never decides whether they pass."""
+    candidates = [[k for k, act in enumerate(emitted) if _matches(exp, act)] for exp in expected]
+    owner: dict[int, int] = {}  # action -> expectation
+
+    def place(j: int, seen: set[int]) -> bool:
+        for k in candidates[j]:
+            if k in seen:
+                continue
+            seen.add(k)
+            if k not in owner or place(owner[k], seen):
+                owner[k] = j
+                return True
+        return False
+
+    for j in range(len(expected)):
+        place(j, set())
+    return {j: k for k, j in owner.items()}
+
+
 def _diff(expected: dict, actual: dict) -> str:
     parts = []
     for k, v in expected.items():
@@ -161,11 +182,10 @@ def run_scenario(doc: Document, index: int, spec: dict, contract: CompiledContra
         except EventError as exc:
             failures.append(Failure(doc.file, doc.locate((*path, "until"))[0], name, f"bad until: {exc}"))
     emitted = [a.to_dict() for a in actions]
-    used: set[int] = set()
-    for j, exp in enumerate(spec.get("expect") or []):
-        hit = next((k for k, act in enumerate(emitted) if k not in used and _matches(exp, act)), None)
-        if hit is not None:
-            used.add(hit)
+    expected = spec.get("expect") or []
+    assignment = _assign(expected, emitted)
+    for j, exp in enumerate(expected):
+        if j in assignment:
             continue
         close = [a for a in emitted if a.get("action") == exp.get("action")
                  and (exp.get("ticket") is None or a.get("ticket") == exp.get("ticket"))]

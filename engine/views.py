@@ -151,35 +151,36 @@ def _label(node: str, attrs: dict) -> str:
 
 
 def to_mermaid(specs: Sequence[dict]) -> str:
+    """Mermaid flowchart; node ids are positional (g0n1) so distinct names never collide."""
     lines = ["flowchart TD"]
-    for g in specs:
-        gid = g["id"]
-        lines.append(f'  subgraph {_mid(gid)}["{gid} ({g["clause"]})"]')
+    for gi, g in enumerate(specs):
+        ids = {node: f"g{gi}n{ni}" for ni, node in enumerate(g["nodes"])}
+        lines.append(f'  subgraph g{gi}["{g["id"]} ({g["clause"]})"]')
         for node, attrs in g["nodes"].items():
             text = _label(node, attrs or {}).replace('"', "'").replace("\n", "<br/>")
-            lines.append(f'    {_mid(gid, node)}["{text}"]')
+            lines.append(f'    {ids[node]}["{text}"]')
         for e in g["edges"]:
-            label = ", ".join(e["trigger"]) + (f" if {json.dumps(e['match'])}" if e.get("match") else "")
-            lines.append(f'    {_mid(gid, e["from"])} -->|"{label.replace(chr(34), chr(39))}"| {_mid(gid, e["to"])}')
+            label = ", ".join(e["trigger"]) + (f" if {json.dumps(e['match'], ensure_ascii=False)}" if e.get("match") else "")
+            lines.append(f'    {ids[e["from"]]} -->|"{label.replace(chr(34), chr(39))}"| {ids[e["to"]]}')
         lines.append("  end")
     return "\n".join(lines) + "\n"
 
 
-def _mid(*parts: str) -> str:
-    return "_".join("".join(ch if ch.isalnum() else "_" for ch in p) for p in parts)
+def _dot(text: str) -> str:
+    """A DOT quoted string: UTF-8 kept as is, quotes and backslashes escaped, newlines as \\n."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
 def to_dot(specs: Sequence[dict]) -> str:
     lines = ["digraph escalation {", "  rankdir=TB;", '  node [shape=box, style=rounded, fontname="Helvetica"];']
     for g in specs:
-        lines.append(f'  subgraph "cluster_{g["id"]}" {{')
-        lines.append(f'    label={json.dumps(g["id"] + " (" + g["clause"] + ")")};')
+        lines.append(f'  subgraph {_dot("cluster_" + g["id"])} {{')
+        lines.append(f'    label={_dot(g["id"] + " (" + g["clause"] + ")")};')
         for node, attrs in g["nodes"].items():
-            lines.append(f'    {json.dumps(g["id"] + "." + node)} [label={json.dumps(_label(node, attrs or {}))}];')
+            lines.append(f'    {_dot(g["id"] + "." + node)} [label={_dot(_label(node, attrs or {}))}];')
         for e in g["edges"]:
-            label = ", ".join(e["trigger"]) + (f"\nif {json.dumps(e['match'])}" if e.get("match") else "")
-            lines.append(f'    {json.dumps(g["id"] + "." + e["from"])} -> {json.dumps(g["id"] + "." + e["to"])} '
-                         f'[label={json.dumps(label)}];')
+            label = ", ".join(e["trigger"]) + (f"\nif {json.dumps(e['match'], ensure_ascii=False)}" if e.get("match") else "")
+            lines.append(f'    {_dot(g["id"] + "." + e["from"])} -> {_dot(g["id"] + "." + e["to"])} [label={_dot(label)}];')
         lines.append("  }")
     lines.append("}")
     return "\n".join(lines) + "\n"

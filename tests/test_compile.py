@@ -1,0 +1,169 @@
+"""engine.compile: the backend-neutral compiled form of a contract (fixture contracts)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from runtime_fixtures.helpers import ACME, AGENDA, INVENTORY, MINI, REPO, ev, load, pick, write
+
+from engine import ContractError, Engine, load_contracts
+from engine.durations import parse_duration
+from engine.runtime import TicketState, _Facts
+
+
+def acme(overrides: dict | None = None):
+    return load(ACME, overrides={"acme": overrides} if overrides else None).contracts["acme"]
+
+
+def facts(**attrs) -> _Facts:
+    return _Facts({}, TicketState("T1", "acme", attrs, 0))
+
+
+def line_of(path: Path, text: str) -> int:
+    """1-based line of the first line containing `text` (so the test follows edits of the file)."""
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if text in line:
+            return number
+    raise AssertionError(f"{text!r} not in {path}")
+
+
+def test_identity_fields():
+    c = acme()
+    assert (c.id, c.version, c.title, c.source) == ("acme", "1.0", "ACME fixture contract", "900_acce55.txt")
+    assert c.severities == ("S1", "S2")
+    assert c.regions == {"france": "paris"}
+    assert c.exclusions == {"training": "TST-EXCL"}
+    assert Path(c.file) == ACME
+
+
+def test_rule_ids_are_prefixed_with_contract_and_include_alias():
+    ids = [r.id for r in acme().rules]
+    # reclassification entries first, then the contract's own rules, then the includes in order
+    assert ids[:2] == ["acme.email-is-normal", "acme.ask-logs"]
+    for rid in ("acme.response.start", "acme.response.stop", "acme.resolution.start", "acme.update.restart",
+                "acme.info.pause", "acme.info.resume", "acme.escalation.escalate", "acme.exclusions.exclude"):
+        assert rid in ids
+    assert len(ids) == len(set(ids))
+
+
+def test_rules_by_event_sorted_by_salience_then_definition_order():
+    c = acme()
+    # reclassification compiles at salience 100, exclusions.yaml's rule has 50, the clock starts 0
+    assert [r.id for r in c.rules_by_event["opened"]] == [
+        "acme.email-is-normal", "acme.exclusions.exclude", "acme.response.start", "acme.resolution.start"]
+    assert [r.salience for r in c.rules_by_event["opened"]] == [100, 50, 0, 0]
+    agenda = load(AGENDA).contracts["agenda"]
+    assert [r.id for r in agenda.rules_by_event["rca_requested"]] == [
+        "agenda.high", "agenda.low-first", "agenda.low-second", "agenda.negative"]
+
+
+def test_included_rule_parameters_keep_their_type():
+    c = acme()
+    start = next(r for r in c.rules if r.id == "acme.response.start")
+    assert start.events == ("opened",)  # "${start_on}" whole-string -> the list [opened]
+    assert start.clause == "TST-RT"
+    # "state.clock.${clock}" inside a longer string -> its text
+    assert [path for path, _ in start.reads] == ["state.clock.response", "state.vars.excluded"]
+    ask = next(r for r in c.rules if r.id == "acme.ask-logs")
+    timer = next(a for a in ask.actions if a.kind == "start_timer")
+    assert timer.args["after"] == parse_duration("2 hours")  # "${silence}" from the contract parameter
+    excl = next(r for r in c.rules if r.id == "acme.exclusions.exclude")
+    assert excl.condition["$in"] == {"ticket.category": ["training"]}  # built-in ${exclusion_categories}
+
+
+def test_rules_remember_file_and_line():
+    c = acme()
+    by_id = {r.id: r for r in c.rules}
+    assert Path(by_id["acme.ask-logs"].file) == ACME
+    assert by_id["acme.ask-logs"].line == line_of(ACME, "- id: ask-logs")
+    assert by_id["acme.email-is-normal"].line == line_of(ACME, "- id: email-is-normal")
+    sla = REPO / "rules" / "sla-clock.yaml"
+    assert Path(by_id["acme.resolution.stop"].file) == sla
+    assert by_id["acme.resolution.stop"].line == line_of(sla, "- id: stop")
+
+
+def test_warn_at_parameter_is_sorted_and_a_scalar_becomes_a_list():
+    assert acme().warn_at == ()
+    assert acme({"warn_at": [0.9, 0.5]}).warn_at == (0.5, 0.9)
+    assert acme({"warn_at": 0.75}).warn_at == (0.75,)
+
+
+def test_target_lookup_per_severity():
+    c = acme()
+    target, row = c.target("response", "S1", facts(severity="S1"))
+    assert (target.id, target.clause, row.duration, row.calendar) == ("response", "TST-RT", parse_duration("1 hour"), "24x7")
+    _, row = c.target("response", "S2", facts(severity="S2"))
+    assert (row.duration, row.calendar) == (parse_duration("4 hours"), "region")
+    _, row = c.target("update", "S2", facts(severity="S2"))
+    assert row.duration is None  # `none`: no clock for S2
+    assert c.target("response", "S9", facts(severity="S9")) is None
+    assert c.target("acknowledgement", "S1", facts(severity="S1")) is None
+
+
+def test_calendar_references_and_memoisation():
+    c = acme()
+    cal, label = c.calendar("region", {"region": "france"})
+    assert label.startswith("paris") and cal.timezone == "Europe/Paris"
+    assert c.calendar("paris", {}) is c.calendar("region", {"region": "france"})
+    assert c.calendar("24x7", {})[0].is_always_open
+    assert c.calendar("region", {"region": "mars"}) is None
+    assert c.calendar("nosuch", {}) is None
+
+
+def test_next_severity():
+    c = acme()
+    assert c.next_severity("S1") == "S2"
+    assert c.next_severity("S2") is None
+    assert c.next_severity("S7") is None
+
+
+def test_escalation_graph_compiled_with_its_entry():
+    (graph,) = acme().graphs
+    assert (graph.id, graph.clause, graph.entry) == ("chain", "TST-ESC", "agent")
+    assert graph.step("agent", "customer_request", facts()) == "manager"
+    assert graph.step("manager", "breach", facts()) == "director"
+    assert graph.step("agent", "rule", facts()) is None
+    assert graph.step("director", "customer_request", facts()) is None
+
+
+def test_reason_template_renders_facts():
+    c = acme()
+    rule = next(r for r in c.rules if r.id == "acme.silence-reminder")
+    (notify,) = rule.actions
+    assert notify.reason.render(facts()) == "still waiting for the logs of T1"
+
+
+def test_customer_local_calendar_from_ticket_attribute(tmp_path):
+    path = write(tmp_path / "mini.yaml", MINI)
+    engine = Engine.load([path], inventory=INVENTORY)
+    c = engine.contracts["mini"]
+    paris = c.calendar("local", {})
+    assert paris[0].timezone == "Europe/Paris"  # the default
+    tokyo = c.calendar("local", {"timezone": "Asia/Tokyo"})
+    assert tokyo[0].timezone == "Asia/Tokyo" and c.calendar("local", {"timezone": "Asia/Tokyo"}) is tokyo
+    # Mon 2026-03-02 10:00 Paris = 09:00Z = 18:00 Tokyo (closed): 2 h from Tue 09:00 Tokyo
+    # (00:00Z) -> 02:00Z. Default Paris: 10:00 + 2 h = 12:00 Paris = 11:00Z. A zone that does not
+    # exist falls back to the default.
+    out = []
+    for i, zone in enumerate(("Asia/Tokyo", None, "Mars/Olympus")):
+        attrs = {"severity": "high", **({"timezone": zone} if zone else {})}
+        out += engine.process(ev(f"e{i}", f"T{i}", "2026-03-02T10:00:00+01:00", "opened", contract="mini", **attrs))
+    assert pick(out, "ticket", "due") == [{"ticket": "T0", "due": "2026-03-03T02:00:00Z"},
+                                          {"ticket": "T1", "due": "2026-03-02T11:00:00Z"},
+                                          {"ticket": "T2", "due": "2026-03-02T11:00:00Z"}]
+
+
+def test_parameter_override_of_unknown_name_is_a_diagnostic():
+    contracts, diags = load_contracts([ACME], {"acme": {"silense": "1 hour"}}, INVENTORY)
+    assert "acme" not in contracts
+    assert any(d.code == "unknown-parameter" and "silence" in d.message for d in diags)
+    with pytest.raises(ContractError):
+        load(ACME, overrides={"acme": {"silense": "1 hour"}})
+
+
+def test_parameter_override_changes_the_compiled_timer():
+    engine = load(ACME, overrides={"acme": {"silence": "30 minutes"}})
+    engine.process(ev("o", "T1", "2026-03-02T10:00:00+01:00", "opened", plan="gold", region="france", severity="S2"))
+    engine.process(ev("i", "T1", "2026-03-02T11:00:00+01:00", "info_requested"))
+    assert engine.state("T1")["timers"] == {"silence": "2026-03-02T10:30:00Z"}  # 10:00Z + 30 min 24x7

@@ -1,0 +1,156 @@
+"""engine.replay: ordering, duplicates, rejects, --until (fixture contract acme; Paris CET = UTC+1,
+2026-03-02 is a Monday; acme S2: response 4 business hours, resolution 3 business days)."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from runtime_fixtures.helpers import ATTRS_S2, MESSY_LOG, ev, jsonl, load, pick
+
+from engine.replay import read_log, replay
+from engine.schema import instance_errors
+
+
+def run_replay(text: str, until: str | None = None, engine=None):
+    from engine.events import parse_instant
+
+    engine = engine or load()
+    out, rejects = io.StringIO(), io.StringIO()
+    stats = replay(engine, io.StringIO(text), out, rejects, parse_instant(until) if until else None)
+    actions = [json.loads(line) for line in out.getvalue().splitlines()]
+    bad = [json.loads(line) for line in rejects.getvalue().splitlines()]
+    return stats, actions, bad, out.getvalue()
+
+
+def test_messy_log_rejects_each_bad_line_with_its_number_and_goes_on():
+    stats, actions, bad, _ = run_replay(MESSY_LOG)
+    assert [(r["line"], r["reason"].split(";")[0]) for r in bad] == [
+        (2, "invalid JSON: Expecting value at column 1"),
+        (3, "'at' has no offset: '2026-03-02T10:30:00'"),
+        (4, "unknown contract 'nosuch'"),
+        (5, "unknown ticket 'T9': no 'opened' event before this 'responded'"),
+        # line 6 is T3's responded at 08:00Z, before T3's opened (09:30Z): the log is sorted first
+        (6, "unknown ticket 'T3': no 'opened' event before this 'responded'"),
+        (11, "attrs.channel is 'fax'"),
+    ]
+    assert bad[0]["input"] == "this is not json"
+    # T1 opened 09:00Z: response Mon 10:00 + 4 h = 14:00 Paris = 13:00Z, resolution Thu 10:00 Paris = 09:00Z
+    # T3 opened 09:30Z: response 14:30 Paris = 13:30Z, resolution Thu 10:30 Paris = 09:30Z
+    # T1 responded 11:00Z <= 13:00Z: met; nothing else is due by the last event (11:00Z)
+    assert pick(actions, "ticket", "action", "clock", "due", "met", "at") == [
+        {"ticket": "T1", "action": "start_clock", "clock": "response", "due": "2026-03-02T13:00:00Z",
+         "at": "2026-03-02T09:00:00Z"},
+        {"ticket": "T1", "action": "start_clock", "clock": "resolution", "due": "2026-03-05T09:00:00Z",
+         "at": "2026-03-02T09:00:00Z"},
+        {"ticket": "T3", "action": "start_clock", "clock": "response", "due": "2026-03-02T13:30:00Z",
+         "at": "2026-03-02T09:30:00Z"},
+        {"ticket": "T3", "action": "start_clock", "clock": "resolution", "due": "2026-03-05T09:30:00Z",
+         "at": "2026-03-02T09:30:00Z"},
+        {"ticket": "T1", "action": "stop_clock", "clock": "response", "met": True, "at": "2026-03-02T11:00:00Z"},
+    ]
+    assert (stats.events, stats.actions, stats.rejects, stats.duplicates) == (3, 5, 6, 1)
+    assert stats.by_action == {"start_clock": 4, "stop_clock": 1}
+    assert stats.summary() == "events 3, actions 5, rejects 6, duplicates 1 (start_clock 4, stop_clock 1)"
+
+
+def test_sorting_by_time_is_stable_for_equal_instants():
+    # T-B is on line 1 and T-A on line 2, same instant: file order, not ticket order
+    text = jsonl(ev("b", "T-B", "2026-03-02T10:00:00+01:00", "opened", **ATTRS_S2),
+                 ev("a", "T-A", "2026-03-02T09:00:00Z", "opened", **ATTRS_S2))
+    _, actions, _, _ = run_replay(text)
+    assert [a["ticket"] for a in actions] == ["T-B", "T-B", "T-A", "T-A"]
+    # the same instant written with a different offset is the same instant
+    events, _ = read_log(text.splitlines(keepends=True))
+    assert [n for _, n, _, _ in events] == [1, 2]
+
+
+def test_log_out_of_order_is_sorted_before_evaluation():
+    text = jsonl(ev("r", "T1", "2026-03-02T12:00:00+01:00", "responded"),
+                 ev("o", "T1", "2026-03-02T10:00:00+01:00", "opened", **ATTRS_S2))
+    stats, actions, bad, _ = run_replay(text)
+    assert bad == [] and stats.events == 2
+    assert [a["action"] for a in actions] == ["start_clock", "start_clock", "stop_clock"]
+
+
+def test_duplicates_are_counted_once_each_and_not_rejected():
+    line = ev("x", "T1", "2026-03-02T10:00:00+01:00", "opened", **ATTRS_S2)
+    stats, actions, bad, _ = run_replay(jsonl(line, line, line))
+    assert (stats.duplicates, stats.rejects, stats.events, len(actions)) == (2, 0, 1, 2)
+    assert bad == []
+
+
+def test_pending_deadlines_fire_up_to_the_last_event_inclusive():
+    # the last event is at 13:00Z == T1's response due: T1's breach (another ticket's deadline <= t)
+    # fires before T2's opened is applied (INTERFACE "Time")
+    text = jsonl(ev("o", "T1", "2026-03-02T10:00:00+01:00", "opened", **ATTRS_S2),
+                 ev("o2", "T2", "2026-03-02T14:00:00+01:00", "opened", **ATTRS_S2))
+    _, actions, _, _ = run_replay(text)
+    assert pick(actions[2:4], "ticket", "action", "at") == [
+        {"ticket": "T1", "action": "breach", "at": "2026-03-02T13:00:00Z"},
+        {"ticket": "T2", "action": "start_clock", "at": "2026-03-02T13:00:00Z"}]
+
+
+def test_own_breach_due_at_the_last_event_instant_fires_after_it():
+    # T1 opened 10:00 Paris, S2 response 4 business hours => due 14:00 Paris = 13:00Z; an
+    # escalation_requested (not a goal event) of T1 at exactly 13:00Z is applied first (escalate),
+    # then the breach fires at 13:00Z
+    text = jsonl(ev("o", "T1", "2026-03-02T10:00:00+01:00", "opened", **ATTRS_S2),
+                 ev("x", "T1", "2026-03-02T14:00:00+01:00", "escalation_requested"))
+    _, actions, _, _ = run_replay(text)
+    assert pick(actions[2:], "action", "at") == [
+        {"action": "escalate", "at": "2026-03-02T13:00:00Z"}, {"action": "breach", "at": "2026-03-02T13:00:00Z"}]
+
+
+def test_until_fires_later_deadlines():
+    # after the messy log: T3 response breach 13:30Z; T1 resolution breach Thu 03-05 09:00Z and its
+    # escalation (acme.resolution-breach-escalates, agent -> manager); T3 resolution (09:30Z) not yet
+    _, actions, _, _ = run_replay(MESSY_LOG, until="2026-03-05T09:00:00Z")
+    assert pick(actions[5:], "ticket", "action", "clock", "at", "to", "level") == [
+        {"ticket": "T3", "action": "breach", "clock": "response", "at": "2026-03-02T13:30:00Z"},
+        {"ticket": "T1", "action": "breach", "clock": "resolution", "at": "2026-03-05T09:00:00Z"},
+        {"ticket": "T1", "action": "escalate", "at": "2026-03-05T09:00:00Z", "to": "manager", "level": 1},
+    ]
+
+
+def test_without_rejects_sink_the_rejects_are_still_counted():
+    engine = load()
+    stats = replay(engine, io.StringIO(MESSY_LOG), io.StringIO(), None)
+    assert stats.rejects == 6
+
+
+def test_replay_output_is_byte_identical_across_runs():
+    text = MESSY_LOG + jsonl(ev("z1", "T1", "2026-03-03T10:00:00+01:00", "info_requested"),
+                             ev("z2", "T1", "2026-03-04T10:00:00+01:00", "escalation_requested"))
+    first = run_replay(text, until="2026-03-10T00:00:00Z")[3]
+    second = run_replay(text, until="2026-03-10T00:00:00Z")[3]
+    assert first == second and first
+
+
+SCHEMA_INVALID = [
+    {"id": 5},
+    {"id": ""},
+    {"ticket": ["T1"]},
+    {"type": "sneezed"},
+    {"at": "yesterday"},
+    {"at": "2026-03-02T10:00:00"},
+    {"attrs": {"production": "yes"}},
+    {"attrs": {"channel": "pigeon"}},
+    {"attrs": "none"},
+    # not RFC 3339 although datetime.fromisoformat takes them
+    {"at": "2026-03-02T10:00:00+0100"},
+    {"at": "2026-03-02T10:00+01:00"},
+    {"at": "20260302T100000Z"},
+    {"at": "2026-W10-1T10:00:00Z"},
+    {"attrs": {"by": 5}},
+]
+
+
+@pytest.mark.parametrize("change", SCHEMA_INVALID, ids=lambda c: json.dumps(c, sort_keys=True))
+def test_every_line_the_event_schema_rejects_goes_to_the_rejects_file(change):
+    bad_event = {"id": "e2", "ticket": "T1", "at": "2026-03-02T11:00:00+01:00", "type": "escalation_requested", **change}
+    assert instance_errors(bad_event, "event") != []  # the premise: a schema violation
+    text = jsonl(ev("o", "T1", "2026-03-02T10:00:00+01:00", "opened", **ATTRS_S2), bad_event)
+    stats, _, bad, _ = run_replay(text)
+    assert [r["line"] for r in bad] == [2] and stats.rejects == 1
