@@ -95,6 +95,8 @@ def parse_event(obj: Any) -> Event:
             raise EventError(f"attrs.{name} must be true or false, got {value!r}")
     if "info" in attrs and not isinstance(attrs["info"], dict):
         raise EventError(f"attrs.info must be an object, got {attrs['info']!r}")
+    if "by" in attrs and not isinstance(attrs["by"], str):
+        raise EventError(f"attrs.by must be a string (vendor, customer, ...), got {attrs['by']!r}")
     if "timezone" in attrs and not isinstance(attrs["timezone"], str):
         raise EventError(f"attrs.timezone must be an IANA zone name, got {attrs['timezone']!r}")
     return Event(eid, ticket, at, kind, contract, attrs)

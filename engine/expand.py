@@ -42,33 +42,47 @@ class Expanded:
     rules: list[tuple[str, dict, Origin]]  # (compiled rule id, rule, origin)
 
 
-def substitute(value: Any, params: dict[str, Any], origin: Origin, path: tuple, out: list[Diagnostic]) -> Any:
-    """Replace `${name}`: a whole string takes the value with its type, inside text its str()."""
-    if isinstance(value, str):
-        whole = _WHOLE.match(value)
-        if whole:
-            name = whole.group(1)
-            if name in params:
-                return params[name]
-            out.append(origin.diag("unknown-parameter", f"unknown parameter '{name}'{did_you_mean(name, params)}", path))
-            return value
+def substitute(value: Any, params: dict[str, Any], origin: Origin, path: tuple, out: list[Diagnostic],
+               quiet: frozenset[str] = frozenset()) -> Any:
+    """Replace `${name}`: a whole string takes the value with its type, inside text or a key its str().
 
-        def text(match: re.Match) -> str:
+    Unknown names are reported, except those in `quiet` (already reported, e.g. an include's
+    missing parameter), and left as written.
+    """
+
+    def unknown(name: str, where: tuple, key: bool = False) -> None:
+        if name not in quiet:
+            out.append(origin.diag("unknown-parameter", f"unknown parameter '{name}'{did_you_mean(name, params)}",
+                                   where, key=key))
+
+    def text(value: str, where: tuple, key: bool = False) -> str:
+        def one(match: re.Match) -> str:
             name = match.group(1)
             if name not in params:
-                out.append(origin.diag("unknown-parameter", f"unknown parameter '{name}'{did_you_mean(name, params)}", path))
+                unknown(name, where, key)
                 return match.group(0)
             return str(params[name])
 
-        return _PARAM.sub(text, value)
-    if isinstance(value, list):
-        return [substitute(v, params, origin, (*path, i), out) for i, v in enumerate(value)]
-    if isinstance(value, dict):
-        return {
-            substitute(k, params, origin, path, out): substitute(v, params, origin, (*path, k), out)
-            for k, v in value.items()
-        }
-    return value
+        return _PARAM.sub(one, value)
+
+    def walk(value: Any, path: tuple) -> Any:
+        if isinstance(value, str):
+            whole = _WHOLE.match(value)
+            if whole:
+                name = whole.group(1)
+                if name in params:
+                    return params[name]
+                unknown(name, path)
+                return value
+            return text(value, path)
+        if isinstance(value, list):
+            return [walk(v, (*path, i)) for i, v in enumerate(value)]
+        if isinstance(value, dict):  # keys always take the text (a list cannot be a key)
+            return {text(k, (*path, k), key=True) if isinstance(k, str) else k: walk(v, (*path, k))
+                    for k, v in value.items()}
+        return value
+
+    return walk(value, path)
 
 
 def contract_params(data: dict, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -110,7 +124,8 @@ def _include(doc: Document, inc: dict, path: tuple, params: dict, contract_id: s
     rule_doc, problems = load_file(target)
     if rule_doc is None:
         for p in problems:
-            diags.append(doc.diag("include", f"cannot include '{inc.get('rules')}': {p.message}", (*path, "rules")))
+            where = f"line {p.line}, column {p.col or 1}: " if p.line is not None else ""
+            diags.append(doc.diag("include", f"cannot include '{inc.get('rules')}': {where}{p.message}", (*path, "rules")))
         return []
     diags.extend(problems)
     schema_problems = schema_diagnostics(rule_doc, "rules")
@@ -132,7 +147,8 @@ def _include(doc: Document, inc: dict, path: tuple, params: dict, contract_id: s
     scope = {**{k: v for k, v in params.items() if k in ("exclusion_categories", "contract_id")}, **given}
     prefix = f"{contract_id}.{inc.get('as') or rule_doc.data['id']}"
     out = []
+    missing = frozenset(name for name in declared if name not in given)  # reported above, once
     for j, rule in enumerate(rule_doc.data["rules"]):
         origin = Origin(rule_doc, ("rules", j))
-        out.append((f"{prefix}.{rule.get('id')}", substitute(rule, scope, origin, (), diags), origin))
+        out.append((f"{prefix}.{rule.get('id')}", substitute(rule, scope, origin, (), diags, missing), origin))
     return out

@@ -31,6 +31,8 @@ _Loader.add_implicit_resolver(
 )
 
 _STRING_TAGS = {"tag:yaml.org,2002:timestamp"}
+_COLLECTION_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+_KINDS = {"list": "a list", "str": "text", "int": "a number", "float": "a number", "bool": "true/false"}
 
 
 @dataclass
@@ -68,12 +70,18 @@ class _Builder:
 
     def build(self, node: yaml.Node, path: JsonPath) -> Any:
         self.doc.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, yaml.CollectionNode) and node.tag not in _COLLECTION_TAGS:
+            # scalars with a foreign tag fail in construct_object; collections must not pass silently
+            raise yaml.constructor.ConstructorError(
+                None, None, f"tag '{node.tag}' is not allowed: contracts are plain YAML", node.start_mark)
         if isinstance(node, yaml.MappingNode):
             self.loader.flatten_mapping(node)
             out: dict[str, Any] = {}
             for key_node, value_node in node.value:
-                key = self.loader.construct_object(key_node, deep=True)
-                key = _key_text(key)
+                if key_node.tag in _STRING_TAGS:  # `2026-01-01T10:00:00Z:` keeps its text, not str(datetime)
+                    key = key_node.value
+                else:
+                    key = _key_text(self.loader.construct_object(key_node, deep=True))
                 child = (*path, key)
                 if key in out:
                     self.problems.append(
@@ -118,14 +126,20 @@ def load_text(text: str, file: str) -> tuple[Document | None, list[Diagnostic]]:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         col = mark.column + 1 if mark else None
-        problem = " ".join(p for p in (exc.context, exc.problem) if p)
+        context = exc.context
+        if context and exc.context_mark and exc.problem_mark and exc.context_mark.line != exc.problem_mark.line:
+            # the parser notices an unclosed `[` or `{` only on a later line: say where it was opened
+            context += f" (opened at line {exc.context_mark.line + 1}, column {exc.context_mark.column + 1})"
+        problem = ", ".join(p for p in (context, exc.problem) if p)
         return None, [Diagnostic("yaml-syntax", f"YAML syntax error: {problem}", file, line, col)]
     except yaml.YAMLError as exc:
         return None, [Diagnostic("yaml-syntax", f"YAML error: {exc}", file, 1, 1)]
     finally:
         loader.dispose()
+    if doc.data is None:  # `---` or `--- null`
+        return None, [Diagnostic("empty-file", "the file is empty; expected a YAML mapping", file, 1, 1)]
     if not isinstance(doc.data, dict):
-        kind = type(doc.data).__name__
+        kind = _KINDS.get(type(doc.data).__name__, type(doc.data).__name__)
         return None, [*builder.problems, doc.diag("not-a-mapping", f"expected a YAML mapping at the top, got {kind}")]
     return doc, builder.problems
 

@@ -39,51 +39,128 @@ def _describe(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+_TYPES = {"object": "a mapping", "array": "a list", "string": "text", "integer": "a whole number", "number": "a number",
+          "boolean": "true or false", "null": "null"}
+_FORMATS = {"date": "a date YYYY-MM-DD", "date-time": "an RFC 3339 date-time"}
+
+
+def _show(value: Any) -> str:
+    """A value as the author writes it in YAML/JSON (true, null), not as Python prints it."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
 def _expected(schema: Any) -> str:
     if not isinstance(schema, dict):
         return "a valid value"
     if "description" in schema:
         return schema["description"]
     if "enum" in schema:
-        return "one of " + ", ".join(str(v) for v in schema["enum"])
+        return "one of " + ", ".join(_show(v) for v in schema["enum"])
     if "const" in schema:
-        return repr(schema["const"])
+        return f"'{_show(schema['const'])}'"
+    if schema.get("format") in _FORMATS:
+        return _FORMATS[schema["format"]]
     if "pattern" in schema:
         return f"text matching {schema['pattern']}"
     if "type" in schema:
         kinds = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
-        return " or ".join(kinds)
+        return " or ".join(_TYPES.get(k, k) for k in kinds)
     for key in ("anyOf", "oneOf"):
         if key in schema:
             return " or ".join(_expected(s) for s in schema[key])
     return "a valid value"
 
 
+def _fits(error: ValidationError) -> bool:
+    """False when an anyOf/oneOf branch rejects the value for its kind (wrong type, not the constant)."""
+    if error.relative_path:
+        return True
+    if error.validator in ("type", "const", "enum"):
+        return False
+    if error.validator in ("anyOf", "oneOf") and error.context:
+        return bool(_fitting(error))
+    return True
+
+
+def _fitting(error: ValidationError) -> list[ValidationError]:
+    """The errors of the branches of an anyOf/oneOf that fit the kind of value written."""
+    branches: dict[Any, list[ValidationError]] = {}
+    for sub in error.context or ():
+        branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+    return [sub for group in branches.values() if all(_fits(e) for e in group) for sub in group]
+
+
+def _one_of_keys(schema: dict) -> list[str] | None:
+    """['severities', 'all'] for `oneOf: [{required: [severities]}, {required: [all]}]`, else None."""
+    branches = schema.get("oneOf") or []
+    if branches and all(isinstance(b, dict) and set(b) == {"required"} and len(b["required"]) == 1 for b in branches):
+        return [b["required"][0] for b in branches]
+    return None
+
+
+def _quote_hint(error: ValidationError) -> str:
+    """`version: 2026.1` is a number to YAML: say how to make it text."""
+    value = error.instance
+    kinds = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+    if error.validator == "type" and "string" in kinds and isinstance(value, (int, float)) and value is not None:
+        return f"; write it in quotes: \"{_show(value)}\""
+    return ""
+
+
+def _field(path: tuple) -> str:
+    """The name to show for the value at `path`: its key, or `key[i]` for a list item."""
+    if not path:
+        return "the top level"
+    if isinstance(path[-1], int) and len(path) > 1:
+        return f"{path[-2]}[{path[-1]}]"
+    return str(path[-1])
+
+
 def _message(error: ValidationError) -> tuple[str, tuple, bool]:
     """(message, json path, point-at-key) for one schema error, in words a contract author reads."""
     path = tuple(error.absolute_path)
-    field = path[-1] if path else "the top level"
+    field = _field(path)
     if error.validator == "additionalProperties":
         allowed = list((error.schema.get("properties") or {}).keys())
         extra = [k for k in error.instance if k not in allowed] if isinstance(error.instance, dict) else []
         if extra and allowed:
             name = extra[0]
+            if name.startswith("$") and "patternProperties" in error.schema:  # a condition: fields or operators
+                operators = [k for k in allowed if k.startswith("$")]
+                hint = did_you_mean(name, operators) or f"; expected one of: {', '.join(operators)}"
+                if name == "$eq":
+                    hint = "; equality is written {field: value}, e.g. {ticket.severity: P1}"
+                return f"unknown operator '{name}'{hint}", (*path, name), True
             return f"unknown field '{name}'{did_you_mean(name, allowed)}", (*path, name), True
         if extra:
             return f"field '{extra[0]}' is not allowed here", (*path, extra[0]), True
     if error.validator == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
         return f"missing required field '{missing}' in '{field}'", path, False
+    if error.validator == "oneOf" and (keys := _one_of_keys(error.schema)) is not None:
+        given = [k for k in keys if isinstance(error.instance, dict) and k in error.instance]
+        names = " or ".join(f"'{k}'" for k in keys)
+        if given:
+            return f"'{field}' has both {' and '.join(repr(k) for k in given)}; give only one of {names}", path, False
+        return f"'{field}' needs one of {names}", path, False
     if error.validator in ("anyOf", "oneOf") and error.context:
-        deeper = best_match(error.context)
-        if deeper is not None and deeper.validator not in ("type", "const", "pattern", "enum"):
+        # explain the branch that fits what was written (an object -> the object branch), not the
+        # first alternative: `{duration: 2 hrs}` is a bad duration, not "expected a string"
+        candidates = _fitting(error)
+        # a misspelled key explains the "missing" one it was meant to be: name it first
+        candidates = [e for e in candidates if e.validator == "additionalProperties"] or candidates
+        deeper = best_match(candidates) if candidates else None
+        if deeper is not None and (deeper.relative_path or deeper.validator not in ("type", "const", "pattern", "enum")):
             return _message(deeper)
         return f"'{field}' is {_describe(error.instance)}; expected {_expected(error.schema)}", path, False
+    if "propertyNames" in error.relative_schema_path:  # the instance is the offending key
+        name = str(error.instance)
+        return f"'{field}' has an invalid key '{name}'; expected {_expected(error.schema)}", (*path, name), True
     if error.validator == "enum":
-        return (f"'{field}' is {_describe(error.instance)}{did_you_mean(error.instance, map(str, error.validator_value))}",
+        return (f"'{field}' is {_describe(error.instance)}{did_you_mean(error.instance, map(_show, error.validator_value))}",
                 path, False)
     if error.validator in ("type", "pattern", "const", "format"):
-        return f"'{field}' is {_describe(error.instance)}; expected {_expected(error.schema)}", path, False
+        return f"'{field}' is {_describe(error.instance)}; expected {_expected(error.schema)}{_quote_hint(error)}", path, False
     if error.validator in ("minProperties", "minItems"):
         return f"'{field}' is empty; expected at least {error.validator_value} item(s)", path, False
     if error.validator == "maxProperties":

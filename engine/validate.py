@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from .calendar import calendar_from_spec
+from .calendar import calendar_from_spec, load_zone, parse_hours
 from .conditions import ConditionError, compile_condition
 from .diagnostics import Diagnostic, did_you_mean
 from .durations import parse_duration
 from .escalation import graph_problems
-from .expand import Expanded, Origin
+from .expand import _PARAM, Expanded, Origin
 from .inventory import Inventory
 
 CLOCKS = ("response", "update", "resolution", "acknowledgement")
@@ -52,13 +52,13 @@ class _Checker:
 
     # --- references -------------------------------------------------------------------------
     def calendar_ref(self, origin: Origin, sub: tuple, name: Any, allow_region: bool = True) -> None:
-        if name is None or (allow_region and name == "region") or name in self.calendars:
+        if name is None or (allow_region and name == "region") or name in self.calendars or _unresolved(name):
             return
         options = self.calendars | ({"region"} if allow_region else set())
         self.err(origin, "unknown-calendar", f"unknown calendar '{name}'{did_you_mean(name, options)}", sub)
 
     def duration(self, origin: Origin, sub: tuple, text: Any) -> None:
-        if text is None or text == "none":
+        if text is None or text == "none" or _unresolved(text):
             return
         try:
             parse_duration(str(text))
@@ -66,7 +66,7 @@ class _Checker:
             self.err(origin, "bad-duration", str(exc), sub)
 
     def condition(self, origin: Origin, sub: tuple, cond: Any) -> None:
-        if cond is None:
+        if cond is None or _unresolved(cond):
             return
         try:
             compile_condition(cond)
@@ -75,17 +75,22 @@ class _Checker:
             return
         for path, field, value in _equalities(cond, sub):
             known = self.known_values.get(field)
+            what = field.split(".")[1]
             if known and isinstance(value, str) and value not in known:
-                what = field.split(".")[1]
                 self.err(origin, f"unknown-{what}", f"unknown {what} '{value}'{did_you_mean(value, known)}", path)
+            elif known and value is not None and not isinstance(value, str):
+                # `{ticket.severity: 1}`: YAML reads an unquoted 1 as a number, which never equals the text "1"
+                text, kind = (str(value).lower(), "true/false") if isinstance(value, bool) else (str(value), "number")
+                self.err(origin, f"unknown-{what}", f"{what} {text} is written as a {kind} and never equals the text "
+                         f"'{text}'; write it in quotes: \"{text}\"", path)
 
     def severity(self, origin: Origin, sub: tuple, value: Any, allow_next: bool = False) -> None:
-        if isinstance(value, dict) or (allow_next and value == "next") or value in self.severities:
+        if isinstance(value, dict) or (allow_next and value == "next") or value in self.severities or _unresolved(value):
             return
         self.err(origin, "unknown-severity", f"unknown severity '{value}'{did_you_mean(value, self.severities)}", sub)
 
     def cite(self, origin: Origin, sub: tuple, clause: Any) -> None:
-        if not isinstance(clause, str):
+        if not isinstance(clause, str) or (_unresolved(clause) and sub[:1] != ("assumptions",)):  # never substituted
             return
         self.cited.setdefault(clause, []).append(Origin(origin.doc, (*origin.path, *sub)))
         if self.inventory is not None and clause not in self.inventory.clauses:
@@ -102,7 +107,7 @@ class _Checker:
             try:
                 calendar_from_spec(spec)
             except ValueError as exc:
-                self.err(root, "bad-calendar", f"calendar '{name}': {exc}", ("calendars", name))
+                self.err(root, "bad-calendar", f"calendar '{name}': {exc}", ("calendars", name, *_calendar_part(spec)))
         for region, cal in (d.get("regions") or {}).items():
             self.calendar_ref(root, ("regions", region), cal, allow_region=False)
         for name, plan in (d.get("plans") or {}).items():
@@ -140,7 +145,7 @@ class _Checker:
             self.condition(self.root, (*sub, "match"), t.get("match"))
             self.calendar_ref(self.root, (*sub, "calendar"), t.get("calendar"))
             rows = t.get("severities") or {}
-            for sev, value in rows.items():
+            for sev in rows:
                 if sev not in self.severities:
                     self.err(self.root, "unknown-severity",
                              f"unknown severity '{sev}'{did_you_mean(sev, self.severities)}", (*sub, "severities", sev),
@@ -179,7 +184,7 @@ class _Checker:
 
     def events(self, origin: Origin, sub: tuple, events: Any) -> None:
         for j, name in enumerate([events] if isinstance(events, str) else events or []):
-            if name not in EXTERNAL_EVENTS and name not in INTERNAL_EVENTS:
+            if name not in EXTERNAL_EVENTS and name not in INTERNAL_EVENTS and not _unresolved(name):
                 where = sub if isinstance(events, str) else (*sub, j)
                 self.err(origin, "unknown-event",
                          f"unknown event type '{name}'{did_you_mean(name, EXTERNAL_EVENTS + INTERNAL_EVENTS)}", where)
@@ -199,7 +204,7 @@ class _Checker:
     def action(self, origin: Origin, sub: tuple, kind: str, args: Any, obligations: list, graphs: list) -> None:
         if isinstance(args, dict) and "clock" in args:
             allowed = CLOCKS if kind == "start_clock" else (*CLOCKS, "all")
-            if args["clock"] not in allowed:
+            if args["clock"] not in allowed and not _unresolved(args["clock"]):
                 self.err(origin, "unknown-clock", f"unknown clock '{args['clock']}'{did_you_mean(args['clock'], allowed)}",
                          (*sub, "clock"))
         if kind == "start_clock":
@@ -222,8 +227,8 @@ class _Checker:
             if not graphs:
                 self.err(origin, "unknown-graph", "escalate needs an `escalation` graph in the contract", sub)
             elif args.get("graph") is not None and args["graph"] not in graphs:
-                self.err(origin, "unknown-graph", f"unknown escalation graph '{args['graph']}'{did_you_mean(args['graph'], graphs)}",
-                         (*sub, "graph"))
+                self.err(origin, "unknown-graph",
+                         f"unknown escalation graph '{args['graph']}'{did_you_mean(args['graph'], graphs)}", (*sub, "graph"))
         elif kind == "exclude" and isinstance(args.get("exclusion"), str):
             if args["exclusion"] not in (self.data.get("exclusions") or {}):
                 self.err(origin, "unknown-exclusion", f"unknown exclusion '{args['exclusion']}'"
@@ -282,6 +287,42 @@ class _Checker:
                 self.err(self.root, "clause-not-covered",
                          f"INVENTORY clause '{clause}' of {source} is neither encoded nor listed in not_encoded",
                          ("not_encoded",))
+
+
+def _calendar_part(spec: Any) -> tuple:
+    """Where inside a calendar spec `calendar_from_spec` failed: the time zone, one hours key, holidays."""
+    if not isinstance(spec, dict):
+        return ()
+    zone = spec.get("timezone")
+    zone_path: tuple = ("timezone", "default") if isinstance(zone, dict) else ("timezone",)
+    try:
+        load_zone(zone.get("default") if isinstance(zone, dict) else zone)
+    except ValueError:
+        return zone_path
+    hours = spec.get("hours")
+    if not isinstance(hours, dict):
+        return ("hours",)
+    for key, value in hours.items():
+        try:
+            parse_hours({key: value})
+        except ValueError:
+            return ("hours", key)
+    return ("holidays",) if "holidays" in spec else ()
+
+
+def _unresolved(value: Any) -> bool:
+    """Does `value` (or anything inside it) still hold a `${name}` that expansion could not resolve?
+
+    Such a parameter is unknown or missing and `expand` has reported it; checking the value again
+    (as a duration, an event type, a calendar...) would only add a second error for one mistake.
+    """
+    if isinstance(value, str):
+        return _PARAM.search(value) is not None
+    if isinstance(value, list):
+        return any(_unresolved(v) for v in value)
+    if isinstance(value, dict):
+        return any(_unresolved(k) or _unresolved(v) for k, v in value.items())
+    return False
 
 
 def _equalities(cond: Any, path: tuple) -> Iterator[tuple[tuple, str, Any]]:

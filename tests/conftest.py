@@ -1,0 +1,43 @@
+"""Shared paths and helpers for the validator tests (tests/fixtures/).
+
+`tests/fixtures/INVENTORY.md` is a small fake clause inventory (seed `900_0123abcd.txt`), passed
+explicitly everywhere so that no test depends on ../shared. `tests/fixtures/valid/minimal.yaml` is
+the one valid base contract; every file in `tests/fixtures/invalid/` is it with one mistake.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+FIXTURES = TESTS / "fixtures"
+INVENTORY = FIXTURES / "INVENTORY.md"
+VALID = FIXTURES / "valid"
+INVALID = FIXTURES / "invalid"
+MINIMAL = VALID / "minimal.yaml"
+RULES = FIXTURES / "rules"
+REPO = TESTS.parent
+REAL_INVENTORY = REPO.parent / "shared" / "seeds" / "INVENTORY.md"
+
+
+@pytest.fixture
+def variant(tmp_path: Path):
+    """`variant((old, new), ...)`: a copy of minimal.yaml with each exact line `old` replaced by `new`
+    (a string, a list of lines, or None to delete), beside a copy of its rules include."""
+    shutil.copytree(RULES, tmp_path / "rules")
+    (tmp_path / "valid").mkdir()
+
+    def make(*edits: tuple[str, str | list[str] | None], name: str = "variant.yaml") -> Path:
+        lines = MINIMAL.read_text(encoding="utf-8").splitlines()
+        for old, new in edits:
+            hits = [i for i, line in enumerate(lines) if line == old]
+            assert len(hits) == 1, f"{old!r} is on lines {[h + 1 for h in hits]} of minimal.yaml, expected one"
+            lines[hits[0]:hits[0] + 1] = [] if new is None else [new] if isinstance(new, str) else new
+        path = tmp_path / "valid" / name
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return path
+
+    return make

@@ -1,0 +1,268 @@
+"""`engine.expand`: `${param}` substitution (typed when whole, text inside strings and keys),
+included rule documents (ids prefixed with `as`), and parameter diagnostics in the right file."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from conftest import MINIMAL
+
+from engine.expand import Origin, expand, substitute
+from engine.load import load_file, load_text
+
+PARAMS = {"n": 2, "ratios": [0.8, 0.9], "name": "emea", "flag": True, "nothing": None, "table": {"P1": "1 hour"}}
+
+
+def sub(value, params=PARAMS):
+    doc, _ = load_text("x: 1\n", "c.yaml")
+    out: list = []
+    return substitute(value, params, Origin(doc, ()), ("here",), out), out
+
+
+# --- substitute ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("${n}", 2),
+    ("${ratios}", [0.8, 0.9]),
+    ("${flag}", True),
+    ("${nothing}", None),
+    ("${table}", {"P1": "1 hour"}),
+    ("${name}", "emea"),
+    (["${ratios}", "${n}"], [[0.8, 0.9], 2]),
+    ({"a": {"b": ["${flag}"]}}, {"a": {"b": [True]}}),
+])
+def test_whole_string_parameter_keeps_its_type(value, expected):
+    assert sub(value) == (expected, [])
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("${n} hours", "2 hours"),
+    ("calendar ${name}, ${n}x", "calendar emea, 2x"),
+    ("warn at ${ratios}", "warn at [0.8, 0.9]"),
+    ("${flag}!", "True!"),
+    (" ${name}", " emea"),
+    ("${name}${name}", "emeaemea"),
+    ("$name {name} $${name}", "$name {name} $emea"),
+    ("no parameter here", "no parameter here"),
+    ("${not a param}", "${not a param}"),
+])
+def test_inline_substitution_gives_text(value, expected):
+    assert sub(value) == (expected, [])
+
+
+def test_keys_take_the_parameter_text_even_when_whole():
+    value = {"state.clock.${name}": 1, "${n}": "${n}", "${flag}": {"$in": {"ticket.${name}": "${ratios}"}}}
+    assert sub(value) == ({"state.clock.emea": 1, "2": 2, "True": {"$in": {"ticket.emea": [0.8, 0.9]}}}, [])
+
+
+def test_a_list_parameter_as_a_key_is_text_not_a_crash():
+    assert sub({"${ratios}": 1}) == ({"[0.8, 0.9]": 1}, [])
+
+
+def test_non_text_values_are_left_alone():
+    assert sub([1, 2.5, True, None, {"k": 3}]) == ([1, 2.5, True, None, {"k": 3}], [])
+
+
+def test_unknown_parameters_are_reported_where_they_are_written():
+    doc, _ = load_text("rules:\n  - when: {event: '${evnt}'}\n    then: ['x ${nme} y']\n    match: {'ticket.${nmae}': 1}\n",
+                       "c.yaml")
+    out: list = []
+    rule = doc.data["rules"][0]
+    result = substitute(rule, {"name": "emea", "event": "opened"}, Origin(doc, ("rules", 0)), (), out)
+    assert result == {"when": {"event": "${evnt}"}, "then": ["x ${nme} y"], "match": {"ticket.${nmae}": 1}}
+    assert [(d.code, d.line, d.col, d.json_path, d.message) for d in out] == [
+        ("unknown-parameter", 2, 19, "$.rules[0].when.event", "unknown parameter 'evnt'; did you mean 'event'?"),
+        ("unknown-parameter", 3, 12, "$.rules[0].then[0]", "unknown parameter 'nme'; did you mean 'name'?"),
+        ("unknown-parameter", 4, 13, "$.rules[0].match.ticket.${nmae}", "unknown parameter 'nmae'; did you mean 'name'?"),
+    ]
+
+
+def test_quiet_names_are_not_reported_again():
+    doc, _ = load_text("x: 1\n", "c.yaml")
+    out: list = []
+    substitute(["${a}", "${b}"], {}, Origin(doc, ()), (), out, frozenset({"a"}))
+    assert [d.message for d in out] == ["unknown parameter 'b'"]
+
+
+# --- expand: a contract ---------------------------------------------------------------------------
+
+def minimal(tmp_path: Path, extra: str = "", rules_doc: str | None = None, replace: tuple[str, str] | None = None):
+    """minimal.yaml (optionally edited) in tmp_path/valid, with its include (or `rules_doc`) in tmp_path/rules."""
+    (tmp_path / "valid").mkdir(exist_ok=True)
+    (tmp_path / "rules").mkdir(exist_ok=True)
+    (tmp_path / "rules" / "clock.yaml").write_text(
+        rules_doc if rules_doc is not None else (MINIMAL.parent.parent / "rules" / "clock.yaml").read_text(encoding="utf-8"),
+        encoding="utf-8")
+    text = MINIMAL.read_text(encoding="utf-8") + extra
+    if replace:
+        assert text.count(replace[0]) == 1, replace[0]
+        text = text.replace(*replace)
+    path = tmp_path / "valid" / "c.yaml"
+    path.write_text(text, encoding="utf-8")
+    doc, problems = load_file(path)
+    assert problems == []
+    return doc
+
+
+def test_expand_the_base_contract(tmp_path):
+    doc = minimal(tmp_path)
+    exp, diags = expand(doc)
+    assert diags == []
+    assert exp.params == {"warn_at": [0.8], "p2_response": "2 hours", "exclusion_categories": [], "contract_id": "minimal"}
+    assert exp.data["targets"][0]["severities"]["P2"] == "2 hours"
+    assert [rid for rid, _, _ in exp.rules] == ["minimal.escalate-on-request", "minimal.response.start", "minimal.response.stop"]
+
+
+def test_include_rules_are_prefixed_with_as_and_substituted_with_their_with_values(tmp_path):
+    exp, _ = expand(minimal(tmp_path))
+    rules = {rid: (rule, origin) for rid, rule, origin in exp.rules}
+    start, origin = rules["minimal.response.start"]
+    assert start["clause"] == "TEST-RT"
+    assert start["when"] == {"event": ["opened"], "match": {"$nex": {"state.clock.response": 1}}}
+    assert start["then"] == [{"start_clock": {"clock": "response"}}]
+    assert origin.doc.file == str(tmp_path / "rules" / "clock.yaml")
+    assert origin.path == ("rules", 0)
+    stop, _ = rules["minimal.response.stop"]
+    assert stop["when"]["event"] == ["responded"]
+    assert stop["when"]["match"] == {"$in": {"state.clock.response": ["running", "paused"]}}
+
+
+def test_include_without_as_uses_the_document_id(tmp_path):
+    exp, diags = expand(minimal(tmp_path, replace=("    as: response\n", "")))
+    assert diags == []
+    assert [rid for rid, _, _ in exp.rules][1:] == ["minimal.clock.start", "minimal.clock.stop"]
+
+
+def test_with_values_may_be_contract_parameters(tmp_path):
+    doc = minimal(tmp_path, replace=("start_on: [opened]", 'start_on: "${starts}"'))
+    doc.data["parameters"]["starts"] = {"value": ["opened", "acknowledged"], "description": "x"}
+    exp, diags = expand(doc)
+    assert diags == []
+    assert exp.rules[1][1]["when"]["event"] == ["opened", "acknowledged"]
+
+
+def test_an_include_sees_its_with_values_and_built_ins_not_contract_parameters(tmp_path):
+    rules_doc = textwrap.dedent("""\
+        id: clock
+        params: {clock: c, clause: c, start_on: s, stop_on: s}
+        rules:
+          - id: start
+            clause: "${clause}"
+            description: "${contract_id} excludes ${exclusion_categories}; target ${p2_response}"
+            when: {event: "${start_on}", match: {$in: {ticket.category: "${exclusion_categories}"}}}
+            then: [{start_clock: {clock: "${clock}"}}]
+        """)
+    doc = minimal(tmp_path, rules_doc=rules_doc, extra="exclusions: {misuse: {clause: TEST-RT}}\n")
+    exp, diags = expand(doc)
+    (rid, rule, _), = [r for r in exp.rules if r[0] == "minimal.response.start"]
+    assert rule["when"]["match"] == {"$in": {"ticket.category": ["misuse"]}}
+    assert rule["description"] == "minimal excludes ['misuse']; target ${p2_response}"
+    assert [(d.code, Path(d.file).name, d.line, d.json_path) for d in diags] == [
+        ("unknown-parameter", "clock.yaml", 6, "$.rules[0].description")]
+
+
+def test_contract_sections_are_substituted_but_parameters_assumptions_and_not_encoded_are_not(tmp_path):
+    doc = minimal(tmp_path, extra="assumptions:\n  - {clause: TEST-RT, seed: '${p2_response}', choice: x}\n",
+                  replace=("    reason: language of support; no event carries it", "    reason: see ${p2_response}"))
+    doc.data["parameters"]["p2_response"]["description"] = "${warn_at}"
+    exp, diags = expand(doc)
+    assert diags == []
+    assert exp.data["parameters"]["p2_response"]["description"] == "${warn_at}"
+    assert exp.data["assumptions"][0]["seed"] == "${p2_response}"
+    assert exp.data["not_encoded"][0]["reason"] == "see ${p2_response}"
+    assert exp.data["targets"][0]["severities"]["P2"] == "2 hours"
+
+
+def test_overrides_replace_parameter_values_and_unknown_overrides_are_reported(tmp_path):
+    doc = minimal(tmp_path)
+    exp, diags = expand(doc, {"p2_response": "3 hours"})
+    assert (diags, exp.data["targets"][0]["severities"]["P2"]) == ([], "3 hours")
+    _, diags = expand(doc, {"p2_respons": "3 hours"})
+    assert [(d.code, d.line, d.json_path, d.message) for d in diags] == [
+        ("unknown-parameter", 11, "$.parameters", "override of unknown parameter 'p2_respons'; did you mean 'p2_response'?")]
+
+
+# --- expand: parameter problems, located in the right file --------------------------------------
+
+def test_unknown_parameter_in_the_contract_is_located_in_the_contract(tmp_path):
+    doc = minimal(tmp_path, replace=('      P2: "${p2_response}"', '      P2: "${p2_respons}"'))
+    exp, diags = expand(doc)
+    assert [(d.code, d.file, d.line, d.col, d.json_path) for d in diags] == [
+        ("unknown-parameter", doc.file, 45, 11, "$.targets[0].severities.P2")]
+    assert exp.data["targets"][0]["severities"]["P2"] == "${p2_respons}"  # left as written
+
+
+def test_unknown_parameter_in_a_contract_rule_is_located_in_the_rule(tmp_path):
+    doc = minimal(tmp_path, replace=("      - escalate: {trigger: customer_request}",
+                                     "      - notify: {to: manager, reason: 'over ${p2_responce}'}"))
+    _, diags = expand(doc)
+    assert [(d.code, d.line, d.col, d.json_path, d.message) for d in diags] == [
+        ("unknown-parameter", 67, 39, "$.rules[0].then[0].notify.reason",
+         "unknown parameter 'p2_responce'; did you mean 'p2_response'?")]
+
+
+def test_unknown_parameter_in_an_included_document_is_located_in_that_document(tmp_path):
+    rules_doc = (MINIMAL.parent.parent / "rules" / "clock.yaml").read_text(encoding="utf-8").replace(
+        '      - start_clock: {clock: "${clock}"}', '      - start_clock: {clock: "${clok}"}')
+    doc = minimal(tmp_path, rules_doc=rules_doc)
+    _, diags = expand(doc)
+    assert [(d.code, d.file, d.line, d.col, d.json_path, d.message) for d in diags] == [
+        ("unknown-parameter", str(tmp_path / "rules" / "clock.yaml"), 16, 30, "$.rules[0].then[0].start_clock.clock",
+         "unknown parameter 'clok'; did you mean 'clock'?")]
+
+
+def test_with_value_naming_an_unknown_contract_parameter_is_located_at_the_include(tmp_path):
+    _, diags = expand(minimal(tmp_path, replace=("clause: TEST-RT, start_on", 'clause: "${clase}", start_on')))
+    assert [(d.code, Path(d.file).name, d.line, d.json_path) for d in diags] == [
+        ("unknown-parameter", "c.yaml", 59, "$.include[0].with.clause")]
+
+
+def test_include_with_a_missing_param_is_reported_once_at_the_include(tmp_path):
+    doc = minimal(tmp_path, replace=(", stop_on: [responded]}", "}"))
+    exp, diags = expand(doc)
+    assert [(d.code, d.file, d.line, d.col, d.json_path, d.message) for d in diags] == [
+        ("missing-parameter", doc.file, 59, 11, "$.include[0].with",
+         "include of 'clock' needs parameter 'stop_on' (event types that meet the clock)")]
+    assert exp.rules[2][1]["when"]["event"] == "${stop_on}"
+
+
+def test_include_with_an_undeclared_param_is_located_at_its_key(tmp_path):
+    doc = minimal(tmp_path, replace=("stop_on: [responded]}", "stop_on: [responded], stop_onn: [closed]}"))
+    _, diags = expand(doc)
+    assert [(d.code, d.line, d.col, d.json_path, d.message) for d in diags] == [
+        ("unknown-parameter", 59, 88, "$.include[0].with.stop_onn",
+         "'clock' has no parameter 'stop_onn'; did you mean 'stop_on'?")]
+
+
+def test_include_of_a_missing_file(tmp_path):
+    doc = minimal(tmp_path, replace=("  - rules: ../rules/clock.yaml", "  - rules: ../rules/nope.yaml"))
+    exp, diags = expand(doc)
+    assert [(d.code, d.line, d.col, d.message) for d in diags] == [
+        ("include", 57, 12, "cannot include '../rules/nope.yaml': no such file")]
+    assert [rid for rid, _, _ in exp.rules] == ["minimal.escalate-on-request"]
+
+
+def test_include_of_a_broken_yaml_file_names_the_line_inside_it(tmp_path):
+    doc = minimal(tmp_path, rules_doc="id: clock\nrules:\n  - id: a\n   b: c\n")
+    _, diags = expand(doc)
+    (d,) = diags
+    assert (d.code, d.file, d.line) == ("include", doc.file, 57)
+    assert d.message.startswith("cannot include '../rules/clock.yaml': line 4, column 4: YAML syntax error")
+
+
+def test_include_of_a_document_failing_its_schema_reports_in_that_document(tmp_path):
+    doc = minimal(tmp_path,
+                  rules_doc="id: clock\nrules:\n  - id: a\n    clause: TEST-RT\n    when: {event: opened}\n    then: []\n")
+    exp, diags = expand(doc)
+    assert [(d.code, d.file, d.line, d.json_path) for d in diags] == [
+        ("schema", str(tmp_path / "rules" / "clock.yaml"), 6, "$.rules[0].then")]
+    assert len(exp.rules) == 1
+
+
+def test_duplicate_keys_in_an_included_document_are_reported_there(tmp_path):
+    rules_doc = (MINIMAL.parent.parent / "rules" / "clock.yaml").read_text(encoding="utf-8").replace(
+        "  clock: clock name\n", "  clock: clock name\n  clock: again\n")
+    _, diags = expand(minimal(tmp_path, rules_doc=rules_doc))
+    assert [(d.code, Path(d.file).name, d.line) for d in diags] == [("duplicate-key", "clock.yaml", 6)]

@@ -1,0 +1,241 @@
+"""`engine.load`: safe YAML with a line/column for every JSON path, YAML 1.2 booleans, text timestamps,
+string keys, duplicate keys as errors, and problems returned as diagnostics (never raised)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+from conftest import INVALID, MINIMAL
+
+from engine.load import load_file, load_text
+
+
+def load(text: str):
+    doc, problems = load_text(text, "t.yaml")
+    assert problems == [], [p.render() for p in problems]
+    return doc
+
+
+# --- positions --------------------------------------------------------------------------------
+
+def test_every_value_and_key_has_its_line_and_column():
+    doc = load(
+        "id: x\n"                      # 1
+        "targets:\n"                   # 2
+        "  - id: a\n"                  # 3
+        "    severities:\n"            # 4
+        "      P1: {duration: 1 hour, calendar: 24x7}\n"  # 5
+        "      P2: 2 hours\n"          # 6
+        "    match: {$in: {ticket.plan: [a, b]}}\n"      # 7
+    )
+    assert doc.positions[("id",)] == (1, 5)
+    assert doc.key_positions[("id",)] == (1, 1)
+    assert doc.positions[("targets", 0)] == (3, 5)
+    assert doc.positions[("targets", 0, "severities", "P1")] == (5, 11)
+    assert doc.positions[("targets", 0, "severities", "P1", "calendar")] == (5, 40)
+    assert doc.key_positions[("targets", 0, "severities", "P1", "calendar")] == (5, 30)
+    assert doc.positions[("targets", 0, "severities", "P2")] == (6, 11)
+    assert doc.key_positions[("targets", 0, "severities", "P2")] == (6, 7)
+    assert doc.positions[("targets", 0, "match", "$in", "ticket.plan", 1)] == (7, 36)
+
+
+def test_locate_falls_back_to_the_nearest_located_ancestor():
+    doc = load("a:\n  b: {c: 1}\n")
+    assert doc.locate(("a", "b", "c")) == (2, 10)
+    assert doc.locate(("a", "b", "missing", 3)) == (2, 6)
+    assert doc.locate(("a", "b"), key=True) == (2, 3)
+    assert doc.locate(("a", "nope"), key=True) == (2, 3)  # no key position: the value of the ancestor
+    assert doc.locate(()) == (1, 1)
+
+
+def test_diag_is_located_and_carries_the_json_path():
+    doc = load("a:\n  - b: 1\n")
+    d = doc.diag("some-code", "msg", ("a", 0, "b"))
+    assert (d.file, d.line, d.col, d.json_path) == ("t.yaml", 2, 8, "$.a[0].b")
+    k = doc.diag("some-code", "msg", ("a", 0, "b"), key=True)
+    assert (k.line, k.col) == (2, 5)
+
+
+def test_positions_of_the_base_fixture():
+    doc, problems = load_file(MINIMAL)
+    assert problems == []
+    assert doc.positions[("targets", 0, "calendar")] == (42, 15)
+    line = MINIMAL.read_text(encoding="utf-8").splitlines()[58]
+    assert doc.positions[("include", 0, "with", "stop_on", 0)] == (59, line.index("responded") + 1) == (59, 76)
+
+
+# --- YAML 1.2 scalars, string keys ------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("on: [opened]", {"on": ["opened"]}),
+    ("off: 1", {"off": 1}),
+    ("a: yes", {"a": "yes"}),
+    ("a: no", {"a": "no"}),
+    ("a: on", {"a": "on"}),
+    ("a: Off", {"a": "Off"}),
+    ("a: y", {"a": "y"}),
+    ("a: true", {"a": True}),
+    ("a: False", {"a": False}),
+    ("a: TRUE", {"a": True}),
+    ("a: ~", {"a": None}),
+    ("a: null", {"a": None}),
+    ("a: 2", {"a": 2}),
+    ("a: 2.5", {"a": 2.5}),
+    ('a: "2026.1"', {"a": "2026.1"}),
+])
+def test_yaml_1_2_booleans(text, expected):
+    assert load(text).data == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("effective_from: 2026-01-01", "2026-01-01"),
+    ("at: 2026-03-02T16:50:00+01:00", "2026-03-02T16:50:00+01:00"),
+    ("at: 2026-03-02 16:50:00Z", "2026-03-02 16:50:00Z"),
+    ("at: 2026-03-02t16:50:00.5z", "2026-03-02t16:50:00.5z"),
+])
+def test_timestamps_stay_text_as_written(text, expected):
+    (value,) = load(text).data.values()
+    assert value == expected
+
+
+def test_timestamps_inside_lists_and_as_keys_stay_text():
+    data = load("dates: [2026-12-24, 2026-12-25]\n2026-01-01T10:00:00Z: x\n2026-01-02: y\n").data
+    assert data == {"dates": ["2026-12-24", "2026-12-25"], "2026-01-01T10:00:00Z": "x", "2026-01-02": "y"}
+
+
+def test_keys_become_strings():
+    data = load("1: a\n2.5: b\ntrue: c\nfalse: d\n~: e\nyes: f\n").data
+    assert data == {"1": "a", "2.5": "b", "true": "c", "false": "d", "null": "e", "yes": "f"}
+    assert all(isinstance(k, str) for k in data)
+
+
+def test_nested_keys_become_strings_and_values_keep_their_type():
+    data = load("severities: {1: 1 hour, 2: {duration: 2 hours}}\n").data
+    assert data == {"severities": {"1": "1 hour", "2": {"duration": "2 hours"}}}
+
+
+@pytest.mark.parametrize(("text", "col"), [
+    ("a: !!python/object/apply:os.system ['true']\n", 4),
+    ("a: !!python/object:builtins.dict {x: 1}\n", 4),
+    ("a: !!python/name:os.system\n", 4),
+    ("a: !!set {x, y}\n", 4),
+    ("a: !custom 3\n", 4),
+])
+def test_no_tags(text, col):
+    doc, problems = load_text(text, "t.yaml")
+    assert doc is None
+    assert [(p.code, p.line, p.col) for p in problems] == [("yaml-syntax", 1, col)]
+
+
+def test_anchors_and_merge_keys_work():
+    data = load("base: &b {calendar: emea, P1: 1 hour}\nother:\n  <<: *b\n  P2: 2 hours\n").data
+    assert data["other"] == {"calendar": "emea", "P1": "1 hour", "P2": "2 hours"}
+
+
+# --- problems as diagnostics ------------------------------------------------------------------
+
+def test_duplicate_key_is_an_error_at_the_second_key_and_the_document_still_loads():
+    doc, problems = load_text("a:\n  b: 1\n  c: 2\n  b: 3\n", "t.yaml")
+    assert doc is not None and doc.data == {"a": {"b": 3, "c": 2}}
+    assert [(p.code, p.line, p.col, p.json_path) for p in problems] == [("duplicate-key", 4, 3, "$.a.b")]
+    assert problems[0].message == "key 'b' appears twice in this mapping; the second would silently win"
+
+
+def test_keys_equal_after_becoming_strings_are_duplicates():
+    _, problems = load_text("1: a\n'1': b\n", "t.yaml")
+    assert [(p.code, p.line) for p in problems] == [("duplicate-key", 2)]
+
+
+def test_duplicate_key_fixture():
+    doc, problems = load_file(INVALID / "duplicate-key.yaml")
+    assert doc is not None
+    assert [(p.code, p.line, p.col) for p in problems] == [("duplicate-key", 46, 7)]
+
+
+@pytest.mark.parametrize(("text", "kind", "line"), [
+    ("- a\n- b\n", "a list", 1),
+    ("just text\n", "text", 1),
+    ("# comment\n42\n", "a number", 2),
+    ("true\n", "true/false", 1),
+])
+def test_top_level_must_be_a_mapping(text, kind, line):
+    doc, problems = load_text(text, "t.yaml")
+    assert doc is None
+    assert [(p.code, p.line, p.col) for p in problems] == [("not-a-mapping", line, 1)]
+    assert problems[0].message == f"expected a YAML mapping at the top, got {kind}"
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "# only a comment\n", "---\n", "--- null\n", "~\n"])
+def test_empty_documents(text):
+    doc, problems = load_text(text, "t.yaml")
+    assert doc is None
+    assert [(p.code, p.line, p.col) for p in problems] == [("empty-file", 1, 1)]
+
+
+@pytest.mark.parametrize(("text", "line", "col", "words"), [
+    ("a: [1, 2\nb: 3\n", 2, 2, "while parsing a flow sequence (opened at line 1, column 4), expected ',' or ']'"),
+    ("a: b: c\n", 1, 5, "mapping values are not allowed here"),
+    ("a:\n  b: 1\n c: 2\n", 3, 2, "expected <block end>, but found '<block mapping start>'"),
+    ('a: "open\n', 2, 1, "while scanning a quoted scalar (opened at line 1, column 4), found unexpected end of stream"),
+    ("a: 1\n\tb: 2\n", 2, 1, "found character '\\t' that cannot start any token"),
+    ("a: 1\n---\nb: 2\n", 2, 1, "expected a single document in the stream"),
+    ("a: *nowhere\n", 1, 4, "found undefined alias 'nowhere'"),
+])
+def test_yaml_syntax_errors_are_located(text, line, col, words):
+    doc, problems = load_text(text, "t.yaml")
+    assert doc is None
+    (p,) = problems
+    assert (p.code, p.line, p.col) == ("yaml-syntax", line, col)
+    assert words in p.message
+    assert p.render().startswith(f"t.yaml:{line}:{col}: yaml-syntax: YAML syntax error: ")
+
+
+def test_yaml_syntax_fixture():
+    _, problems = load_file(INVALID / "yaml-syntax.yaml")
+    assert [(p.code, p.line, p.col) for p in problems] == [("yaml-syntax", 10, 1)]
+
+
+# --- files ------------------------------------------------------------------------------------
+
+def test_missing_file(tmp_path):
+    doc, problems = load_file(tmp_path / "nope.yaml")
+    assert doc is None
+    assert [(p.code, p.file, p.line, p.message) for p in problems] == [
+        ("file-not-found", str(tmp_path / "nope.yaml"), None, "no such file")]
+
+
+def test_directory_instead_of_file(tmp_path):
+    _, problems = load_file(tmp_path)
+    assert [(p.code, p.message) for p in problems] == [("file-not-found", "is a directory, expected a YAML file")]
+
+
+def test_not_utf8(tmp_path):
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("title: Assistance d'experts\nparty: Société\n".encode("latin-1"))
+    doc, problems = load_file(path)
+    assert doc is None
+    assert [(p.code, p.file, p.line) for p in problems] == [("encoding", str(path), None)]
+    assert problems[0].message == "not UTF-8 text (invalid continuation byte at byte 39)"
+
+
+def test_utf8_with_bom_and_non_ascii_text(tmp_path):
+    path = tmp_path / "bom.yaml"
+    path.write_bytes("\ufefftitle: Société\n".encode())
+    doc, problems = load_file(path)
+    assert problems == []
+    assert doc.data == {"title": "Société"}
+    assert doc.positions[("title",)] == (1, 8)
+
+
+@pytest.mark.skipif(sys.platform == "win32" or os.geteuid() == 0, reason="root reads anything")
+def test_unreadable_file(tmp_path):
+    path = tmp_path / "secret.yaml"
+    path.write_text("a: 1\n")
+    path.chmod(0)
+    try:
+        _, problems = load_file(path)
+    finally:
+        path.chmod(0o600)
+    assert [(p.code, p.message) for p in problems] == [("file-unreadable", "Permission denied")]

@@ -1,0 +1,393 @@
+"""`engine.validate` (semantic checks) and `obligo validate`, driven by named failure fixtures.
+
+Every file in tests/fixtures/invalid/ is tests/fixtures/valid/minimal.yaml with one mistake; each
+is listed in CASES with the exact diagnostics it must give (code, line, column, JSON path and a
+telling part of the message) and carries a `# ERROR <code>` comment on each reported line, so a
+fixture edited without its expectation (or the reverse) fails `test_markers_sit_on_reported_lines`.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+from conftest import INVALID, INVENTORY, MINIMAL, REAL_INVENTORY, REPO, RULES, VALID
+
+from engine.cli import main
+from engine.diagnostics import errors_only
+from engine.inventory import INVENTORY_ENV
+from engine.loader import check_files
+
+# file -> [(code, line, col, json path, part of the message)]
+CASES: dict[str, list[tuple[str, int | None, int | None, str, str]]] = {
+    "misspelled-reference.yaml": [
+        ("unknown-plan", 41, 26, "$.targets[0].match.ticket.plan", "unknown plan 'standrad'; did you mean 'standard'?"),
+        ("unknown-calendar", 42, 15, "$.targets[0].calendar", "unknown calendar 'emae'; did you mean 'emea'?"),
+    ],
+    "escalation-cycle.yaml": [
+        ("escalation-graph", 56, 9, "$.escalation[0].edges[2]",
+         "escalation graph 'chain': cycle manager -> director -> manager; an escalation chain must only go up"),
+    ],
+    "escalation-two-entries.yaml": [
+        ("escalation-graph", 50, 7, "$.escalation[0].nodes",
+         "exactly one entry node (no incoming edge), found 2: agent, manager"),
+    ],
+    "escalation-unreachable.yaml": [
+        ("escalation-graph", 50, 7, "$.escalation[0].nodes", "found 2: agent, orphan"),
+    ],
+    "escalation-unknown-node.yaml": [
+        ("escalation-graph", 55, 29, "$.escalation[0].edges[1].to", "edge to unknown node 'directr'; did you mean 'director'?"),
+    ],
+    "yaml-syntax.yaml": [
+        ("yaml-syntax", 10, 1, "$", "flow sequence (opened at line 9, column 16), expected ',' or ']'"),
+    ],
+    "wrong-type.yaml": [
+        ("schema", 4, 10, "$.version", "'version' is 1; expected text; write it in quotes: \"1\""),
+        ("schema", 44, 22, "$.targets[0].severities.P1.duration",
+         "'duration' is \"2 hrs\"; expected 'N minutes', 'N hours' or 'N business days'"),
+    ],
+    "unknown-clause.yaml": [
+        ("unknown-clause", 35, 13, "$.severities[1].clause",
+         "clause 'TEST-SEV-DFE' is not in {inventory}; did you mean 'TEST-SEV-DEF'?"),
+    ],
+    "unknown-field.yaml": [
+        ("schema", 6, 1, "$.effective_too", "unknown field 'effective_too'; did you mean 'effective_to'?"),
+    ],
+    "unknown-nested-field.yaml": [
+        ("schema", 42, 5, "$.targets[0].calender", "unknown field 'calender'; did you mean 'calendar'?"),
+    ],
+    "duplicate-key.yaml": [
+        ("duplicate-key", 46, 7, "$.targets[0].severities.P2", "key 'P2' appears twice in this mapping"),
+    ],
+    "duplicate-rule-id.yaml": [
+        ("duplicate-id", 68, 9, "$.rules[1].id", "rule id 'minimal.escalate-on-request' is already used"),
+    ],
+    "empty.yaml": [("empty-file", 1, 1, "$", "the file is empty; expected a YAML mapping")],
+    "comments-only.yaml": [("empty-file", 1, 1, "$", "the file is empty; expected a YAML mapping")],
+    "not-a-mapping.yaml": [("not-a-mapping", 2, 1, "$", "expected a YAML mapping at the top, got a list")],
+    "unknown-event.yaml": [
+        ("unknown-event", 64, 14, "$.rules[0].when.event",
+         "unknown event type 'escalation_request'; did you mean 'escalation_requested'?"),
+    ],
+    "unknown-parameter.yaml": [
+        ("unknown-parameter", 45, 11, "$.targets[0].severities.P2",
+         "unknown parameter 'p2_respons'; did you mean 'p2_response'?"),
+    ],
+    "include-missing-param.yaml": [
+        ("missing-parameter", 59, 11, "$.include[0].with",
+         "include of 'clock' needs parameter 'stop_on' (event types that meet the clock)"),
+    ],
+    "include-unknown-param.yaml": [
+        ("unknown-parameter", 60, 12, "$.include[0].with.calendar",
+         "'clock' has no parameter 'calendar'; expected one of: clause, clock, start_on, stop_on"),
+    ],
+    "include-missing-file.yaml": [
+        ("include", 57, 12, "$.include[0].rules", "cannot include '../rules/clocks.yaml': no such file"),
+    ],
+    "bad-timezone.yaml": [
+        ("bad-calendar", 20, 15, "$.calendars.emea.timezone", "calendar 'emea': unknown time zone 'Europe/Londn'"),
+    ],
+    "bad-hours.yaml": [
+        ("bad-calendar", 22, 16, "$.calendars.emea.hours.mon-fri", "calendar 'emea': bad opening interval '17:00-09:00'"),
+    ],
+    "bad-hours-format.yaml": [
+        ("schema", 22, 17, "$.calendars.emea.hours.mon-fri[0]", "'mon-fri[0]' is \"9:00-17:00\"; expected an opening interval"),
+    ],
+    "clause-not-covered.yaml": [
+        ("clause-not-covered", 2, 1, "$.not_encoded",
+         "INVENTORY clause 'TEST-LANG' of 900_0123abcd.txt is neither encoded nor listed in not_encoded"),
+    ],
+    "unknown-severity.yaml": [
+        ("unknown-severity", 46, 7, "$.targets[0].severities.P3", "unknown severity 'P3'; expected one of: P1, P2"),
+    ],
+    "unknown-party.yaml": [
+        ("unknown-party", 49, 12, "$.obligations[0].party", "unknown party 'custmer'; did you mean 'customer'?"),
+    ],
+}
+
+
+def diagnostics(*paths: Path, inventory: Path | str = INVENTORY):
+    return check_files([str(p) for p in paths], inventory=str(inventory))
+
+
+def summary(diags) -> list[tuple]:
+    return [(d.code, d.line, d.col, d.json_path) for d in diags]
+
+
+# --- the valid base ---------------------------------------------------------------------------
+
+def test_minimal_contract_and_its_rules_validate_with_no_diagnostic_at_all():
+    assert diagnostics(MINIMAL, RULES / "clock.yaml") == []
+
+
+def test_a_directory_is_checked_file_by_file():
+    assert diagnostics(VALID) == []
+    found = diagnostics(INVALID)
+    assert {Path(d.file).name for d in found if d.file.startswith(str(INVALID))} == set(CASES)
+
+
+# --- named failure fixtures -------------------------------------------------------------------
+
+def test_every_invalid_fixture_has_an_expectation():
+    assert sorted(p.name for p in INVALID.glob("*.yaml")) == sorted(CASES)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_named_failure_fixture_gives_exactly_its_diagnostics(name):
+    path = INVALID / name
+    found = diagnostics(path)
+    assert all(d.severity == "error" for d in found)
+    assert summary(found) == [(code, line, col, where) for code, line, col, where, _ in CASES[name]]
+    for d, (_, line, col, where, text) in zip(found, CASES[name], strict=True):
+        assert d.file == str(path)
+        assert text.format(inventory=INVENTORY) in d.message
+        suffix = "" if where == "$" else f" (at {where})"
+        assert d.render() == f"{path}:{line}:{col}: {d.code}: {d.message}{suffix}"
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_markers_sit_on_reported_lines(name):
+    """A `# ERROR <code>` comment is on every reported line, and only there."""
+    lines = (INVALID / name).read_text(encoding="utf-8").splitlines()
+    markers = {(i + 1, m.group(1)) for i, line in enumerate(lines) if (m := re.search(r"# ERROR ([a-z-]+)", line))}
+    expected = {(line, code) for code, line, _, _, _ in CASES[name] if code not in ("empty-file",)}
+    assert markers == expected
+
+
+def test_each_invalid_fixture_is_the_base_contract_with_a_small_change():
+    base = MINIMAL.read_text(encoding="utf-8").splitlines()[1:]
+    for name in CASES:
+        if name in ("yaml-syntax.yaml", "empty.yaml", "comments-only.yaml", "not-a-mapping.yaml"):
+            continue
+        lines = (INVALID / name).read_text(encoding="utf-8").splitlines()[1:]
+        changed = len(set(lines) ^ set(base))
+        assert 1 <= changed <= 8, f"{name} differs from minimal.yaml on {changed} lines"
+
+
+def test_misspelled_reference_also_names_the_misspelled_plan():
+    found = diagnostics(INVALID / "misspelled-reference.yaml")
+    assert {d.code for d in found} == {"unknown-calendar", "unknown-plan"}
+
+
+def test_a_missing_file_is_a_diagnostic_without_a_line():
+    missing = INVALID / "does-not-exist.yaml"
+    (d,) = diagnostics(missing)
+    assert (d.code, d.line, d.col, d.path) == ("file-not-found", None, None, ())
+    assert d.render() == f"{missing}: file-not-found: no such file"
+
+
+def test_errors_in_an_included_rule_document_are_located_in_that_document(variant, tmp_path):
+    (tmp_path / "rules" / "clock.yaml").write_text(
+        (RULES / "clock.yaml").read_text(encoding="utf-8").replace('event: "${stop_on}"', 'event: "${stop_onn}"'),
+        encoding="utf-8")
+    found = diagnostics(variant())
+    assert summary(found) == [("unknown-parameter", 20, 14, "$.rules[1].when.event")]
+    assert found[0].file == str(tmp_path / "rules" / "clock.yaml")
+    assert "unknown parameter 'stop_onn'; did you mean 'stop_on'?" in found[0].message
+
+
+def test_a_yaml_error_in_an_included_document_names_its_line(variant, tmp_path):
+    (tmp_path / "rules" / "clock.yaml").write_text("id: clock\nrules: [\n", encoding="utf-8")
+    (d,) = diagnostics(variant())
+    assert (d.code, d.line, d.json_path) == ("include", 57, "$.include[0].rules")
+    assert d.message.startswith("cannot include '../rules/clock.yaml': line 3, column 1: YAML syntax error")
+
+
+# --- more semantic checks, on one-line variants of the base ------------------------------------
+
+RULE_THEN = "      - escalate: {trigger: customer_request}"
+
+
+@pytest.mark.parametrize(("edits", "expected", "text"), [
+    pytest.param([("    match: {ticket.plan: standard}", "    match: {ticket.plan: 1}")],
+                 [("unknown-plan", 41, 26, "$.targets[0].match.ticket.plan")],
+                 "plan 1 is written as a number and never equals the text '1'; write it in quotes: \"1\"", id="unquoted-number"),
+    pytest.param([("      match: {$in: {ticket.severity: [P1, P2]}}", "      match: {$in: {ticket.severity: [P1, P3]}}")],
+                 [("unknown-severity", 65, 43, "$.rules[0].when.match.$in.ticket.severity[1]")],
+                 "unknown severity 'P3'", id="severity-in-condition"),
+    pytest.param([("      match: {$in: {ticket.severity: [P1, P2]}}", "      match: {$lt: {ticket.a: 1, ticket.b: 2}}")],
+                 [("bad-condition", 65, 20, "$.rules[0].when.match.$lt")],
+                 "'$lt' takes a mapping with exactly one field", id="comparison-of-two-fields"),
+    pytest.param([("      match: {$in: {ticket.severity: [P1, P2]}}", "      match: {ticket.severity: null}")],
+                 [("bad-condition", 65, 32, "$.rules[0].when.match.ticket.severity")],
+                 "'ticket.severity: null' never matches (a missing field equals nothing); use {$nex: {ticket.severity: 1}}",
+                 id="equality-with-null"),
+    pytest.param([("      match: {$in: {ticket.severity: [P1, P2]}}", "      match: {state.clok.response: running}")],
+                 [("bad-condition", 65, 36, "$.rules[0].when.match.state.clok.response")],
+                 "unknown state field 'clok'", id="unknown-state-field"),
+    pytest.param([(RULE_THEN, "      - escalate: {trigger: customer_request, graph: chian}")],
+                 [("unknown-graph", 67, 54, "$.rules[0].then[0].escalate.graph")],
+                 "unknown escalation graph 'chian'; did you mean 'chain'?", id="unknown-graph"),
+    pytest.param([(RULE_THEN, "      - start_clock: {clock: respons}")],
+                 [("unknown-clock", 67, 30, "$.rules[0].then[0].start_clock.clock")],
+                 "unknown clock 'respons'; did you mean 'response'?", id="unknown-clock"),
+    pytest.param([(RULE_THEN, "      - start_clock: {clock: response, target: 1 hour, calendar: emae}")],
+                 [("unknown-calendar", 67, 66, "$.rules[0].then[0].start_clock.calendar")],
+                 "did you mean 'emea'?", id="unknown-calendar-in-action"),
+    pytest.param([(RULE_THEN, "      - obligation: {id: engage}")],
+                 [("unknown-obligation", 67, 26, "$.rules[0].then[0].obligation.id")],
+                 "unknown obligation 'engage'", id="unknown-obligation"),
+    pytest.param([(RULE_THEN, "      - reclassify: {to: P5}")],
+                 [("unknown-severity", 67, 26, "$.rules[0].then[0].reclassify.to")],
+                 "unknown severity 'P5'", id="reclassify-to-unknown-severity"),
+    pytest.param([(RULE_THEN, "      - exclude: {exclusion: misuse}")],
+                 [("unknown-exclusion", 67, 30, "$.rules[0].then[0].exclude.exclusion")],
+                 "unknown exclusion 'misuse'", id="unknown-exclusion"),
+    pytest.param([("escalation:", ["exclusions:", "  misuse: {clause: TEST-RT}", "  hacking: {clause: TEST-RT}", "escalation:"])],
+                 [("unknown-category", 48, 3, "$.exclusions.hacking")],
+                 "unknown exclusion category 'hacking'", id="unknown-exclusion-category"),
+    pytest.param([("  emea: emea", "  emea: emae")],
+                 [("unknown-calendar", 24, 9, "$.regions.emea")],
+                 "unknown calendar 'emae'; did you mean 'emea'?", id="region-to-unknown-calendar"),
+    pytest.param([("      P1: {duration: 1 hour, calendar: 24x7}", "      P1: {duration: 1 hour, calendar: region}")],
+                 [], "", id="region-is-a-calendar"),
+    pytest.param([("  - clause: TEST-LANG", "  - clause: TEST-RT")],
+                 [("clause-not-covered", 69, 3, "$.not_encoded"), ("encoded-and-not-encoded", 69, 13, "$.not_encoded[0].clause")],
+                 "INVENTORY clause 'TEST-LANG' of 900_0123abcd.txt is neither encoded nor listed", id="encoded-and-not-encoded"),
+    pytest.param([("source: 900_0123abcd.txt", "source: 900_0123abce.txt")],
+                 [("unknown-source", 6, 9, "$.source")],
+                 "seed '900_0123abce.txt' has no section in", id="unknown-source"),
+    pytest.param([("  - id: P2", "  - id: P1")],
+                 [("duplicate-id", 33, 9, "$.severities[1].id"),
+                  ("unknown-severity", 45, 7, "$.targets[0].severities.P2"),
+                  ("unknown-severity", 65, 43, "$.rules[0].when.match.$in.ticket.severity[1]")],
+                 "severity 'P1' is defined twice", id="duplicate-severity"),
+    pytest.param([("escalation:", ["assumptions:", "  - {clause: TEST-HOURS, seed: x, choice: y, parameter: p2_respons}",
+                                   "escalation:"])],
+                 [("unknown-parameter", 47, 57, "$.assumptions[0].parameter")],
+                 "assumption names unknown parameter 'p2_respons'; did you mean 'p2_response'?", id="assumption-parameter"),
+    pytest.param([("  - id: escalate-on-request", "  - id: response.start")],
+                 [("duplicate-id", 10, 9, "$.rules[0].id")],
+                 "rule id 'minimal.response.start' is already used", id="rule-id-collides-with-included-one"),
+    pytest.param([("escalation:", ["obligations:", "  - {id: engage, clause: TEST-RT, party: customer, what: x, due: 2 hrs}",
+                                   "escalation:"])],
+                 [("schema", 47, 66, "$.obligations[0].due")],
+                 "'due' is \"2 hrs\"; expected 'N minutes', 'N hours' or 'N business days'", id="schema-bad-due"),
+])
+def test_semantic_check(variant, edits, expected, text):
+    found = diagnostics(variant(*edits))
+    assert summary(found) == expected
+    if text:
+        assert text in found[0].message
+
+
+def test_encoded_and_not_encoded_names_where_the_clause_is_encoded(variant):
+    found = diagnostics(variant(("  - clause: TEST-LANG", "  - clause: TEST-RT")))
+    assert found[1].message == f"clause 'TEST-RT' is listed in not_encoded but also encoded at {found[1].file}:26"
+
+
+def test_an_include_rule_colliding_with_a_contract_rule_is_located_in_the_rule_document(variant, tmp_path):
+    (d,) = diagnostics(variant(("  - id: escalate-on-request", "  - id: response.start")))
+    assert d.file == str(tmp_path / "rules" / "clock.yaml")
+
+
+def test_unknown_parameter_is_reported_once_not_again_as_a_bad_duration(variant):
+    found = diagnostics(variant(('      P2: "${p2_response}"', '      P2: "${p2}"')))
+    assert [d.code for d in found] == ["unknown-parameter"]
+
+
+def test_a_clause_in_an_assumption_is_checked_even_when_it_looks_like_a_parameter(variant):
+    found = diagnostics(variant(("escalation:", ["assumptions:", '  - {clause: "${x}", seed: x, choice: y}', "escalation:"])))
+    assert [d.code for d in found] == ["unknown-clause"]
+
+
+def test_without_inventory_clauses_are_not_checked_and_a_warning_says_so(variant, monkeypatch):
+    monkeypatch.delenv(INVENTORY_ENV, raising=False)
+    path = variant(("  - clause: TEST-LANG", "  - clause: NOT-IN-ANY-INVENTORY"))
+    found = check_files([path])  # tmp_path has no shared/seeds/INVENTORY.md above it
+    assert [(d.code, d.severity) for d in found] == [("inventory-missing", "warning")]
+    assert errors_only(found) == []
+    assert found[0].render().startswith("<input>: warning: inventory-missing: ")
+
+
+def test_the_inventory_can_come_from_the_environment(variant, monkeypatch):
+    monkeypatch.setenv(INVENTORY_ENV, str(INVENTORY))
+    assert check_files([variant()]) == []
+
+
+def test_an_unreadable_inventory_is_an_error(tmp_path):
+    (d,) = diagnostics(MINIMAL, inventory=tmp_path / "nope.md")
+    assert (d.code, d.severity) == ("inventory-missing", "error")
+
+
+# --- obligo validate --------------------------------------------------------------------------
+
+def run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), out, err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_cli_prints_each_broken_fixture_as_file_line_col_code_message(name):
+    path = INVALID / name
+    code, out, err = run("validate", str(path), "--inventory", str(INVENTORY))
+    assert code == 1
+    assert out == ""
+    lines = err.splitlines()
+    assert lines[-1] == f"{len(CASES[name])} error(s) in 1 path(s)"
+    for line, (c, ln, col, where, _) in zip(lines[:-1], CASES[name], strict=True):
+        assert line.startswith(f"{path}:{ln}:{col}: {c}: ")
+        assert where == "$" or line.endswith(f" (at {where})")
+    assert "Traceback" not in err
+
+
+def test_cli_valid_files_exit_0():
+    code, out, err = run("validate", str(MINIMAL), str(RULES / "clock.yaml"), "--inventory", str(INVENTORY))
+    assert (code, out, err) == (0, "ok: 2 file(s) valid\n", "")
+
+
+def test_cli_json_format():
+    path = INVALID / "misspelled-reference.yaml"
+    code, out, err = run("validate", str(path), "--inventory", str(INVENTORY), "--format", "json")
+    assert (code, err) == (1, "")
+    assert json.loads(out) == [
+        {"code": "unknown-plan", "message": "unknown plan 'standrad'; did you mean 'standard'?", "file": str(path),
+         "line": 41, "col": 26, "path": "$.targets[0].match.ticket.plan", "severity": "error"},
+        {"code": "unknown-calendar", "message": "unknown calendar 'emae'; did you mean 'emea'?", "file": str(path),
+         "line": 42, "col": 15, "path": "$.targets[0].calendar", "severity": "error"},
+    ]
+
+
+def test_cli_json_format_of_a_valid_file_is_an_empty_list():
+    code, out, err = run("validate", str(MINIMAL), "--inventory", str(INVENTORY), "--format", "json")
+    assert (code, json.loads(out), err) == (0, [], "")
+
+
+def test_cli_missing_file_is_a_diagnostic_not_a_traceback():
+    missing = INVALID / "nope.yaml"
+    code, out, err = run("validate", str(missing), "--inventory", str(INVENTORY))
+    assert code == 1
+    assert err.splitlines() == [f"{missing}: file-not-found: no such file", "1 error(s) in 1 path(s)"]
+
+
+def test_cli_broken_and_valid_files_together_exit_1_and_report_only_the_broken_one():
+    code, _, err = run("validate", str(MINIMAL), str(INVALID / "unknown-event.yaml"), "--inventory", str(INVENTORY))
+    assert code == 1
+    assert err.splitlines()[-1] == "1 error(s) in 2 path(s)"
+
+
+@pytest.mark.parametrize("argv", [
+    ["validate"],
+    ["validate", str(MINIMAL), "--format", "xml"],
+    ["validate", str(MINIMAL), "--no-such-option"],
+    ["valdate", str(MINIMAL)],
+    [],
+])
+def test_cli_usage_errors_exit_2(argv, capsys):
+    code, out, _ = run(*argv)
+    assert code == 2
+    assert "usage:" in capsys.readouterr().err  # argparse writes its usage to the real stderr
+
+
+def test_cli_validates_the_real_contracts_with_the_real_inventory():
+    if not REAL_INVENTORY.is_file():
+        pytest.skip(f"{REAL_INVENTORY} is absent")
+    contracts = sorted((REPO / "contracts").glob("*.yaml"))
+    assert contracts
+    code, out, err = run("validate", *map(str, contracts), "--inventory", str(REAL_INVENTORY))
+    assert (code, err) == (0, ""), err
+    assert out == f"ok: {len(contracts)} file(s) valid\n"
