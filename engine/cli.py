@@ -1,7 +1,8 @@
 """`obligo` command line: `main(argv) -> int` over one testable function per subcommand.
 
 Diagnostics are rendered here and only here. Exit codes: 0 success; 1 invalid contract or failing
-scenario; 2 usage error (bad option, missing file); 3 `replay --strict` with rejected events;
+scenario (a missing contract file is a diagnostic too); 2 usage error (bad option, unreadable
+events file, bad --param or --until); 3 `replay --strict` with rejected events;
 70 internal error (a bug in obligo, reported in one line).
 """
 
@@ -29,15 +30,16 @@ def render(diags: Sequence[Diagnostic], stream: IO[str], fmt: str = "text") -> N
 
 
 def cmd_validate(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    from .loader import check_files
+    from .loader import check_files, validated_files
 
     diags = check_files(args.paths, args.inventory)
     render(diags, out if args.format == "json" else err, args.format)
     errors = errors_only(diags)
     if args.format == "text":
-        n = len(args.paths)
+        n = len(validated_files(args.paths))
         if errors:
-            err.write(f"{len(errors)} error(s) in {n} path(s)\n")
+            bad = len({d.file for d in errors})
+            err.write(f"{len(errors)} error(s) in {bad} of {n} file(s)\n")
         else:
             out.write(f"ok: {n} file(s) valid\n")
     return EXIT_INVALID if errors else EXIT_OK

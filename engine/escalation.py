@@ -39,14 +39,18 @@ def graph_problems(spec: dict) -> list[tuple[str, tuple]]:
         path = " -> ".join([u for u, _ in cycle] + [cycle[0][0]])
         index = _edge_index(spec, cycle[-1])
         return [(f"cycle {path}; an escalation chain must only go up", ("edges", index))]
+    # The entry is the first declared node with no incoming edge. In an acyclic graph every other
+    # node without an incoming edge is either a second start of the chain (it has edges out) or an
+    # isolated node no escalation can ever reach: each is reported at its own line.
     entries = [n for n in nodes if graph.in_degree(n) == 0]
-    if len(entries) != 1:
-        return [(f"expected exactly one entry node (no incoming edge), found {len(entries)}: {', '.join(entries)}",
-                 ("nodes",))]
-    reachable = nx.descendants(graph, entries[0]) | {entries[0]}
-    for node in nodes:
-        if node not in reachable:
-            problems.append((f"node '{node}' cannot be reached from entry '{entries[0]}'", ("nodes", node)))
+    entry = entries[0]
+    for node in entries[1:]:
+        if graph.out_degree(node) > 0:
+            problems.append((f"node '{node}' is a second entry (no edge leads to it, yet it has edges out); a chain "
+                             f"has exactly one entry, here '{entry}'", ("nodes", node)))
+        else:
+            problems.append((f"node '{node}' cannot be reached from the entry '{entry}': no edge leads to it",
+                             ("nodes", node)))
     return problems
 
 

@@ -16,7 +16,7 @@ from .expand import expand
 from .inventory import Inventory, find_inventory, load_inventory
 from .load import Document, load_file
 from .schema import schema_diagnostics
-from .validate import semantic_diagnostics
+from .validate import rule_document_diagnostics, semantic_diagnostics
 
 SCENARIO_SUFFIX = ".tests.yaml"
 
@@ -75,7 +75,8 @@ def check_contract(doc: Document, inventory: Inventory | None, overrides: dict[s
         # Report everything in one run, but a semantic finding at a path the schema already
         # rejected adds nothing.
         bad = {d.path for d in schema}
-        diags = schema + [d for d in diags if not any(d.path[: len(p)] == p for p in bad)]
+        related = [d for d in diags if any(d.path[: len(p)] == p or p[: len(d.path)] == d.path for p in bad)]
+        diags = schema + [d for d in diags if d not in related]
         return None, sorted(diags, key=lambda d: (d.file or "", d.line or 0, d.col or 0))
     if errors_only(diags):
         return None, diags
@@ -110,12 +111,17 @@ def load_contracts(paths: Iterable[str | Path], overrides: dict[str, dict[str, A
     return contracts, diags
 
 
+def validated_files(paths: Iterable[str | Path]) -> list[Path]:
+    """The files `obligo validate` checks: the paths given, directories expanded to their YAML files."""
+    out: list[Path] = []
+    for f in map(Path, paths):
+        out.extend(sorted([*f.glob("*.yaml"), *f.glob("*.yml")]) if f.is_dir() else [f])
+    return out
+
+
 def check_files(paths: Iterable[str | Path], inventory: str | Path | None = None) -> list[Diagnostic]:
     """`obligo validate`: every given file checked as the kind of document it is."""
-    files = [Path(p) for p in paths]
-    expanded: list[Path] = []
-    for f in files:
-        expanded.extend(sorted(f.glob("*.yaml")) if f.is_dir() else [f])
+    expanded = validated_files(paths)
     inv, diags = resolve_inventory(expanded, inventory)
     for path in expanded:
         doc, problems = load_file(path)
@@ -126,7 +132,8 @@ def check_files(paths: Iterable[str | Path], inventory: str | Path | None = None
         if kind == "contract":
             diags += check_contract(doc, inv)[1]
         elif kind == "rules":
-            diags += schema_diagnostics(doc, "rules")
+            problems = schema_diagnostics(doc, "rules")
+            diags += problems or rule_document_diagnostics(doc)
         else:
             from .scenarios import scenario_file_diagnostics
 

@@ -348,3 +348,46 @@ def semantic_diagnostics(exp: Expanded, inventory: Inventory | None) -> list[Dia
     """All semantic problems of an expanded contract, in file order."""
     out = _Checker(exp, inventory).run()
     return sorted(out, key=lambda d: (d.file or "", d.line or 0, d.col or 0, d.code))
+
+
+def _literal(value: Any) -> bool:
+    """False for values still holding a `${param}` (a rule document is checked before its include)."""
+    return not (isinstance(value, str) and "${" in value)
+
+
+def rule_document_diagnostics(doc: Any) -> list[Diagnostic]:
+    """What can be checked in a reusable rule document on its own: event types, conditions, durations
+    and clock names that are literal (parameters are checked where the document is included)."""
+    out: list[Diagnostic] = []
+    for i, rule in enumerate(doc.data.get("rules") or []):
+        where = ("rules", i)
+        when = rule.get("when") or {}
+        events = when.get("event")
+        for j, name in enumerate([events] if isinstance(events, str) else events or []):
+            if _literal(name) and name not in EXTERNAL_EVENTS and name not in INTERNAL_EVENTS:
+                path = (*where, "when", "event") if isinstance(events, str) else (*where, "when", "event", j)
+                out.append(doc.diag("unknown-event", f"unknown event type '{name}'"
+                                    f"{did_you_mean(name, EXTERNAL_EVENTS + INTERNAL_EVENTS)}", path))
+        cond = when.get("match")
+        if cond is not None and "${" not in repr(cond):
+            try:
+                compile_condition(cond)
+            except ConditionError as exc:
+                out.append(doc.diag("bad-condition", str(exc), (*where, "when", "match", *exc.path)))
+        for j, action in enumerate(rule.get("then") or []):
+            for kind, args in action.items():
+                if not isinstance(args, dict):
+                    continue
+                sub = (*where, "then", j, kind)
+                clock = args.get("clock")
+                allowed = CLOCKS if kind == "start_clock" else (*CLOCKS, "all")
+                if clock is not None and _literal(clock) and clock not in allowed:
+                    out.append(doc.diag("unknown-clock", f"unknown clock '{clock}'{did_you_mean(clock, allowed)}",
+                                        (*sub, "clock")))
+                for key in ("target", "after", "due"):
+                    if isinstance(args.get(key), str) and _literal(args[key]):
+                        try:
+                            parse_duration(args[key])
+                        except ValueError as exc:
+                            out.append(doc.diag("bad-duration", str(exc), (*sub, key)))
+    return out

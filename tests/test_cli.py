@@ -165,7 +165,7 @@ def test_validate_ok_and_invalid(tmp_path):
     assert (code, out) == (0, "ok: 2 file(s) valid\n")
     path, line, col = broken_contract(tmp_path)
     code, _, err = cli("validate", "--inventory", INVENTORY, path)
-    assert code == 1 and f"{path}:{line}:{col}: unknown-calendar" in err and "1 error(s) in 1 path(s)" in err
+    assert code == 1 and f"{path}:{line}:{col}: unknown-calendar" in err and "1 error(s) in 1 of 1 file(s)" in err
     code, out, _ = cli("validate", "--format", "json", "--inventory", INVENTORY, path)
     (diag,) = json.loads(out)
     assert code == 1 and (diag["line"], diag["col"], diag["code"]) == (line, col, "unknown-calendar")

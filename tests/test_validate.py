@@ -32,11 +32,13 @@ CASES: dict[str, list[tuple[str, int | None, int | None, str, str]]] = {
          "escalation graph 'chain': cycle manager -> director -> manager; an escalation chain must only go up"),
     ],
     "escalation-two-entries.yaml": [
-        ("escalation-graph", 50, 7, "$.escalation[0].nodes",
-         "exactly one entry node (no incoming edge), found 2: agent, manager"),
+        ("escalation-graph", 51, 16, "$.escalation[0].nodes.manager",
+         "node 'manager' is a second entry (no edge leads to it, yet it has edges out); a chain has exactly one "
+         "entry, here 'agent'"),
     ],
     "escalation-unreachable.yaml": [
-        ("escalation-graph", 50, 7, "$.escalation[0].nodes", "found 2: agent, orphan"),
+        ("escalation-graph", 53, 15, "$.escalation[0].nodes.orphan",
+         "node 'orphan' cannot be reached from the entry 'agent': no edge leads to it"),
     ],
     "escalation-unknown-node.yaml": [
         ("escalation-graph", 55, 29, "$.escalation[0].edges[1].to", "edge to unknown node 'directr'; did you mean 'director'?"),
@@ -328,7 +330,7 @@ def test_cli_prints_each_broken_fixture_as_file_line_col_code_message(name):
     assert code == 1
     assert out == ""
     lines = err.splitlines()
-    assert lines[-1] == f"{len(CASES[name])} error(s) in 1 path(s)"
+    assert lines[-1] == f"{len(CASES[name])} error(s) in 1 of 1 file(s)"
     for line, (c, ln, col, where, _) in zip(lines[:-1], CASES[name], strict=True):
         assert line.startswith(f"{path}:{ln}:{col}: {c}: ")
         assert where == "$" or line.endswith(f" (at {where})")
@@ -361,13 +363,13 @@ def test_cli_missing_file_is_a_diagnostic_not_a_traceback():
     missing = INVALID / "nope.yaml"
     code, out, err = run("validate", str(missing), "--inventory", str(INVENTORY))
     assert code == 1
-    assert err.splitlines() == [f"{missing}: file-not-found: no such file", "1 error(s) in 1 path(s)"]
+    assert err.splitlines() == [f"{missing}: file-not-found: no such file", "1 error(s) in 1 of 1 file(s)"]
 
 
 def test_cli_broken_and_valid_files_together_exit_1_and_report_only_the_broken_one():
     code, _, err = run("validate", str(MINIMAL), str(INVALID / "unknown-event.yaml"), "--inventory", str(INVENTORY))
     assert code == 1
-    assert err.splitlines()[-1] == "1 error(s) in 2 path(s)"
+    assert err.splitlines()[-1] == "1 error(s) in 1 of 2 file(s)"
 
 
 @pytest.mark.parametrize("argv", [
@@ -391,3 +393,22 @@ def test_cli_validates_the_real_contracts_with_the_real_inventory():
     code, out, err = run("validate", *map(str, contracts), "--inventory", str(REAL_INVENTORY))
     assert (code, err) == (0, ""), err
     assert out == f"ok: {len(contracts)} file(s) valid\n"
+
+
+def test_a_rule_document_alone_gets_its_literal_event_types_and_conditions_checked(tmp_path):
+    doc = tmp_path / "x.yaml"
+    doc.write_text("id: x\nparams: {clock: clock name}\nrules:\n"
+                   "  - id: a\n    clause: TEST-RT\n    when: {event: respondd}\n    then:\n"
+                   "      - stop_clock: {clock: \"${clock}\"}\n", encoding="utf-8")
+    code, _, err = run("validate", str(doc), "--inventory", str(INVENTORY))
+    assert code == 1
+    assert err.splitlines()[0] == (f"{doc}:6:19: unknown-event: unknown event type 'respondd'; did you mean "
+                                   "'responded'? (at $.rules[0].when.event)")
+
+
+def test_a_directory_is_validated_with_its_yml_files_too(tmp_path):
+    (tmp_path / "a.yml").write_text("", encoding="utf-8")
+    code, _, err = run("validate", str(tmp_path), "--inventory", str(INVENTORY))
+    assert code == 1
+    assert err.splitlines() == [f"{tmp_path / 'a.yml'}:1:1: empty-file: the file is empty; expected a YAML mapping",
+                                "1 error(s) in 1 of 1 file(s)"]
