@@ -14,6 +14,7 @@ from typing import Any
 EVENT_TYPES = frozenset({
     "opened", "acknowledged", "updated", "responded", "info_requested", "info_provided", "escalation_requested",
     "reclassification_requested", "resolved", "reopened", "closed", "rca_requested", "incident_declared",
+    "fulfilled",  # extension: attrs.obligation (an obligation id) was met
 })
 CHANNELS = frozenset({"phone", "email", "web", "chat"})
 _BOOL_ATTRS = ("production", "named_contact", "consent", "azure", "around_the_clock")
@@ -95,6 +96,8 @@ def parse_event(obj: Any) -> Event:
             raise EventError(f"attrs.{name} must be true or false, got {value!r}")
     if "info" in attrs and not isinstance(attrs["info"], dict):
         raise EventError(f"attrs.info must be an object, got {attrs['info']!r}")
+    if kind == "fulfilled" and not (isinstance(attrs.get("obligation"), str) and attrs["obligation"]):
+        raise EventError("'fulfilled' needs attrs.obligation, the id of the obligation that was met")
     if "by" in attrs and not isinstance(attrs["by"], str):
         raise EventError(f"attrs.by must be a string (vendor, customer, ...), got {attrs['by']!r}")
     if "timezone" in attrs and not isinstance(attrs["timezone"], str):

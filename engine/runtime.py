@@ -325,6 +325,9 @@ class Engine:
             if "severity" in prev:
                 derived.append({"type": "severity_changed", "from": prev["severity"], "to": state.attrs["severity"],
                                 "id": ev.id, "attrs": ev.attrs})
+        elif ev.type == "fulfilled":  # extension event: the named obligation was met
+            if state.obligations:
+                state.obligations.pop(ev.attrs["obligation"], None)
         elif ev.type == "closed":
             state.closed = True
         elif ev.type == "reopened":

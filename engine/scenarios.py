@@ -164,7 +164,7 @@ def run_scenario(doc: Document, index: int, spec: dict, contract: CompiledContra
     failures: list[Failure] = []
     actions: list[Action] = []
     last = None
-    for i, raw in enumerate(spec["events"]):
+    for i, raw in _in_time_order(spec["events"]):
         event = {"id": f"e{i + 1}", "ticket": ticket, **raw}
         if event["type"] == "opened":
             event.setdefault("contract", contract.id)
@@ -215,6 +215,17 @@ def run_scenario(doc: Document, index: int, spec: dict, contract: CompiledContra
     exercised = {a.clause for a in actions} | {r["clause"] for r in tracer.records}
     exercised |= _definition_clauses(contract, engine, actions)
     return ScenarioResult(doc.file, name, contract.id, line, failures, actions, exercised)
+
+
+def _in_time_order(events: list[dict]) -> list[tuple[int, dict]]:
+    """(index, event) sorted stably by instant, as `replay` orders a log; an unparsable `at` keeps
+    its place at the front so that its rejection is reported."""
+    def key(item: tuple[int, dict]) -> tuple[int, int]:
+        try:
+            return parse_instant(item[1].get("at")), item[0]
+        except EventError:
+            return -(2**62), item[0]
+    return sorted(enumerate(events), key=key)
 
 
 def _definition_clauses(contract: CompiledContract, engine: Engine, actions: list[Action]) -> set[str]:

@@ -21,7 +21,7 @@ from .inventory import Inventory
 CLOCKS = ("response", "update", "resolution", "acknowledgement")
 EXTERNAL_EVENTS = ("opened", "acknowledged", "updated", "responded", "info_requested", "info_provided",
                    "escalation_requested", "reclassification_requested", "resolved", "reopened", "closed",
-                   "rca_requested", "incident_declared")
+                   "rca_requested", "incident_declared", "fulfilled")
 INTERNAL_EVENTS = ("severity_changed", "breach", "warn", "timer", "obligation_breached")
 CATEGORIES = ("misuse", "modification", "unsupported_version", "custom_code", "third_party_software",
               "customer_infrastructure", "hardware", "on_site", "enhancement", "integration", "custom_development",

@@ -391,6 +391,24 @@ def test_fulfilled_obligation_and_cancelled_timer_do_not_fire():
     assert pick(out, "action", "clock", "at") == [{"action": "breach", "clock": "response", "at": "2026-03-02T13:30:00Z"}]
 
 
+def test_fulfilled_event_meets_the_named_obligation_and_leaves_the_timer():
+    """Extension event `fulfilled` (attrs.obligation): the obligation is met, nothing else changes."""
+    engine = load()
+    opened_s2(engine)
+    engine.process(ev("e2", "T1", "2026-03-02T11:00:00+01:00", "info_requested"))  # logs + silence due 12:00Z
+    assert engine.process(ev("e3", "T1", "2026-03-02T11:10:00+01:00", "fulfilled", obligation="logs")) == []
+    assert engine.state("T1")["obligations"] == {}
+    out = engine.advance("2026-03-02T12:00:00Z")
+    assert [a["action"] for a in dicts(out)] == ["notify"]  # the silence timer still fires; no obligation_breached
+
+
+def test_fulfilled_event_without_an_obligation_id_is_rejected():
+    engine = load()
+    opened_s2(engine)
+    with pytest.raises(EventError, match="'fulfilled' needs attrs.obligation"):
+        engine.process(ev("e2", "T1", "2026-03-02T11:00:00+01:00", "fulfilled"))
+
+
 def test_timer_and_obligation_started_again_fire_at_their_new_due():
     engine = load()
     opened_s2(engine)
