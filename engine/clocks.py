@@ -37,8 +37,8 @@ class Clock:
         self.started = start
         self.used = 0
         self.run_since: int | None = start
-        self.budget = budget_of(calendar, duration, start)
-        self.due: int | None = calendar.add(start, self.budget)
+        self.budget, due = target_of(calendar, duration, start)
+        self.due: int | None = due
         self.status = RUNNING
         self.breached = False
         self.warned = 0  # how many warning ratios have fired
@@ -141,6 +141,15 @@ class Clock:
             "used_seconds": self.used, "budget_seconds": self.budget, "breached": self.breached,
             "paused_seconds": self.paused_total,
         }
+
+
+def target_of(calendar: BusinessCalendar, duration: Duration, start: int) -> tuple[int, int]:
+    """(budget, due) of a target started at `start`: the open seconds it grants (minutes as such,
+    business days as measured from `start`) and the instant they run out."""
+    if duration.is_business_days:
+        due = calendar.add_business_days(start, duration.amount)
+        return calendar.between(calendar.next_open(start), due), due
+    return duration.seconds, calendar.add(start, duration.seconds)
 
 
 def budget_of(calendar: BusinessCalendar, duration: Duration, start: int) -> int:

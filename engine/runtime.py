@@ -99,9 +99,9 @@ def _interned(attrs: dict) -> dict:
     return {intern(k): (intern(v) if type(v) is str and len(v) <= 64 else v) for k, v in attrs.items()}
 
 
-def _loop_names(firings: Counter[str]) -> str:
+def _loop_names(firings: list[str]) -> str:
     """The rules of a loop: those that fired most, with their counts."""
-    return ", ".join(f"{rule} ({count}x)" for rule, count in firings.most_common(4))
+    return ", ".join(f"{rule} ({count}x)" for rule, count in Counter(firings).most_common(4))
 
 
 def _freeze(value: Any) -> Any:
@@ -169,7 +169,8 @@ class Engine:
         elif ev.contract is not None and ev.contract != state.contract:
             raise EventError(f"ticket {ev.ticket!r} belongs to contract {state.contract!r}, event says {ev.contract!r}")
         out, self._carry = self._carry, []
-        self._fire_until(ev.at, out, inclusive=True, defer_breach_of=ev.ticket)
+        if self._queue and self._queue[0][0] <= ev.at:
+            self._fire_until(ev.at, out, inclusive=True, defer_breach_of=ev.ticket)
         self.now = ev.at
         self._seen_ids.add(ev.id)
         if ev.ticket in self.quarantined:  # its own deadlines looped just now
@@ -343,7 +344,7 @@ class Engine:
         most once per distinct tuple of the values its condition read.
         """
         pending = [fact, *derived] if derived else [fact]
-        firings: Counter[str] | None = None  # created on the first firing (many events fire nothing)
+        firings: list[str] = []  # rule ids in firing order: bounds the agenda and names a loop
         self._nested = True  # tells an enclosing agenda (if any) that state changed under it
         k = 0
         while k < len(pending):
@@ -378,10 +379,8 @@ class Engine:
                     fired[pick] = {keys[pick]}
                 else:
                     fired[pick].add(keys[pick])
-                if firings is None:
-                    firings = Counter()
-                firings[rule.id] += 1
-                if firings.total() > MAX_FIRINGS:
+                firings.append(rule.id)
+                if len(firings) > MAX_FIRINGS:
                     raise RuleLoopError(f"rules kept re-activating ({MAX_FIRINGS} firings) after {fact['type']!r}: "
                                         f"{_loop_names(firings)}; check their conditions and state changes")
                 if self.tracer is not None:
@@ -398,7 +397,7 @@ class Engine:
                         keys[j] = _UNKNOWN
             if len(pending) > MAX_FIRINGS:
                 raise RuleLoopError(f"rules kept raising internal events ({len(pending)}) after {fact['type']!r}: "
-                                    f"{_loop_names(firings or Counter())}; check reclassify/downgrade rules that undo "
+                                    f"{_loop_names(firings)}; check reclassify/downgrade rules that undo "
                                     "each other")
         self._nested = True
 
