@@ -154,10 +154,7 @@ def target_of(calendar: BusinessCalendar, duration: Duration, start: int) -> tup
 
 def budget_of(calendar: BusinessCalendar, duration: Duration, start: int) -> int:
     """Open seconds a target grants: minutes as such, business days as measured from `start`."""
-    if duration.is_business_days:
-        begin = calendar.next_open(start)
-        return calendar.between(begin, calendar.add_business_days(start, duration.amount))
-    return duration.seconds
+    return duration.seconds if not duration.is_business_days else target_of(calendar, duration, start)[0]
 
 
 def human_seconds(seconds: int) -> str:

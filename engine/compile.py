@@ -8,6 +8,7 @@ targets as lookup tables, calendars built on demand per time zone and memoised p
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,6 +95,43 @@ def _overlaps(writes: tuple[str, ...], reads: tuple[str, ...]) -> bool:
     return any(r.startswith(w) or w.startswith(r) for w in writes for r in reads)
 
 
+ActivationKey = Callable[[Facts], tuple]
+# Fact paths whose getters only ever return None, a string, a bool or an int: nothing to freeze.
+_SCALAR_READS = ("state.clock.", "state.breached.", "state.timer.", "state.obligation.", "state.escalation.",
+                 "state.open.")
+
+
+def freeze(value: Any) -> Any:
+    """A hashable stand-in for a fact value (dicts and lists become sorted/ordered tuples)."""
+    if isinstance(value, dict):
+        return tuple(sorted((k, freeze(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return tuple(freeze(v) for v in value)
+    return value
+
+
+def _frozen(getter: Getter) -> Getter:
+    return lambda f: freeze(getter(f))
+
+
+def activation_key(reads: tuple[tuple[str, Getter], ...]) -> ActivationKey:
+    """The refraction key of a match: the values its condition read, as one hashable tuple.
+
+    Built once per rule so the agenda neither loops over the reads nor freezes values that are
+    always scalar (clock status, timer presence...), the common case.
+    """
+    getters = [g if path.startswith(_SCALAR_READS) else _frozen(g) for path, g in reads]
+    if not getters:
+        return lambda f: ()
+    if len(getters) == 1:
+        a, = getters
+        return lambda f: (a(f),)
+    if len(getters) == 2:
+        a, b = getters
+        return lambda f: (a(f), b(f))
+    return lambda f: tuple([g(f) for g in getters])
+
+
 @dataclass(frozen=True)
 class Rule:
     """One compiled rule. `condition` keeps the durable_rules JSON for a second backend."""
@@ -110,6 +148,10 @@ class Rule:
     description: str = ""
     file: str | None = None
     line: int | None = None
+    activation: ActivationKey = field(init=False, repr=False, compare=False)  # derived from `reads`
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "activation", activation_key(self.reads))
 
 
 @dataclass(frozen=True)
@@ -167,6 +209,9 @@ class CompiledContract:
     rules_by_event: dict[str, tuple[Rule, ...]]
     # per trigger, per rule index: the indices of the rules (same list) whose match a firing may change
     affects: dict[str, tuple[tuple[int, ...], ...]]
+    # per trigger, per rule index: where the agenda resumes its scan after that rule fired (the
+    # rules before it kept their match, and none of them was ready to fire)
+    rescan: dict[str, tuple[int, ...]]
     warn_at: tuple[float, ...]
     _calendars: dict[tuple[str, str | None], tuple[BusinessCalendar, str]] = field(default_factory=dict, repr=False)
     _zone_attrs: dict[str, str | None] = field(default_factory=dict, repr=False)
@@ -315,6 +360,7 @@ def compile_contract(exp: Expanded) -> CompiledContract:
                                                tuple(p for p, _ in other.reads)))
                             for rule in rules)
                for event, rules in ordered.items()}
+    rescan = {event: tuple(min((j + 1, *hit)) for j, hit in enumerate(per_rule)) for event, per_rule in affects.items()}
     warn = exp.params.get("warn_at", [])
     warn = [warn] if isinstance(warn, (int, float)) else list(warn or [])
     return CompiledContract(
@@ -335,5 +381,6 @@ def compile_contract(exp: Expanded) -> CompiledContract:
         rules=tuple(rules),
         rules_by_event=ordered,
         affects=affects,
+        rescan=rescan,
         warn_at=tuple(sorted(float(x) for x in warn)),
     )

@@ -22,7 +22,7 @@ from typing import Any
 
 from .actions import Action
 from .clocks import PAUSED, RUNNING, STOPPED, Clock, human_seconds
-from .compile import ActionSpec, CompiledContract, Rule
+from .compile import CompiledContract, Rule
 from .diagnostics import ContractError, errors_only
 from .events import Event, EventError, format_instant, parse_event, parse_instant
 from .loader import load_contracts
@@ -102,14 +102,6 @@ def _interned(attrs: dict) -> dict:
 def _loop_names(firings: list[str]) -> str:
     """The rules of a loop: those that fired most, with their counts."""
     return ", ".join(f"{rule} ({count}x)" for rule, count in Counter(firings).most_common(4))
-
-
-def _freeze(value: Any) -> Any:
-    if isinstance(value, dict):
-        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
-    if isinstance(value, list):
-        return tuple(_freeze(v) for v in value)
-    return value
 
 
 class Engine:
@@ -337,75 +329,96 @@ class Engine:
 
     def _run_agenda(self, state: TicketState, contract: CompiledContract, fact: dict, now: int,
                     out: list[Action], derived: list[dict] | None = None) -> None:
-        """Match, fire the best activation, re-match what it may have changed, until quiet.
-
-        Each rule's match is computed once per agenda item and recomputed only when a fired action
-        wrote a fact path the rule reads (`CompiledContract.affects`). Refraction: a rule fires at
-        most once per distinct tuple of the values its condition read.
-        """
+        """Run the agenda for `fact`, then for each internal event its actions raise, in order."""
         pending = [fact, *derived] if derived else [fact]
         firings: list[str] = []  # rule ids in firing order: bounds the agenda and names a loop
         self._nested = True  # tells an enclosing agenda (if any) that state changed under it
+        by_event = contract.rules_by_event
         k = 0
         while k < len(pending):
             current = pending[k]
             k += 1
-            rules = contract.rules_by_event.get(current["type"])
+            rules = by_event.get(current["type"])
             if not rules:
                 continue
-            affects = contract.affects[current["type"]]
-            facts = _Facts(current, state, contract, now)
-            n = len(rules)
-            keys: list = [_UNKNOWN] * n  # activation key while matching, None when not matching
-            fired: list[set | None] = [None] * n
-            while True:
-                pick = -1
-                for j in range(n):
-                    key = keys[j]
-                    if key is _UNKNOWN:
-                        rule = rules[j]
-                        if rule.predicate is None or rule.predicate(facts):
-                            key = tuple([_freeze(g(facts)) for _, g in rule.reads]) if rule.reads else ()
-                        else:
-                            key = None
-                        keys[j] = key
-                    if key is not None and (fired[j] is None or key not in fired[j]):
-                        pick = j
-                        break
-                if pick < 0:
-                    break
-                rule = rules[pick]
-                if fired[pick] is None:
-                    fired[pick] = {keys[pick]}
-                else:
-                    fired[pick].add(keys[pick])
-                firings.append(rule.id)
-                if len(firings) > MAX_FIRINGS:
-                    raise RuleLoopError(f"rules kept re-activating ({MAX_FIRINGS} firings) after {fact['type']!r}: "
-                                        f"{_loop_names(firings)}; check their conditions and state changes")
-                if self.tracer is not None:
-                    self.tracer.fired(at=now, ticket=state.ticket, event=current.get("id"), trigger=current["type"],
-                                      rule=rule.id, clause=rule.clause, contract=contract.id, version=contract.version,
-                                      facts={path: g(facts) for path, g in rule.reads})
-                self._nested = False
-                for spec in rule.actions:
-                    self._do(spec, rule, state, contract, facts, now, out, pending)
-                if self._nested:  # an agenda ran inside an action: anything may have changed
-                    keys = [_UNKNOWN] * n
-                else:
-                    for j in affects[pick]:
-                        keys[j] = _UNKNOWN
+            self._fire_rules(rules, state, contract, current, now, out, pending, firings, fact)
             if len(pending) > MAX_FIRINGS:
                 raise RuleLoopError(f"rules kept raising internal events ({len(pending)}) after {fact['type']!r}: "
                                     f"{_loop_names(firings)}; check reclassify/downgrade rules that undo "
                                     "each other")
         self._nested = True
 
+    def _fire_rules(self, rules: tuple[Rule, ...], state: TicketState, contract: CompiledContract, current: dict,
+                    now: int, out: list[Action], pending: list, firings: list[str], fact: dict) -> None:
+        """Match, fire the best activation, re-match what it may have changed, until quiet.
+
+        Each rule's match is computed once per agenda item and recomputed only when a fired action
+        wrote a fact path the rule reads (`CompiledContract.affects`). Refraction: a rule fires at
+        most once per distinct tuple of the values its condition read. `keys[j]` is the activation
+        of rule j still to fire, None when it has none (no match, or that match already fired), or
+        _UNKNOWN; the rules before the scan position `j` all have None, so after a firing the scan
+        resumes at `CompiledContract.rescan` instead of the first rule.
+        """
+        trigger = current["type"]
+        affects = contract.affects[trigger]
+        rescan = contract.rescan[trigger]
+        facts = _Facts(current, state, contract, now)
+        n = len(rules)
+        keys: list = [_UNKNOWN] * n
+        fired: list[set | None] = [None] * n  # per rule, the keys it fired with
+        j = 0
+        while j < n:
+            key = keys[j]
+            if key is _UNKNOWN:
+                rule = rules[j]
+                if rule.predicate is None or rule.predicate(facts):
+                    key = rule.activation(facts)
+                    seen = fired[j]
+                    if seen is not None and key in seen:
+                        key = None
+                else:
+                    key = None
+                keys[j] = key
+            if key is None:
+                j += 1
+                continue
+            rule = rules[j]
+            seen = fired[j]
+            if seen is None:
+                fired[j] = {key}
+            else:
+                seen.add(key)
+            keys[j] = None
+            firings.append(rule.id)
+            if len(firings) > MAX_FIRINGS:
+                raise RuleLoopError(f"rules kept re-activating ({MAX_FIRINGS} firings) after {fact['type']!r}: "
+                                    f"{_loop_names(firings)}; check their conditions and state changes")
+            if self.tracer is not None:
+                self.tracer.fired(at=now, ticket=state.ticket, event=current.get("id"), trigger=trigger,
+                                  rule=rule.id, clause=rule.clause, contract=contract.id, version=contract.version,
+                                  facts={path: g(facts) for path, g in rule.reads})
+            self._nested = False
+            for spec in rule.actions:
+                custom = spec.reason.render(facts) if spec.reason is not None else None  # before any change
+                _HANDLERS[spec.kind](self, spec.kind, spec.args, rule, state, contract, facts, now, out, pending,
+                                     custom)
+            if self._nested:  # an agenda ran inside an action: anything may have changed
+                keys = [_UNKNOWN] * n
+                j = 0
+            else:
+                for i in affects[j]:
+                    keys[i] = _UNKNOWN
+                j = rescan[j]
+
     # --- actions ----------------------------------------------------------------------------
     def _emit(self, out: list[Action], state: TicketState, contract: CompiledContract, rule: Rule, now: int,
-              facts: _Facts, action: str, reason: str, clause: str | None = None, **extra: Any) -> None:
-        out.append(Action(state.ticket, now, action, contract.id, rule.id, clause or rule.clause, reason,
-                          event=facts.event.get("id"), **extra))
+              facts: _Facts, action: str, reason: str, clause: str | None = None, *, clock: str | None = None,
+              due: int | None = None, met: bool | None = None, level: int | None = None, from_: str | None = None,
+              to: str | None = None, mode: str | None = None, exclusion: str | None = None, party: str | None = None,
+              obligation: str | None = None) -> None:
+        # every field positional (no **kwargs dict to build and unpack): one action per firing, the hot path
+        out.append(Action(state.ticket, now, action, contract.id, rule.id, clause or rule.clause, reason, clock, due,
+                          met, None, level, from_, to, mode, exclusion, party, obligation, facts.event.get("id")))
 
     def _clocks(self, state: TicketState, name: str) -> list[Clock]:
         if name == "all":
@@ -413,23 +426,14 @@ class Engine:
         clock = state.clocks.get(name)
         return [clock] if clock is not None else []
 
-    def _do(self, spec: ActionSpec, rule: Rule, state: TicketState, contract: CompiledContract, facts: _Facts,
-            now: int, out: list[Action], pending: list) -> None:
-        custom = spec.reason.render(facts) if spec.reason is not None else None
-        _HANDLERS[spec.kind](self, spec.kind, spec.args, rule, state, contract, facts, now, out, pending, custom)
-
     # One handler per action kind, all with the same signature (see _HANDLERS below).
-    def _act_start_clock(self, kind: str, args: dict, rule: Rule, state: TicketState, contract: CompiledContract,
-                         facts: _Facts, now: int, out: list[Action], pending: list, custom: str | None) -> None:
-        self._start_clock(args, rule, state, contract, facts, now, out, custom)
-
     def _act_stop_clock(self, kind: str, args: dict, rule: Rule, state: TicketState, contract: CompiledContract,
                         facts: _Facts, now: int, out: list[Action], pending: list, custom: str | None) -> None:
         for clock in self._clocks(state, args["clock"]):
             if clock.status == STOPPED:
                 continue
-            elapsed = clock.elapsed(now)
             met = clock.stop(now)
+            elapsed = clock.used  # stopping counted it: no second calendar walk
             verdict = "met" if met else "missed"
             self._emit(out, state, contract, rule, now, facts, "stop_clock",
                        custom or f"{clock.name} {verdict} on {facts.event['type']}: {human_seconds(elapsed)} of "
@@ -468,14 +472,6 @@ class Engine:
         to = args["to"].get(facts)
         self._emit(out, state, contract, rule, now, facts, "notify", custom or f"notify {to}", to=str(to))
 
-    def _act_escalate(self, kind: str, args: dict, rule: Rule, state: TicketState, contract: CompiledContract,
-                      facts: _Facts, now: int, out: list[Action], pending: list, custom: str | None) -> None:
-        self._escalate(args, rule, state, contract, facts, now, out, custom)
-
-    def _act_severity(self, kind: str, args: dict, rule: Rule, state: TicketState, contract: CompiledContract,
-                      facts: _Facts, now: int, out: list[Action], pending: list, custom: str | None) -> None:
-        self._change_severity(kind, args, rule, state, contract, facts, now, out, pending, custom)
-
     def _act_exclude(self, kind: str, args: dict, rule: Rule, state: TicketState, contract: CompiledContract,
                      facts: _Facts, now: int, out: list[Action], pending: list, custom: str | None) -> None:
         value = args.get("exclusion")
@@ -484,10 +480,6 @@ class Engine:
         self._emit(out, state, contract, rule, now, facts, "exclude",
                    custom or f"category '{category}' is excluded from the contract ({clause})", clause=clause,
                    exclusion=str(category))
-
-    def _act_obligation(self, kind: str, args: dict, rule: Rule, state: TicketState, contract: CompiledContract,
-                        facts: _Facts, now: int, out: list[Action], pending: list, custom: str | None) -> None:
-        self._obligation(args, rule, state, contract, facts, now, out, custom)
 
     def _act_fulfil(self, kind: str, args: dict, rule: Rule, state: TicketState, contract: CompiledContract,
                     facts: _Facts, now: int, out: list[Action], pending: list, custom: str | None) -> None:
@@ -517,8 +509,8 @@ class Engine:
             state.vars = {}
         state.vars.update(args)
 
-    def _start_clock(self, args: dict, rule: Rule, state: TicketState, contract: CompiledContract, facts: _Facts,
-                     now: int, out: list[Action], custom: str | None) -> None:
+    def _act_start_clock(self, kind: str, args: dict, rule: Rule, state: TicketState, contract: CompiledContract,
+                         facts: _Facts, now: int, out: list[Action], pending: list, custom: str | None) -> None:
         name = args["clock"]
         found = contract.target(name, state.attrs.get("severity"), facts)
         if "target" in args:
@@ -547,8 +539,8 @@ class Engine:
                     now: int, out: list[Action], custom: str | None) -> None:
         found = contract.target(clock.name, state.attrs.get("severity"), facts)
         if found is None or found[1].duration is None:
-            elapsed = clock.elapsed(now)
             met = clock.stop(now)
+            elapsed = clock.used
             self._emit(out, state, contract, rule, now, facts, "stop_clock",
                        custom or f"{clock.name}: no target for severity {state.attrs.get('severity')} any more; "
                        f"{human_seconds(elapsed)} had elapsed", clause=clock.clause, clock=clock.name, met=met)
@@ -569,8 +561,8 @@ class Engine:
         else:
             self._schedule_clock(state, clock, contract.warn_at)
 
-    def _escalate(self, args: dict, rule: Rule, state: TicketState, contract: CompiledContract, facts: _Facts,
-                  now: int, out: list[Action], custom: str | None) -> None:
+    def _act_escalate(self, kind: str, args: dict, rule: Rule, state: TicketState, contract: CompiledContract,
+                      facts: _Facts, now: int, out: list[Action], pending: list, custom: str | None) -> None:
         graph = None
         if state.escalation_graph is not None:
             graph = next(g for g in contract.graphs if g.id == state.escalation_graph)
@@ -599,8 +591,8 @@ class Engine:
                    + (f" ({contact})" if contact else "") + f", level {state.escalation_level}",
                    clause=graph.clause, level=state.escalation_level, to=nxt)
 
-    def _change_severity(self, kind: str, args: dict, rule: Rule, state: TicketState, contract: CompiledContract,
-                         facts: _Facts, now: int, out: list[Action], pending: list, custom: str | None) -> None:
+    def _act_severity(self, kind: str, args: dict, rule: Rule, state: TicketState, contract: CompiledContract,
+                      facts: _Facts, now: int, out: list[Action], pending: list, custom: str | None) -> None:
         current = state.attrs.get("severity")
         to = args["to"].get(facts)
         if to == "next":
@@ -632,8 +624,8 @@ class Engine:
         except EventError:
             return now
 
-    def _obligation(self, args: dict, rule: Rule, state: TicketState, contract: CompiledContract, facts: _Facts,
-                    now: int, out: list[Action], custom: str | None) -> None:
+    def _act_obligation(self, kind: str, args: dict, rule: Rule, state: TicketState, contract: CompiledContract,
+                        facts: _Facts, now: int, out: list[Action], pending: list, custom: str | None) -> None:
         spec = contract.obligations[args["id"]]
         duration = args.get("due", spec.due)
         due = None
