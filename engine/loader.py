@@ -86,6 +86,8 @@ def check_contract(doc: Document, inventory: Inventory | None, overrides: dict[s
 def load_contracts(paths: Iterable[str | Path], overrides: dict[str, dict[str, Any]] | None = None,
                    inventory: str | Path | Inventory | None = None) -> tuple[dict[str, CompiledContract], list[Diagnostic]]:
     """Compile every contract under `paths`; all problems are returned, none raised."""
+    paths = list(paths)
+    named = {Path(p) for p in paths if not Path(p).is_dir()}  # files the user named, not found in a folder
     files = contract_files(paths)
     inv, diags = resolve_inventory(files, inventory)
     contracts: dict[str, CompiledContract] = {}
@@ -96,7 +98,12 @@ def load_contracts(paths: Iterable[str | Path], overrides: dict[str, dict[str, A
         diags += problems
         if doc is None:
             continue
-        if document_kind(doc) != "contract":
+        kind = document_kind(doc)
+        if kind != "contract":
+            if path in named:
+                why = ("a scenario file, not a contract; its `contract:` names the contract to use" if kind == "scenario"
+                       else "a reusable rule document, not a contract; contracts use it through `include:`")
+                diags.append(doc.diag("not-a-contract", f"this is {why}"))
             continue
         cid = doc.data.get("id")
         compiled, problems = check_contract(doc, inv, (overrides or {}).get(cid))

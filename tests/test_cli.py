@@ -315,3 +315,13 @@ def test_real_contracts_replay_does_not_depend_on_the_local_time_zone(tmp_path):
         assert done.returncode == 0, done.stderr
         outputs.add(done.stdout)
     assert len(outputs) == 1 and outputs.pop()
+
+
+def test_show_of_a_scenario_or_rule_file_says_it_is_not_a_contract():
+    for path, words in ((REPO / "contracts" / "adobe.tests.yaml", "a scenario file, not a contract"),
+                        (REPO / "rules" / "sla-clock.yaml", "a reusable rule document, not a contract")):
+        if not path.exists():
+            pytest.skip(f"{path} absent")
+        out, err = io.StringIO(), io.StringIO()
+        assert main(["show", str(path)], out, err) == 1
+        assert "not-a-contract: this is " + words in err.getvalue() and out.getvalue() == ""
