@@ -41,6 +41,7 @@ __all__ = [
     "BusinessCalendar",
     "calendar_from_spec",
     "format_minute",
+    "holiday_country_attribute",
     "load_zone",
     "parse_holiday_date",
     "parse_hours",
@@ -646,6 +647,31 @@ def timezone_attribute(spec: Any) -> str | None:
     return None
 
 
+def holiday_country_attribute(spec: Any) -> str | None:
+    """Ticket attribute that supplies the holiday country (``holidays: {country: {attr: country,
+    default: FR}}``), if any: customer-local calendars close on the customer's public holidays."""
+    if isinstance(spec, Mapping) and isinstance(spec.get("holidays"), Mapping):
+        country = spec["holidays"].get("country")
+        if isinstance(country, Mapping) and isinstance(country.get("attr"), str):
+            return country["attr"]
+    return None
+
+
+def _spec_country(hol: Mapping[str, Any], override: str | None) -> tuple[Any, Any]:
+    """(country, subdivision): a ticket's country (override) drops the spec's subdivision."""
+    country, subdivision = hol.get("country"), hol.get("subdivision")
+    if isinstance(country, Mapping):
+        extra = sorted(str(k) for k in country if k not in ("attr", "default"))
+        if extra or not isinstance(country.get("attr"), str) or not isinstance(country.get("default"), str):
+            raise ValueError(f"bad holiday country {dict(country)!r}: expected a country code or "
+                             "{attr: <ticket attribute>, default: <country code>}")
+        country = country["default"]
+    if override is not None and override != country:
+        _check_country(override, None)
+        return override, None
+    return country, subdivision
+
+
 def _spec_zone(spec: Mapping[str, Any], override: str | None) -> str:
     if override is not None:
         load_zone(override)
@@ -675,11 +701,12 @@ def _spec_zone(spec: Mapping[str, Any], override: str | None) -> str:
     return tz
 
 
-def calendar_from_spec(spec: Any, timezone: str | None = None) -> BusinessCalendar:
+def calendar_from_spec(spec: Any, timezone: str | None = None, country: str | None = None) -> BusinessCalendar:
     """Build a calendar from its docs/FORMAT.md ``calendars`` entry, or ``"24x7"``.
 
     ``timezone`` (when not None) replaces the spec's zone: it is the ticket's ``timezone``
-    attribute for customer-local hours. Keys other than timezone/hours/holidays (``clause``,
+    attribute for customer-local hours; ``country`` likewise replaces the holiday country (the
+    ticket's country attribute, see ``holiday_country_attribute``). Keys other than timezone/hours/holidays (``clause``,
     ...) are left to the schema. Equal specs return the same shared instance, so per-ticket
     zones do not rebuild year tables for every ticket.
     """
@@ -696,7 +723,7 @@ def calendar_from_spec(spec: Any, timezone: str | None = None) -> BusinessCalend
     if not any(week):
         raise ValueError("calendar has no opening hours")
     hol = spec.get("holidays")
-    country = subdivision = None
+    ticket_country, country, subdivision = country, None, None
     dates: frozenset[date] = frozenset()
     if hol is not None:
         if not isinstance(hol, Mapping):
@@ -704,8 +731,7 @@ def calendar_from_spec(spec: Any, timezone: str | None = None) -> BusinessCalend
         unknown = [str(k) for k in hol if k not in _HOLIDAY_KEYS]
         if unknown:
             raise ValueError(f"unknown key '{unknown[0]}' in holidays: expected country, subdivision or dates")
-        country = hol.get("country")
-        subdivision = hol.get("subdivision")
+        country, subdivision = _spec_country(hol, ticket_country)
         raw_dates = hol.get("dates") or []
         if not isinstance(raw_dates, list | tuple):
             raise ValueError(f"bad holiday dates {raw_dates!r}: expected a list of dates 'YYYY-MM-DD'")

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .calendar import BusinessCalendar, calendar_from_spec, timezone_attribute
+from .calendar import BusinessCalendar, calendar_from_spec, holiday_country_attribute, timezone_attribute
 from .conditions import Facts, Getter, Predicate, compile_condition, compile_getter, condition_fields
 from .durations import Duration, parse_duration
 from .escalation import EscalationGraph, compile_graph
@@ -213,11 +213,13 @@ class CompiledContract:
     # rules before it kept their match, and none of them was ready to fire)
     rescan: dict[str, tuple[int, ...]]
     warn_at: tuple[float, ...]
-    _calendars: dict[tuple[str, str | None], tuple[BusinessCalendar, str]] = field(default_factory=dict, repr=False)
+    _calendars: dict[tuple, tuple[BusinessCalendar, str]] = field(default_factory=dict, repr=False)
     _zone_attrs: dict[str, str | None] = field(default_factory=dict, repr=False)
+    _country_attrs: dict[str, str | None] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self._zone_attrs = {name: timezone_attribute(spec) for name, spec in self.calendar_specs.items()}
+        self._country_attrs = {name: holiday_country_attribute(spec) for name, spec in self.calendar_specs.items()}
 
     def calendar(self, name: str, attrs: dict) -> tuple[BusinessCalendar, str] | None:
         """(calendar, label) for a reference: an id, `24x7`, or `region` (= regions[ticket.region])."""
@@ -226,26 +228,28 @@ class CompiledContract:
             if name is None:
                 return None
         if name == ALWAYS:
-            key = (ALWAYS, None)
+            key = (ALWAYS, None, None)
         else:
             if name not in self.calendar_specs:
                 return None
-            attr = self._zone_attrs.get(name)
-            key = (name, attrs.get(attr) if attr else None)
+            attr, country_attr = self._zone_attrs.get(name), self._country_attrs.get(name)
+            key = (name, attrs.get(attr) if attr else None, attrs.get(country_attr) if country_attr else None)
         cached = self._calendars.get(key)
         if cached is None:
             cached = self._build_calendar(*key)
             self._calendars[key] = cached
         return cached
 
-    def _build_calendar(self, name: str, zone: str | None) -> tuple[BusinessCalendar, str]:
+    def _build_calendar(self, name: str, zone: str | None, country: str | None) -> tuple[BusinessCalendar, str]:
         if name == ALWAYS:
             return BusinessCalendar.always_open(), ALWAYS
         spec = self.calendar_specs[name]
         try:
-            cal = calendar_from_spec(spec, zone) if zone else calendar_from_spec(spec)
+            cal = calendar_from_spec(spec, zone or None, country or None)
         except ValueError:
-            cal = calendar_from_spec(spec)  # a bad `timezone` attr falls back to the contract's default zone
+            # a bad `timezone` / `country` attribute falls back to the contract's defaults (the reason
+            # of every clock action names the calendar actually used)
+            cal = calendar_from_spec(spec)
         return cal, f"{name} ({cal.describe()})"
 
     def target(self, clock: str, severity: Any, facts: Facts) -> tuple[Target, TargetRow] | None:

@@ -62,8 +62,11 @@ def _holidays(spec: Any) -> str:
         return ""
     h = spec["holidays"]
     parts = []
-    if h.get("country"):
-        parts.append(h["country"] + (f"-{h['subdivision']}" if h.get("subdivision") else "") + " public holidays")
+    country = h.get("country")
+    if isinstance(country, dict):
+        parts.append(f"public holidays of ticket attr '{country.get('attr')}' (default {country.get('default')})")
+    elif country:
+        parts.append(country + (f"-{h['subdivision']}" if h.get("subdivision") else "") + " public holidays")
     if h.get("dates"):
         parts.append("+ " + ", ".join(map(str, h["dates"])))
     return " ".join(parts)

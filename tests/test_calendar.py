@@ -6,7 +6,7 @@ Paris/Berlin CET = UTC+1, CEST = UTC+2 over the same dates; Los Angeles PST = UT
 2026-03-08 10:00Z, PDT = UTC-7 until 2026-11-01 09:00Z.
 """
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -611,3 +611,20 @@ def test_property_business_days(shape: int, t: int, n: int) -> None:
     assert sum(cal.is_business_day(d) for d in days) >= n
     if n:
         assert x >= cal.add_business_days(t, n - 1)
+
+
+def test_holiday_country_from_a_ticket_attribute():
+    """MS-HOURS "à l'exception des jours fériés": the customer's country closes the calendar."""
+    from engine.calendar import holiday_country_attribute
+
+    spec = {"timezone": {"attr": "timezone", "default": "Europe/Paris"}, "hours": {"mon-fri": ["09:00-17:30"]},
+            "holidays": {"country": {"attr": "country", "default": "FR"}}}
+    assert holiday_country_attribute(spec) == "country"
+    india = calendar_from_spec(spec, "Asia/Kolkata", "IN")
+    default = calendar_from_spec(spec, "Asia/Kolkata")
+    # Mon 2026-01-26 10:00 IST (04:30Z): Republic Day in India, an ordinary Monday in France
+    monday = int(datetime(2026, 1, 26, 4, 30, tzinfo=UTC).timestamp())
+    assert not india.is_open(monday) and default.is_open(monday)
+    assert "holidays IN" in india.describe() and "holidays FR" in default.describe()
+    with pytest.raises(ValueError, match="unknown holiday country 'XX'"):
+        calendar_from_spec(spec, "Asia/Kolkata", "XX")
