@@ -1,13 +1,14 @@
 """The forward-chaining runtime: one event-time stream, per-ticket state, one deadline queue.
 
 `Engine.process(event)` first fires every pending deadline (warn, breach, timer, obligation) due
-strictly before the event, in (instant, ticket, name) order, then applies the event: built-in
-attribute bookkeeping, then the agenda. The agenda matches the rules of the event's type, fires the
-first activation by salience then definition order, and re-matches, so state changed by one rule
-is seen by the next; an activation (rule + the values its condition read) fires at most once
-(refraction). Actions that change severity raise an internal `severity_changed` event handled in
-the same cycle. A goal event at exactly a due instant meets its clock, so deadlines at t fire after
-the events at t (on the next later event or `advance(t)`). The wall clock is never read.
+at or before the event, of every ticket, in (instant, ticket, name) order, then applies the event:
+built-in attribute bookkeeping, then the agenda. The one exception: a breach of the event's own
+ticket due exactly at the event's instant waits until after it, so that a goal event at the due
+instant meets its clock. The agenda matches the rules of the event's type, fires the first
+activation by salience then definition order, and re-matches, so state changed by one rule is seen
+by the next; an activation (rule + the values its condition read) fires at most once (refraction).
+Actions that change severity raise an internal `severity_changed` event handled in the same cycle.
+The wall clock is never read.
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ from .loader import load_contracts
 from .trace import Tracer
 
 MAX_FIRINGS = 256  # per event cycle; a rule set that keeps re-activating stops here with an error
-_META_ATTRS = frozenset({"by", "consent"})
-_UNKNOWN = object()  # agenda: this rule's match must be (re)computed  # describe the event, not the ticket
+_META_ATTRS = frozenset({"by", "consent"})  # describe the event, not the ticket
+_UNKNOWN = object()  # agenda: this rule's match must be (re)computed
 
 
 class RuleLoopError(EventError):
@@ -162,7 +163,7 @@ class Engine:
             raise EventError(f"ticket {ev.ticket!r} belongs to contract {state.contract!r}, event says {ev.contract!r}")
         out, self._carry = self._carry, []
         if self._queue and self._queue[0][0] <= ev.at:
-            self._fire_until(ev.at, out, inclusive=True, defer_breach_of=ev.ticket)
+            self._fire_until(ev.at, out, defer_breach_of=ev.ticket)
         self.now = ev.at
         self._seen_ids.add(ev.id)
         if ev.ticket in self.quarantined:  # its own deadlines looped just now
@@ -186,7 +187,7 @@ class Engine:
         """Move time to `instant` (live use): fire every deadline up to and including it."""
         t = parse_instant(instant) if isinstance(instant, str) else int(instant)
         out, self._carry = self._carry, []
-        self._fire_until(t, out, inclusive=True)
+        self._fire_until(t, out)
         if self.now is None or t > self.now:
             self.now = t
         return out
@@ -204,8 +205,8 @@ class Engine:
             heapq.heappush(self._queue, (instant, state.ticket, clock.name, 0 if kind == "warn" else 1,
                                          clock.gen, kind, ratio))
 
-    def _fire_until(self, t: int, out: list[Action], inclusive: bool, defer_breach_of: str | None = None) -> None:
-        """Fire deadlines up to `t`, in (instant, ticket, name) order.
+    def _fire_until(self, t: int, out: list[Action], defer_breach_of: str | None = None) -> None:
+        """Fire deadlines up to and including `t`, in (instant, ticket, name) order.
 
         `defer_breach_of`: the ticket of the event about to be applied at `t`. Its breaches due
         exactly at `t` wait until after that event, so a goal event at the due instant meets its
@@ -214,7 +215,7 @@ class Engine:
         queue = self._queue
         deferred = []
         per_instant: Counter[tuple[str, int]] | None = None
-        while queue and (queue[0][0] <= t if inclusive else queue[0][0] < t):
+        while queue and queue[0][0] <= t:
             entry = heapq.heappop(queue)
             instant, ticket, name, _order, gen, kind, ratio = entry
             if instant == t and ticket == defer_breach_of and kind == "breach":
@@ -275,7 +276,6 @@ class Engine:
                               obligation=name))
             self._run_agenda(state, contract, {"type": "obligation_breached", "obligation": name,
                                                "party": spec.party, "id": None, "attrs": {}}, instant, out)
-
 
     def _clock_deadline(self, state: TicketState, contract: CompiledContract, clock: Clock, instant: int, kind: str,
                         ratio: float, out: list[Action]) -> None:
