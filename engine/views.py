@@ -160,13 +160,18 @@ def to_mermaid(specs: Sequence[dict]) -> str:
         ids = {node: f"g{gi}n{ni}" for ni, node in enumerate(g["nodes"])}
         lines.append(f'  subgraph g{gi}["{g["id"]} ({g["clause"]})"]')
         for node, attrs in g["nodes"].items():
-            text = _label(node, attrs or {}).replace('"', "'").replace("\n", "<br/>")
+            text = _mermaid_text(_label(node, attrs or {})).replace("\n", "<br/>")
             lines.append(f'    {ids[node]}["{text}"]')
         for e in g["edges"]:
             label = ", ".join(e["trigger"]) + (f" if {json.dumps(e['match'], ensure_ascii=False)}" if e.get("match") else "")
             lines.append(f'    {ids[e["from"]]} -->|"{label.replace(chr(34), chr(39))}"| {ids[e["to"]]}')
         lines.append("  end")
     return "\n".join(lines) + "\n"
+
+
+def _mermaid_text(text: str) -> str:
+    """Label text Mermaid shows as written: quotes and angle brackets (e-mail addresses) as entities."""
+    return text.replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
 
 
 def _dot(text: str) -> str:

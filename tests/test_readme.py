@@ -47,3 +47,18 @@ def test_readme_scenario_fails_when_its_due_is_wrong(tmp_path: Path) -> None:
     expected_line = next(i for i, line in enumerate(text.splitlines(), 1) if "09:30:00Z" in line)
     assert failure.line == expected_line
     assert ">> due: expected '2026-03-03T09:30:00Z', got '2026-03-03T09:20:00Z'" in failure.render()
+
+
+def test_readme_mermaid_is_what_obligo_graph_prints_for_olcare() -> None:
+    import io
+
+    from engine.cli import main
+
+    contract = ROOT / "contracts" / "olcare.yaml"
+    if not contract.exists() or not INVENTORY.exists():
+        pytest.skip("contracts/olcare.yaml or ../shared/seeds/INVENTORY.md absent")
+    out = io.StringIO()
+    assert main(["graph", str(contract)], out, io.StringIO()) == 0
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```mermaid\n(.*?)```", readme, re.S)
+    assert block and block.group(1) == out.getvalue()
