@@ -171,7 +171,7 @@ def to_mermaid(specs: Sequence[dict]) -> str:
 
 def _mermaid_text(text: str) -> str:
     """Label text Mermaid shows as written: quotes and angle brackets (e-mail addresses) as entities."""
-    return text.replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
+    return text.replace('"', "#34;").replace("<", "#60;").replace(">", "#62;")
 
 
 def _dot(text: str) -> str:
