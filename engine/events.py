@@ -87,6 +87,13 @@ def parse_event(obj: Any) -> Event:
         attrs = {}
     if not isinstance(attrs, dict):
         raise EventError(f"'attrs' must be an object, got {type(attrs).__name__}")
+    if attrs or kind == "fulfilled":  # most events carry no attributes: nothing to check
+        _check_attrs(kind, attrs)
+    return Event(eid, ticket, at, kind, contract, attrs)
+
+
+def _check_attrs(kind: str, attrs: dict) -> None:
+    """The checks on an event's `attrs`, in the order their reasons are reported."""
     channel = attrs.get("channel")
     if channel is not None and (not isinstance(channel, str) or channel not in CHANNELS):
         raise EventError(f"attrs.channel is {channel!r}; expected one of phone, email, web, chat")
@@ -102,4 +109,3 @@ def parse_event(obj: Any) -> Event:
         raise EventError(f"attrs.by must be a string (vendor, customer, ...), got {attrs['by']!r}")
     if "timezone" in attrs and not isinstance(attrs["timezone"], str):
         raise EventError(f"attrs.timezone must be an IANA zone name, got {attrs['timezone']!r}")
-    return Event(eid, ticket, at, kind, contract, attrs)
