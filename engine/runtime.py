@@ -24,6 +24,7 @@ from typing import Any
 from .actions import Action
 from .clocks import PAUSED, RUNNING, STOPPED, Clock, human_seconds
 from .compile import CompiledContract, Rule
+from .conditions import compile_getter
 from .diagnostics import ContractError, errors_only
 from .events import Event, EventError, format_instant, parse_event, parse_instant
 from .loader import load_contracts
@@ -196,6 +197,16 @@ class Engine:
         """A JSON-ready deep copy of the ticket's state, or None for an unknown ticket."""
         state = self.tickets.get(ticket)
         return copy.deepcopy(state.to_dict()) if state is not None else None
+
+    def read(self, ticket: str, path: str) -> Any:
+        """The value of one fact path (as rule conditions read it, e.g. `state.clock.response`,
+        `ticket.severity`) on the ticket's current state; None for an unknown ticket or field.
+        Raises ConditionError for a malformed path."""
+        state = self.tickets.get(ticket)
+        if state is None:
+            compile_getter(path)  # still report a malformed path
+            return None
+        return compile_getter(path)(_Facts({}, state, self.contracts.get(state.contract), self.now or 0))
 
     # --- deadlines --------------------------------------------------------------------------
     def _schedule_clock(self, state: TicketState, clock: Clock, warn_at: tuple[float, ...]) -> None:

@@ -15,13 +15,13 @@ from typing import IO, Any
 
 from .actions import Action
 from .compile import CompiledContract
-from .conditions import ConditionError, compile_getter
+from .conditions import ConditionError
 from .diagnostics import Diagnostic, errors_only
-from .events import EventError, format_instant, parse_instant
+from .events import EventError, parse_instant
 from .inventory import Inventory
 from .load import Document, load_file
 from .loader import SCENARIO_SUFFIX, check_contract, contract_files, resolve_inventory
-from .runtime import Engine, _Facts
+from .runtime import Engine
 from .schema import schema_diagnostics
 from .trace import ListTracer
 
@@ -201,14 +201,12 @@ def run_scenario(doc: Document, index: int, spec: dict, contract: CompiledContra
             failures.append(Failure(doc.file, doc.locate((*path, "absent", j))[0], name,
                                     f"{json.dumps(ab, default=str)} must not be emitted, but was",
                                     [json.dumps(h, ensure_ascii=False) for h in hits[:3]]))
-    state = engine.tickets.get(ticket)
     for key, expected in (spec.get("state") or {}).items():
         try:
-            getter = compile_getter(key)
+            actual = engine.read(ticket, key)
         except ConditionError as exc:
             failures.append(Failure(doc.file, doc.locate((*path, "state", key))[0], name, f"bad state path: {exc}"))
             continue
-        actual = getter(_Facts({}, state)) if state is not None else None
         if not _same(expected, actual, key):
             failures.append(Failure(doc.file, doc.locate((*path, "state", key))[0], name,
                                     f"state {key}: expected {expected!r}, got {actual!r}"))
@@ -362,4 +360,4 @@ def run_cli(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     return 0
 
 
-__all__ = ["run_paths", "run_scenario", "coverage", "encoded_clauses", "discover", "format_instant"]
+__all__ = ["run_paths", "run_scenario", "coverage", "encoded_clauses", "discover"]

@@ -23,6 +23,7 @@ import pytest
 from runtime_fixtures.helpers import AGENDA, dicts, ev, load, pick, run, ts
 
 from engine import DuplicateEvent, Engine, EventError, RuleLoopError
+from engine.conditions import ConditionError
 from engine.schema import instance_errors
 
 OPEN_S2 = dict(plan="gold", region="france", severity="S2", channel="web")
@@ -691,6 +692,17 @@ def test_state_is_a_copy():
     engine.process(ev("o", "T1", MON_10, "opened", **OPEN_S2, info={"report": "crash"}))
     engine.state("T1")["attrs"]["info"]["report"] = "tampered"
     assert engine.state("T1")["attrs"]["info"] == {"report": "crash"}
+
+
+def test_read_gives_one_fact_as_conditions_see_it():
+    engine = load()
+    engine.process(ev("o", "T1", MON_10, "opened", **OPEN_S2, info={"report": "crash"}))
+    assert engine.read("T1", "state.clock.response") == "running"
+    assert engine.read("T1", "ticket.info.report") == "crash"
+    assert engine.read("T1", "state.timer.silence") is None
+    assert engine.read("T9", "ticket.severity") is None
+    with pytest.raises(ConditionError, match="unknown fact root 'tciket'"):
+        engine.read("T1", "tciket.severity")
 
 
 def test_two_engines_never_interfere():
