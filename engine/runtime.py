@@ -101,6 +101,11 @@ def _interned(attrs: dict) -> dict:
     return {intern(k): (intern(v) if type(v) is str and len(v) <= 64 else v) for k, v in attrs.items()}
 
 
+def _severity_changed(old: Any, new: Any, event_id: str | None, attrs: dict) -> dict:
+    """The internal event rules see when a ticket's severity changed (by `updated` or an action)."""
+    return {"type": "severity_changed", "from": old, "to": new, "id": event_id, "attrs": attrs}
+
+
 def _loop_names(firings: list[str]) -> str:
     """The rules of a loop: those that fired most, with their counts."""
     return ", ".join(f"{rule} ({count}x)" for rule, count in Counter(firings).most_common(4))
@@ -236,6 +241,7 @@ class Engine:
                 continue
             state = self.tickets[ticket]
             contract = self.contracts[state.contract]
+            self.now = max(self.now or instant, instant)
             mark = len(out)
             try:
                 self._fire_one(state, contract, instant, name, gen, kind, ratio, out)
@@ -264,7 +270,6 @@ class Engine:
             clock = state.clocks.get(name)
             if clock is None or clock.gen != gen or clock.status != RUNNING or clock.breached:
                 return
-            self.now = max(self.now or instant, instant)
             self._clock_deadline(state, contract, clock, instant, kind, ratio, out)
         elif kind == "timer":
             name = name.removeprefix("timer:")
@@ -272,7 +277,6 @@ class Engine:
             if timer is None or timer[1] != gen:
                 return
             del state.timers[name]
-            self.now = max(self.now or instant, instant)
             self._run_agenda(state, contract, {"type": "timer", "timer": name, "id": None, "attrs": {}},
                              instant, out)
         elif kind == "obligation":
@@ -280,7 +284,6 @@ class Engine:
             if ob is None or ob[1] != gen:
                 return
             del state.obligations[name]
-            self.now = max(self.now or instant, instant)
             spec = contract.obligations[name]
             out.append(Action(state.ticket, instant, "obligation_breached", contract.id, ob[3], spec.clause,
                               f"{spec.party} did not {spec.what} by {format_instant(instant)}", party=spec.party,
@@ -327,8 +330,7 @@ class Engine:
                     state.attrs[intern(key)] = intern(value) if type(value) is str and len(value) <= 64 else value
             fact["prev"] = prev
             if "severity" in prev:
-                derived.append({"type": "severity_changed", "from": prev["severity"], "to": state.attrs["severity"],
-                                "id": ev.id, "attrs": ev.attrs})
+                derived.append(_severity_changed(prev["severity"], state.attrs["severity"], ev.id, ev.attrs))
         elif ev.type == "fulfilled":  # extension event: the named obligation was met
             if state.obligations:
                 state.obligations.pop(ev.attrs["obligation"], None)
@@ -523,12 +525,12 @@ class Engine:
     def _act_start_clock(self, kind: str, args: dict, rule: Rule, state: TicketState, contract: CompiledContract,
                          facts: _Facts, now: int, out: list[Action], pending: list, custom: str | None) -> None:
         name = args["clock"]
-        found = contract.target(name, state.attrs.get("severity"), facts)
         if "target" in args:
             duration, cal_ref, target_id, clause = args["target"], args.get("calendar", "region"), rule.id, rule.clause
-        elif found is None or found[1].duration is None:
-            return  # the contract sets no such clock for this ticket
         else:
+            found = contract.target(name, state.attrs.get("severity"), facts)
+            if found is None or found[1].duration is None:
+                return  # the contract sets no such clock for this ticket
             target, row = found
             duration, cal_ref, target_id, clause = row.duration, args.get("calendar", row.calendar), target.id, target.clause
         cal = contract.calendar(cal_ref, state.attrs)
@@ -620,8 +622,7 @@ class Engine:
             self._emit(out, state, contract, rule, now, facts, "reclassify",
                        custom or f"severity {current} -> {to}", from_=str(current), to=to)
         state.attrs["severity"] = to
-        pending.append({"type": "severity_changed", "from": current, "to": to, "id": facts.event.get("id"),
-                        "attrs": facts.event.get("attrs", {})})
+        pending.append(_severity_changed(current, to, facts.event.get("id"), facts.event.get("attrs", {})))
 
     @staticmethod
     def _counted_from(args: dict, facts: _Facts, now: int) -> int:
