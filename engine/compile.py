@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .calendar import BusinessCalendar, calendar_from_spec, holiday_country_attribute, timezone_attribute
-from .conditions import Facts, Getter, Predicate, compile_condition, compile_getter, condition_fields
+from .conditions import Facts, Getter, Predicate, compile_condition, compile_getter, compile_values, condition_fields
 from .durations import Duration, parse_duration
 from .escalation import EscalationGraph, compile_graph
 from .expand import Expanded
@@ -110,26 +110,14 @@ def freeze(value: Any) -> Any:
     return value
 
 
-def _frozen(getter: Getter) -> Getter:
-    return lambda f: freeze(getter(f))
-
-
 def activation_key(reads: tuple[tuple[str, Getter], ...]) -> ActivationKey:
     """The refraction key of a match: the values its condition read, as one hashable tuple.
 
-    Built once per rule so the agenda neither loops over the reads nor freezes values that are
-    always scalar (clock status, timer presence...), the common case.
+    Compiled once per rule into one function, which freezes only the values that may be dicts or
+    lists (a clock status, a timer's presence... are always scalar, the common case).
     """
-    getters = [g if path.startswith(_SCALAR_READS) else _frozen(g) for path, g in reads]
-    if not getters:
-        return lambda f: ()
-    if len(getters) == 1:
-        a, = getters
-        return lambda f: (a(f),)
-    if len(getters) == 2:
-        a, b = getters
-        return lambda f: (a(f), b(f))
-    return lambda f: tuple([g(f) for g in getters])
+    paths = [path for path, _ in reads]
+    return compile_values(paths, freeze, {p for p in paths if not p.startswith(_SCALAR_READS)})
 
 
 @dataclass(frozen=True)
@@ -214,6 +202,7 @@ class CompiledContract:
     rescan: dict[str, tuple[int, ...]]
     warn_at: tuple[float, ...]
     _calendars: dict[tuple, tuple[BusinessCalendar, str]] = field(default_factory=dict, repr=False)
+    _fixed: dict[str, tuple[BusinessCalendar, str]] = field(default_factory=dict, repr=False)
     _zone_attrs: dict[str, str | None] = field(default_factory=dict, repr=False)
     _country_attrs: dict[str, str | None] = field(default_factory=dict, repr=False)
 
@@ -227,6 +216,9 @@ class CompiledContract:
             name = self.regions.get(attrs.get("region"))
             if name is None:
                 return None
+        fixed = self._fixed.get(name)  # a calendar that reads no ticket attribute: one lookup
+        if fixed is not None:
+            return fixed
         if name == ALWAYS:
             key = (ALWAYS, None, None)
         else:
@@ -238,6 +230,8 @@ class CompiledContract:
         if cached is None:
             cached = self._build_calendar(*key)
             self._calendars[key] = cached
+            if name == ALWAYS or not (self._zone_attrs.get(name) or self._country_attrs.get(name)):
+                self._fixed[name] = cached
         return cached
 
     def _build_calendar(self, name: str, zone: str | None, country: str | None) -> tuple[BusinessCalendar, str]:

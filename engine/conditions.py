@@ -1,7 +1,7 @@
 """The condition language: durable_rules' JSON condition syntax compiled to Python predicates.
 
 A condition reads facts by dotted path (`event.attrs.channel`, `ticket.severity`,
-`state.clock.response`). Paths are resolved once, at compile time, into small getter closures, so
+`state.clock.response`). Paths are resolved once, at compile time, into small generated functions, so
 evaluation does no string parsing. `$in`/`$nin` are sugar that `to_durable` expands into the
 `$or`/`$and` forms durable_rules understands, so the same document can drive either backend.
 """
@@ -50,95 +50,136 @@ def _walk(root: Any, parts: tuple[str, ...]) -> Any:
     return root
 
 
+def _same(a: Any, b: Any) -> bool:
+    """Equality that does not let True == 1 or '1' == 1 pass."""
+    return a == b and (type(a) is bool) == (type(b) is bool)
+
+
+def _any_same(value: Any, options: tuple) -> bool:
+    return any(_same(value, o) for o in options)
+
+
+def _compare(op: str, actual: Any, value: Any) -> bool:
+    """`$lt`/`$lte`/`$gt`/`$gte`/`$neq`: a missing fact never compares; neither do bool and number."""
+    if actual is None:
+        return False
+    if op == "$neq":
+        return not _same(actual, value)
+    if (type(actual) is bool) != (type(value) is bool):  # True > 0 is no more meaningful than True == 1
+        return False
+    try:
+        if op == "$lt":
+            return actual < value
+        if op == "$lte":
+            return actual <= value
+        if op == "$gt":
+            return actual > value
+        return actual >= value
+    except TypeError:
+        return False
+
+
+_HELPERS = {"_walk": _walk, "_same": _same, "_any_same": _any_same, "_compare": _compare}
+_LOCALS = (("ev", "f.event"), ("tk", "f.ticket"), ("st", "f.state"))
+
+
+class _Source:
+    """The Python source of one compiled condition or getter, and the constants it uses.
+
+    Conditions are compiled to one Python function each (not a tree of closures) because matching
+    runs several times per event: one call instead of five or more. Nothing from the contract
+    enters the source text: every literal, field name and pattern is a named constant (`_k0`...),
+    and the text itself is built only from this module's fixed fragments.
+    """
+
+    def __init__(self) -> None:
+        self.consts: dict[str, Any] = {}
+        self.temps = 0
+
+    def const(self, value: Any) -> str:
+        name = f"_k{len(self.consts)}"
+        self.consts[name] = value
+        return name
+
+    def temp(self) -> str:
+        self.temps += 1
+        return f"_v{self.temps}"
+
+    def function(self, expr: str, kind: str) -> Callable[[Facts], Any]:
+        binds = "".join(f"    {name} = {source}\n" for name, source in _LOCALS if re.search(rf"\b{name}\b", expr))
+        text = f"def {kind}(f):\n{binds}    return {expr}\n"
+        namespace: dict[str, Any] = {**_HELPERS, **self.consts}
+        exec(compile(text, f"<obligo {kind}>", "exec"), namespace)  # noqa: S102 - our own fixed fragments only
+        fn = namespace[kind]
+        fn.source = text  # for debugging: what the condition became
+        return fn
+
+
 def compile_getter(path: str) -> Getter:
-    """Turn `event.attrs.x` / `ticket.x` / `state.clock.response` into a getter closure."""
+    """Turn `event.attrs.x` / `ticket.x` / `state.clock.response` into a getter function."""
+    gen = _Source()
+    return gen.function(_getter_expr(path, gen), "getter")
+
+
+def compile_values(paths: list[str], wrap: Callable[[Any], Any], wrapped: set[str]) -> Callable[[Facts], tuple]:
+    """One function returning the tuple of the values of `paths`; those in `wrapped` pass through `wrap`."""
+    gen = _Source()
+    fn = gen.const(wrap)
+    items = [f"{fn}({_getter_expr(p, gen)})" if p in wrapped else _getter_expr(p, gen) for p in paths]
+    return gen.function("(" + "".join(f"{item}, " for item in items) + ")", "values")
+
+
+def _getter_expr(path: str, gen: _Source) -> str:
     parts = tuple(path.split("."))
     root, rest = parts[0], parts[1:]
     if not rest and root != "ticket":
         raise ConditionError(f"fact path '{path}' is incomplete; expected event.<field>, ticket.<attr> or state.<field>")
     if root == "event":
         if len(rest) == 1:
-            key = rest[0]
-            return lambda f: f.event.get(key)
+            return f"ev.get({gen.const(rest[0])})"
         if len(rest) == 2:
-            outer, inner = rest
-
-            def event_field(f: Facts) -> Any:
-                sub = f.event.get(outer)
-                return sub.get(inner) if isinstance(sub, dict) else MISSING
-            return event_field
-        return lambda f: _walk(f.event, rest)
+            v = gen.temp()
+            return f"({v}.get({gen.const(rest[1])}) if isinstance(({v} := ev.get({gen.const(rest[0])})), dict) else None)"
+        return f"_walk(ev, {gen.const(rest)})"
     if root == "ticket":
         if rest == ("id",):
-            return lambda f: f.state.ticket
+            return "st.ticket"
         if len(rest) == 1:
-            key = rest[0]
-            return lambda f: f.ticket.get(key)
-        return lambda f: _walk(f.ticket, rest)
+            return f"tk.get({gen.const(rest[0])})"
+        return f"_walk(tk, {gen.const(rest)})"
     if root == "state":
-        return _state_getter(path, rest)
+        return _state_expr(path, rest, gen)
     raise ConditionError(f"unknown fact root '{root}' in '{path}'; expected event, ticket or state")
 
 
-def _state_getter(path: str, rest: tuple[str, ...]) -> Getter:
+def _state_expr(path: str, rest: tuple[str, ...], gen: _Source) -> str:
     kind = rest[0]
     if kind == "opened_severity" and len(rest) == 1:
-        return lambda f: f.state.opened_severity
+        return "st.opened_severity"
     if len(rest) != 2:
         raise ConditionError(f"fact path '{path}' should be state.<{'|'.join(STATE_FIELDS)}>.<name>")
-    name = rest[1]
-    if kind == "clock":
-        def clock_status(f: Facts) -> Any:
-            clock = f.state.clocks.get(name)
-            return clock.status if clock is not None else MISSING
-        return clock_status
-    if kind == "breached":
-        def breached(f: Facts) -> Any:
-            clock = f.state.clocks.get(name)
-            return True if clock is not None and clock.breached else MISSING
-        return breached
-    if kind == "timer":
-        return lambda f: True if f.state.timers and name in f.state.timers else MISSING
-    if kind == "obligation":
-        return lambda f: True if f.state.obligations and name in f.state.obligations else MISSING
-    if kind == "vars":
-        return lambda f: f.state.vars.get(name) if f.state.vars else MISSING
-    if kind == "open":  # is the calendar (an id, `region` or `24x7`) open at the instant being evaluated?
-        return lambda f: f.is_open(name)
     if kind == "escalation":
-        if name == "level":
-            return lambda f: f.state.escalation_level
-        if name == "node":
-            return lambda f: f.state.escalation_node
-        raise ConditionError(f"unknown escalation field '{name}' in '{path}'; expected level or node")
-    raise ConditionError(f"unknown state field '{kind}' in '{path}'; expected one of {', '.join(STATE_FIELDS)}")
-
-
-def _same(a: Any, b: Any) -> bool:
-    """Equality that does not let True == 1 or '1' == 1 pass."""
-    return a == b and (type(a) is bool) == (type(b) is bool)
-
-
-def _comparison(op: str, getter: Getter, value: Any) -> Predicate:
-    def compare(f: Facts) -> bool:
-        actual = getter(f)
-        if actual is None:
-            return False
-        if op == "$neq":
-            return not _same(actual, value)
-        if (type(actual) is bool) != (type(value) is bool):  # True > 0 is no more meaningful than True == 1
-            return False
-        try:
-            if op == "$lt":
-                return actual < value
-            if op == "$lte":
-                return actual <= value
-            if op == "$gt":
-                return actual > value
-            return actual >= value
-        except TypeError:
-            return False
-    return compare
+        if rest[1] == "level":
+            return "st.escalation_level"
+        if rest[1] == "node":
+            return "st.escalation_node"
+        raise ConditionError(f"unknown escalation field '{rest[1]}' in '{path}'; expected level or node")
+    if kind not in STATE_FIELDS or kind == "opened_severity":
+        raise ConditionError(f"unknown state field '{kind}' in '{path}'; expected one of {', '.join(STATE_FIELDS)}")
+    name = gen.const(rest[1])
+    if kind == "clock":
+        v = gen.temp()
+        return f"({v}.status if ({v} := st.clocks.get({name})) is not None else None)"
+    if kind == "breached":
+        v = gen.temp()
+        return f"(True if ({v} := st.clocks.get({name})) is not None and {v}.breached else None)"
+    if kind == "timer":
+        return f"(True if st.timers and {name} in st.timers else None)"
+    if kind == "obligation":
+        return f"(True if st.obligations and {name} in st.obligations else None)"
+    if kind == "vars":
+        return f"(st.vars.get({name}) if st.vars else None)"
+    return f"f.is_open({name})"  # open: is that calendar (an id, `region` or `24x7`) open at this instant?
 
 
 def _single(mapping: Any, op: str, path: tuple) -> tuple[str, Any]:
@@ -149,91 +190,71 @@ def _single(mapping: Any, op: str, path: tuple) -> tuple[str, Any]:
 
 def compile_condition(cond: Any, path: tuple = ()) -> Predicate:
     """Compile a condition mapping; raises ConditionError naming the offending part."""
+    gen = _Source()
+    return gen.function(_condition_expr(cond, path, gen), "condition")
+
+
+def _condition_expr(cond: Any, path: tuple, gen: _Source) -> str:
     if not isinstance(cond, dict) or not cond:
         raise ConditionError("a condition must be a non-empty mapping", path)
-    parts = [_compile_key(key, value, (*path, key)) for key, value in cond.items()]
-    return _all_of(parts)
+    return _joined([_key_expr(key, value, (*path, key), gen) for key, value in cond.items()], "and")
 
 
-def _all_of(parts: list[Predicate]) -> Predicate:
-    """AND of predicates, unrolled for the common small cases (this is the hot path)."""
-    if len(parts) == 1:
-        return parts[0]
-    if len(parts) == 2:
-        a, b = parts
-        return lambda f: a(f) and b(f)
-    if len(parts) == 3:
-        a, b, c = parts
-        return lambda f: a(f) and b(f) and c(f)
-    return lambda f: all(p(f) for p in parts)
+def _joined(parts: list[str], op: str) -> str:
+    return parts[0] if len(parts) == 1 else "(" + f" {op} ".join(parts) + ")"
 
 
-def _any_of(parts: list[Predicate]) -> Predicate:
-    if len(parts) == 1:
-        return parts[0]
-    if len(parts) == 2:
-        a, b = parts
-        return lambda f: a(f) or b(f)
-    return lambda f: any(p(f) for p in parts)
-
-
-def _compile_key(key: str, value: Any, path: tuple) -> Predicate:
+def _key_expr(key: str, value: Any, path: tuple, gen: _Source) -> str:
     if key in ("$and", "$or"):
         if not isinstance(value, list) or not value:
             raise ConditionError(f"'{key}' takes a non-empty list of conditions", path)
-        subs = [compile_condition(c, (*path, i)) for i, c in enumerate(value)]
-        return _all_of(subs) if key == "$and" else _any_of(subs)
+        subs = [_condition_expr(c, (*path, i), gen) for i, c in enumerate(value)]
+        return _joined(subs, key[1:])
     if key in COMPARISONS:
         field, expected = _single(value, key, path)
-        return _comparison(key, _getter(field, path), expected)
+        return f"_compare({gen.const(key)}, {_getter(field, path, gen)}, {gen.const(expected)})"
     if key in ("$ex", "$nex"):
         field, _ = _single(value, key, path)
-        getter = _getter(field, path)
-        if key == "$ex":
-            return lambda f: getter(f) is not None
-        return lambda f: getter(f) is None
+        return f"({_getter(field, path, gen)} is {'not ' if key == '$ex' else ''}None)"
     if key in ("$mt", "$imt"):
         field, pattern = _single(value, key, path)
         try:
             regex = re.compile(str(pattern), re.IGNORECASE if key == "$imt" else 0)
         except re.error as exc:
             raise ConditionError(f"invalid regular expression {pattern!r}: {exc}", path) from None
-        getter = _getter(field, path)
-        return lambda f: isinstance(v := getter(f), str) and regex.fullmatch(v) is not None
+        v = gen.temp()
+        return f"(isinstance(({v} := {_getter(field, path, gen)}), str) and {gen.const(regex)}.fullmatch({v}) is not None)"
     if key in ("$in", "$nin"):
         field, options = _single(value, key, path)
         if not isinstance(options, list):
             raise ConditionError(f"'{key}' takes a list of values, got {options!r}", path)
-        getter = _getter(field, path)
+        getter, v = _getter(field, path, gen), gen.temp()
         if all(isinstance(o, str) for o in options):  # strings only: a set lookup is exact (no True == 1)
-            members = frozenset(options)
             # only a string can equal a string option (and a dict/list fact is not hashable)
+            members = gen.const(frozenset(options))
             if key == "$in":
-                return lambda f: isinstance(v := getter(f), str) and v in members
-            return lambda f: (v := getter(f)) is not None and not (isinstance(v, str) and v in members)
-        if key == "$in":
-            return lambda f: (v := getter(f)) is not None and any(_same(v, o) for o in options)
-        return lambda f: (v := getter(f)) is not None and not any(_same(v, o) for o in options)
+                return f"(isinstance(({v} := {getter}), str) and {v} in {members})"
+            return f"(({v} := {getter}) is not None and not (isinstance({v}, str) and {v} in {members}))"
+        found = f"_any_same({v}, {gen.const(tuple(options))})"
+        return f"(({v} := {getter}) is not None and {'' if key == '$in' else 'not '}{found})"
     if key.startswith("$"):
         raise ConditionError(f"unknown operator '{key}'; expected one of {', '.join(sorted(OPERATORS))}", path)
-    getter = _getter(key, path)
+    getter = _getter(key, path, gen)
     if isinstance(value, (dict, list)):
         raise ConditionError(f"equality on '{key}' takes a single value; use $in for a list", path)
     if value is None:
         raise ConditionError(f"'{key}: null' never matches (a missing field equals nothing); "
                              f"use {{$nex: {{{key}: 1}}}} for 'absent'", path)
     if isinstance(value, str):  # a string only equals a string: plain == is exact
-        return lambda f: getter(f) == value
-    if value is True:
-        return lambda f: getter(f) is True
-    if value is False:
-        return lambda f: getter(f) is False
-    return lambda f: _same(getter(f), value)
+        return f"({getter} == {gen.const(value)})"
+    if value is True or value is False:
+        return f"({getter} is {value})"
+    return f"_same({getter}, {gen.const(value)})"
 
 
-def _getter(field: str, path: tuple) -> Getter:
+def _getter(field: str, path: tuple, gen: _Source) -> str:
     try:
-        return compile_getter(field)
+        return _getter_expr(field, gen)
     except ConditionError as exc:
         raise ConditionError(str(exc), path) from None
 

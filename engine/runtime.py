@@ -26,6 +26,7 @@ from .clocks import PAUSED, RUNNING, STOPPED, Clock, human_seconds
 from .compile import CompiledContract, Rule
 from .conditions import compile_getter
 from .diagnostics import ContractError, errors_only
+from .escalation import EscalationGraph
 from .events import Event, EventError, format_instant, parse_event, parse_instant
 from .loader import load_contracts
 from .trace import Tracer
@@ -104,6 +105,14 @@ def _interned(attrs: dict) -> dict:
 def _severity_changed(old: Any, new: Any, event_id: str | None, attrs: dict) -> dict:
     """The internal event rules see when a ticket's severity changed (by `updated` or an action)."""
     return {"type": "severity_changed", "from": old, "to": new, "id": event_id, "attrs": attrs}
+
+
+def _plan_and_severity(attrs: dict) -> str:
+    """'ultimate P2' (or whichever of the two the ticket has) for clock reasons."""
+    plan, severity = attrs.get("plan"), attrs.get("severity")
+    if plan is None:
+        return "" if severity is None else str(severity)
+    return str(plan) if severity is None else f"{plan} {severity}"
 
 
 def _loop_names(firings: list[str]) -> str:
@@ -228,18 +237,22 @@ class Engine:
         exactly at `t` wait until after that event, so a goal event at the due instant meets its
         clock (INTERFACE.md); everything else due at `t` fires first.
         """
-        queue = self._queue
+        queue, tickets, pop = self._queue, self.tickets, heapq.heappop
         deferred = []
         per_instant: Counter[tuple[str, int]] | None = None
         while queue and queue[0][0] <= t:
-            entry = heapq.heappop(queue)
+            entry = pop(queue)
             instant, ticket, name, _order, gen, kind, ratio = entry
+            state = tickets[ticket]
+            if kind != "timer" and kind != "obligation":
+                clock = state.clocks.get(name)
+                if clock is None or clock.gen != gen:
+                    continue  # stale: the clock was stopped, paused or retargeted since (most entries)
             if instant == t and ticket == defer_breach_of and kind == "breach":
                 deferred.append(entry)
                 continue
             if ticket in self.quarantined:
                 continue
-            state = self.tickets[ticket]
             contract = self.contracts[state.contract]
             self.now = max(self.now or instant, instant)
             mark = len(out)
@@ -347,6 +360,7 @@ class Engine:
         firings: list[str] = []  # rule ids in firing order: bounds the agenda and names a loop
         self._nested = True  # tells an enclosing agenda (if any) that state changed under it
         by_event = contract.rules_by_event
+        facts = _Facts(fact, state, contract, now)  # one per agenda: its event moves along `pending`
         k = 0
         while k < len(pending):
             current = pending[k]
@@ -354,14 +368,15 @@ class Engine:
             rules = by_event.get(current["type"])
             if not rules:
                 continue
-            self._fire_rules(rules, state, contract, current, now, out, pending, firings, fact)
+            facts.event = current
+            self._fire_rules(rules, state, contract, facts, now, out, pending, firings, fact)
             if len(pending) > MAX_FIRINGS:
                 raise RuleLoopError(f"rules kept raising internal events ({len(pending)}) after {fact['type']!r}: "
                                     f"{_loop_names(firings)}; check reclassify/downgrade rules that undo "
                                     "each other")
         self._nested = True
 
-    def _fire_rules(self, rules: tuple[Rule, ...], state: TicketState, contract: CompiledContract, current: dict,
+    def _fire_rules(self, rules: tuple[Rule, ...], state: TicketState, contract: CompiledContract, facts: _Facts,
                     now: int, out: list[Action], pending: list, firings: list[str], fact: dict) -> None:
         """Match, fire the best activation, re-match what it may have changed, until quiet.
 
@@ -372,10 +387,10 @@ class Engine:
         _UNKNOWN; the rules before the scan position `j` all have None, so after a firing the scan
         resumes at `CompiledContract.rescan` instead of the first rule.
         """
+        current = facts.event
         trigger = current["type"]
         affects = contract.affects[trigger]
         rescan = contract.rescan[trigger]
-        facts = _Facts(current, state, contract, now)
         n = len(rules)
         keys: list = [_UNKNOWN] * n
         fired: list[set | None] = [None] * n  # per rule, the keys it fired with
@@ -542,7 +557,7 @@ class Engine:
         if old is not None:
             clock.gen = old.gen + 1
         state.clocks[name] = clock
-        who = " ".join(str(state.attrs[k]) for k in ("plan", "severity") if state.attrs.get(k) is not None)
+        who = _plan_and_severity(state.attrs)
         self._emit(out, state, contract, rule, now, facts, "start_clock",
                    custom or f"{who}: {name} within {duration} on {label} ({target_id}), paused 0 min",
                    clause=clause, clock=name, due=clock.due)
@@ -576,13 +591,7 @@ class Engine:
 
     def _act_escalate(self, kind: str, args: dict, rule: Rule, state: TicketState, contract: CompiledContract,
                       facts: _Facts, now: int, out: list[Action], pending: list, custom: str | None) -> None:
-        graph = None
-        if state.escalation_graph is not None:
-            graph = next(g for g in contract.graphs if g.id == state.escalation_graph)
-        elif args.get("graph"):
-            graph = next(g for g in contract.graphs if g.id == args["graph"])
-        else:
-            graph = next((g for g in contract.graphs if g.applies is None or g.applies(facts)), None)
+        graph = self._escalation_graph(state, contract, args, facts)
         if graph is None:
             return
         if state.escalation_graph is None:
@@ -603,6 +612,16 @@ class Engine:
                    custom or f"{args['trigger'].replace('_', ' ')}: {node} -> {role}"
                    + (f" ({contact})" if contact else "") + f", level {state.escalation_level}",
                    clause=graph.clause, level=state.escalation_level, to=nxt)
+
+    @staticmethod
+    def _escalation_graph(state: TicketState, contract: CompiledContract, args: dict,
+                          facts: _Facts) -> EscalationGraph | None:
+        """The ticket's chain once it has one; else the one the rule names, or the first that applies."""
+        wanted = state.escalation_graph or args.get("graph")
+        for graph in contract.graphs:
+            if graph.id == wanted if wanted else (graph.applies is None or graph.applies(facts)):
+                return graph
+        return None
 
     def _act_severity(self, kind: str, args: dict, rule: Rule, state: TicketState, contract: CompiledContract,
                       facts: _Facts, now: int, out: list[Action], pending: list, custom: str | None) -> None:

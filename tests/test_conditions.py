@@ -419,3 +419,31 @@ def test_durable_rules_accepts_to_durable_and_agrees_with_us(durable, cond):
 def test_durable_agreement_is_not_vacuous(durable):
     verdicts = [durable(cond, facts) for cond in DURABLE_CONDITIONS for facts in DURABLE_FACTS]
     assert any(verdicts) and not all(verdicts)
+
+
+# --- generated functions: contract text is data, never code ------------------------------------------
+HOSTILE = ["x') or __import__('os') or ('", 'a"; raise SystemExit; "', "\\n    return True\n", "{k0}"]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_field_names_and_values_are_constants_not_source(text):
+    """Conditions compile to one generated Python function each; a field name or value taken from
+    a contract must be looked up and compared as data, whatever characters it holds."""
+    facts = FakeFacts(ticket={text: text}, event={"attrs": {text: text}})
+    assert compile_condition({f"ticket.{text}": text})(facts) is True
+    assert compile_condition({f"ticket.{text}": "other"})(facts) is False
+    assert compile_condition({"$in": {f"event.attrs.{text}": [text, "y"]}})(facts) is True
+    assert compile_getter(f"event.attrs.{text}")(facts) == text
+    assert text not in compile_condition({f"ticket.{text}": text}).source
+
+
+def test_generated_source_is_one_flat_expression():
+    """What makes matching cheap: one call per condition, locals bound once, no nested closures."""
+    pred = compile_condition({"ticket.plan": "ultimate", "$or": [{"state.clock.response": "running"},
+                                                                 {"$ex": {"event.attrs.channel": 1}}]})
+    assert pred.source.splitlines()[0] == "def condition(f):"
+    assert "lambda" not in pred.source and pred.source.count("return") == 1
+    facts = FakeFacts(ticket={"plan": "ultimate"}, clocks={"response": "paused"}, event={"attrs": {"channel": "web"}})
+    assert pred(facts) is True
+    facts = FakeFacts(ticket={"plan": "ultimate"}, clocks={"response": "paused"}, event={"attrs": {}})
+    assert pred(facts) is False
