@@ -17,8 +17,11 @@ parsing happens elsewhere. Conventions (Zendesk ``biz``, as INTERFACE.md states 
 Performance: each calendar lazily builds, per local year and cached in the instance, the
 year's open intervals as sorted UTC ``[start, end)`` pairs plus cumulative open-second prefix
 sums. ``is_open``/``next_open``/``add``/``between`` are then one or two bisects plus arithmetic,
-with no zone conversion; ``24x7`` is pure arithmetic. Calendars are immutable from the outside
-and safe to share; the lazily built cache is swapped atomically under a lock.
+with no zone conversion; ``24x7`` is pure arithmetic. ``add_business_days`` likewise uses a lazily
+built per-year day table (UTC instant of each local midnight, which days are plain 24 h days,
+the business days) and leaves DST-switch days to the exact day-by-day zone conversions.
+Calendars are immutable from the outside and safe to share; the lazily built caches are
+swapped atomically under a lock.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ __all__ = [
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DAY_TITLES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _DAY_MINUTES = 24 * 60
+_DAY_SECONDS = 86400
 _ONE_DAY = timedelta(days=1)
 _UNIX_EPOCH = datetime(1970, 1, 1)
 # Years a calendar can build. datetime stops at 9999 and a year's last day may close at 24:00.
@@ -75,6 +79,18 @@ WeeklyHours = tuple[tuple[Interval, ...], ...]  # 7 entries, Mon..Sun, local min
 # intervals before i (len n+1), so F(t) = cum[i] + min(t, ends[i]) - starts[i] is a position
 # on the "open time" axis and between(a, b) = F(b) - F(a).
 _Segment = tuple[int, int, list[int], list[int], list[int], int, int]
+
+# Local days of one year: (midnights, plain, business). midnights[i] is the instant of local
+# midnight (fold=0) of the year's day i, plus one extra entry for the next 1 January;
+# plain[i] is 1 when day i is a plain 24 h day (see _year_days); business holds the date
+# ordinals of the business days, ascending.
+_YearDays = tuple[list[int], bytes, list[int]]
+# Consecutive years of _YearDays joined: (midnights, plain, seen, business, hours, lo_year,
+# hi_year). Day k is the k-th day from 1 January of lo_year; business holds the indexes k of the
+# business days and hours[j] the opening hours of business[j] in seconds since midnight;
+# seen[k] counts the business days among days 0..k, so business[seen[k] + n - 1] is the n-th
+# business day after day k.
+_DayTable = tuple[list[int], bytes, list[int], list[int], list[tuple[Interval, ...]], int, int]
 
 
 # --------------------------------------------------------------------------- parsing helpers
@@ -246,6 +262,8 @@ class BusinessCalendar:
         "_always",
         "_country",
         "_dates",
+        "_day_cache",
+        "_days",
         "_holiday_cache",
         "_lock",
         "_seg",
@@ -306,6 +324,8 @@ class BusinessCalendar:
         self._year_cache: dict[int, list[Interval]] = {}
         self._lock = threading.Lock()
         self._seg: _Segment | None = None
+        self._day_cache: dict[int, _YearDays] = {}
+        self._days: _DayTable | None = None
 
     @classmethod
     def always_open(cls) -> BusinessCalendar:
@@ -326,6 +346,8 @@ class BusinessCalendar:
         cal._year_cache = {}
         cal._lock = threading.Lock()
         cal._seg = None
+        cal._day_cache = {}
+        cal._days = None
         return cal
 
     # ----------------------------------------------------------------- read-only properties
@@ -452,6 +474,38 @@ class BusinessCalendar:
         self._year_cache[year] = out
         return out
 
+    def _year_days(self, year: int) -> _YearDays:
+        """Local days of ``year`` for ``add_business_days``, cached like ``_year_intervals``.
+
+        A day is *plain* when it lasts 24 h and both its midnight instants read back as local
+        00:00: the UTC offset is then the same at both ends, and as tzdata never puts two offset
+        changes within a day of each other (the closest pair, over all zones and years, is about
+        4 days apart), nothing changes in between. Each wall time of a plain day then exists exactly once, at
+        its midnight instant + seconds of day, which is also what zoneinfo gives with fold=0.
+        """
+        got = self._day_cache.get(year)
+        if got is not None:
+            return got
+        if len(self._day_cache) >= _MAX_CACHED_YEARS:
+            self._day_cache.clear()
+        tz, week, hol = self._tz, self._week, self._holidays_of(year)
+        first, last = date(year, 1, 1).toordinal(), date(year + 1, 1, 1).toordinal()
+        days = [date.fromordinal(o) for o in range(first, last + 1)]  # + the next 1 January
+        midnights = [self._local_ts(d, 0) for d in days]
+        # False when midnight falls in a DST gap or the offset changes at that very instant.
+        reads_back = [
+            datetime.fromtimestamp(m, tz).replace(tzinfo=None) == datetime(d.year, d.month, d.day)
+            for d, m in zip(days, midnights, strict=True)
+        ]
+        plain = bytes(
+            reads_back[i] and reads_back[i + 1] and midnights[i + 1] - midnights[i] == _DAY_SECONDS
+            for i in range(last - first)
+        )
+        business = [d.toordinal() for d in days[:-1] if week[d.weekday()] and d not in hol]
+        got = (midnights, plain, business)
+        self._day_cache[year] = got
+        return got
+
     # ----------------------------------------------------------------- the interval cache
 
     def _build(self, lo_year: int, hi_year: int) -> _Segment:
@@ -516,6 +570,82 @@ class BusinessCalendar:
         if seg is None or not (seg[0] <= t < seg[1]):
             seg = self._cover(t, t)
         return seg
+
+    def _build_days(self, lo_year: int, hi_year: int) -> _DayTable:
+        """Join the cached years into one table, so a look-up is a bisect and a few indexings."""
+        first = date(lo_year, 1, 1).toordinal()
+        week_seconds = [tuple((60 * o, 60 * c) for o, c in spans) for spans in self._week]
+        midnights: list[int] = []
+        plain = bytearray()
+        business: list[int] = []
+        hours: list[tuple[Interval, ...]] = []
+        for year in range(lo_year, hi_year + 1):
+            m, p, b = self._year_days(year)
+            if midnights:
+                midnights.pop()  # the previous year's extra entry is this year's first midnight
+            midnights += m
+            plain += p
+            business += (o - first for o in b)
+            hours += (week_seconds[date.fromordinal(o).weekday()] for o in b)
+        seen = [0] * len(plain)
+        for j, k in enumerate(business):
+            seen[k] = j + 1
+        for k in range(1, len(seen)):
+            seen[k] = seen[k] or seen[k - 1]
+        return (midnights, bytes(plain), seen, business, hours, lo_year, hi_year)
+
+    def _cover_days(self, start: int) -> _DayTable:
+        """Return (and install) a day table holding the local year of ``start`` and the next
+        one, so N business days up to about a year ahead are table look-ups. Widened like
+        ``_cover``, but a far jump or more than ``_MAX_CACHED_YEARS`` years starts afresh."""
+        year = datetime.fromtimestamp(start, self._tz).year
+        if not _MIN_YEAR <= year <= _MAX_YEAR:
+            raise ValueError(f"instant outside the supported calendar years {_MIN_YEAR}-{_MAX_YEAR}")
+        lo, hi = year, min(year + 1, _MAX_YEAR)
+        with self._lock:
+            days = self._days
+            if days is not None:
+                if days[5] <= lo and hi <= days[6]:
+                    return days
+                if lo <= days[6] + _MAX_GAP_YEARS and hi >= days[5] - _MAX_GAP_YEARS:
+                    wide_lo, wide_hi = min(days[5], lo), max(days[6], hi)
+                    if wide_hi - wide_lo < _MAX_CACHED_YEARS:
+                        lo, hi = wide_lo, wide_hi
+            days = self._build_days(lo, hi)
+            self._days = days
+            return days
+
+    def _business_days_by_table(self, days: _DayTable, start: int, n: int) -> int | None:
+        """``add_business_days`` from the open instant ``start`` by look-ups in ``days``; None
+        unless the local days of ``start`` and of the result are plain days of the table."""
+        midnights, plain, seen, business = days[0], days[1], days[2], days[3]
+        k = bisect_right(midnights, start) - 1
+        if k < 0 or k >= len(plain) or not plain[k]:
+            return None
+        second = start - midnights[k]
+        if not 0 <= second < _DAY_SECONDS:  # only if a zone ever made midnights go backwards
+            return None
+        j = seen[k] + n - 1
+        if j >= len(business):
+            return None
+        g = business[j]
+        if not plain[g]:
+            return None
+        wall = midnights[g] + second
+        # A plain business day's open intervals are its midnight + its opening hours, so a wall
+        # time inside them is its own next_open.
+        for o, c in days[4][j]:
+            if o <= second < c:
+                return wall
+        return self.next_open(wall)
+
+    def _business_days_by_new_table(self, start: int, n: int, tried: _DayTable | None) -> int | None:
+        """``_business_days_by_table`` on a table widened to ``start``; None if none helps."""
+        try:
+            days = self._cover_days(start)
+        except (OverflowError, ValueError, OSError):
+            return None  # beyond what a table can hold: the exact code decides (and raises)
+        return None if days is tried else self._business_days_by_table(days, start, n)
 
     # ----------------------------------------------------------------- queries
 
@@ -591,7 +721,29 @@ class BusinessCalendar:
 
     def add_business_days(self, t: int, n: int) -> int:
         """Same local wall time on the N-th following business day after ``next_open(t)``,
-        then ``next_open`` of that instant (INTERFACE.md). On 24x7: ``t + n * 86400``."""
+        then ``next_open`` of that instant (INTERFACE.md). On 24x7: ``t + n * 86400``.
+
+        Day-table look-ups give exactly ``_add_business_days_exact``'s result; the days the
+        table cannot answer for (DST switches, years out of reach) are left to it."""
+        if n < 0:
+            raise ValueError(f"business days must be >= 0, got {n}")
+        if self._always:
+            return t + n * 86400
+        start = self.next_open(t)
+        if n == 0:
+            return start
+        days = self._days
+        due = None if days is None else self._business_days_by_table(days, start, n)
+        if due is None:
+            due = self._business_days_by_new_table(start, n, days)
+            if due is None:
+                return self._add_business_days_exact(start, n)  # next_open(start) == start
+        return due
+
+    def _add_business_days_exact(self, t: int, n: int) -> int:
+        """Reference for ``add_business_days``: walks the days and converts with zoneinfo.
+
+        Used on the days the table does not cover as plain days (DST switches, far years)."""
         if n < 0:
             raise ValueError(f"business days must be >= 0, got {n}")
         if self._always:

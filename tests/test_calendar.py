@@ -300,6 +300,144 @@ def test_business_days_across_dst_keep_local_wall_time() -> None:
     assert PROGR1.add_business_days(ts("2026-03-27T09:00:00Z"), 1) == ts("2026-03-30T08:00:00Z")
 
 
+# --------------------------------------------------------------------------- business days: day table
+
+# add_business_days answers from a per-year day table (local midnights, plain 24 h days,
+# business days) and leaves DST-switch days to _add_business_days_exact, the reference
+# day-by-day walk with zoneinfo. Both must agree on every input.
+
+# The benchmark's calendar: Mon-Fri 09:00-17:30 Europe/Paris, French public holidays.
+PARIS = calendar_from_spec(
+    {"timezone": "Europe/Paris", "hours": {"mon-fri": ["09:00-17:30"]}, "holidays": {"country": "FR"}}
+)
+# Open all Sunday in Paris: wall times fall inside the DST switches (last Sundays of March/October).
+PARIS_SUNDAYS = calendar_from_spec({"timezone": "Europe/Paris", "hours": {"sun": ["00:00-24:00"]}})
+
+
+def test_business_days_table_hand_computed() -> None:
+    # Fri 2026-03-27 16:45 CET (15:45Z), the Friday before the spring-forward Sunday 03-29:
+    # n=1 -> Mon 03-30 16:45 CEST (+2) = 14:45Z; n=2 -> Tue 03-31 16:45 CEST = 14:45Z.
+    assert PARIS.add_business_days(ts("2026-03-27T15:45:00Z"), 1) == ts("2026-03-30T14:45:00Z")
+    assert PARIS.add_business_days(ts("2026-03-27T15:45:00Z"), 2) == ts("2026-03-31T14:45:00Z")
+    # Fri 2026-10-23 10:00 CEST (08:00Z), before the fall-back Sunday 10-25:
+    # n=1 -> Mon 10-26 10:00 CET (+1) = 09:00Z.
+    assert PARIS.add_business_days(ts("2026-10-23T08:00:00Z"), 1) == ts("2026-10-26T09:00:00Z")
+    # Wed 2026-05-13 17:00 CEST (15:00Z), the eve of Ascension (Thu 05-14, Easter 04-05 + 39):
+    # n=1 -> Fri 05-15 17:00 CEST = 15:00Z; n=2 -> (weekend) Mon 05-18 17:00 CEST = 15:00Z.
+    assert PARIS.add_business_days(ts("2026-05-13T15:00:00Z"), 1) == ts("2026-05-15T15:00:00Z")
+    assert PARIS.add_business_days(ts("2026-05-13T15:00:00Z"), 2) == ts("2026-05-18T15:00:00Z")
+    # Thu 2026-12-24 16:00 CET (15:00Z): Fri 12-25 Christmas, weekend -> Mon 12-28 16:00 CET = 15:00Z.
+    assert PARIS.add_business_days(ts("2026-12-24T15:00:00Z"), 1) == ts("2026-12-28T15:00:00Z")
+    # Thu 2026-12-31 15:00 CET (14:00Z): Fri 2027-01-01 New Year's Day, weekend, across the
+    # year boundary of the table -> Mon 2027-01-04 15:00 CET = 14:00Z.
+    assert PARIS.add_business_days(ts("2026-12-31T14:00:00Z"), 1) == ts("2027-01-04T14:00:00Z")
+    # Australia/Sydney, AEDT (+11) ends Sun 2026-04-05 03:00 -> 02:00 AEST (+10). Mon-Fri 09:00-17:00,
+    # no holidays: Fri 04-03 10:00 AEDT (04-02T23:00Z) + 1 -> Mon 04-06 10:00 AEST = 00:00Z.
+    sydney = calendar_from_spec({"timezone": "Australia/Sydney", "hours": {"mon-fri": ["09:00-17:00"]}})
+    assert sydney.add_business_days(ts("2026-04-02T23:00:00Z"), 1) == ts("2026-04-06T00:00:00Z")
+    # These are plain (24 h) days: the table answers by itself, without the exact walk.
+    start = PARIS.next_open(ts("2026-03-27T15:45:00Z"))
+    assert PARIS._days is not None
+    assert PARIS._business_days_by_table(PARIS._days, start, 1) == ts("2026-03-30T14:45:00Z")
+
+
+def test_business_days_landing_on_dst_switch_days_use_fold_0() -> None:
+    # Wall times on a switch day are left to the exact code, which converts with fold=0.
+    # Sun 2026-03-22 02:30 CET (01:30Z) + 1 -> Sun 03-29 02:30, which does not exist: read with
+    # the offset before the gap (+1) = 01:30Z (= 03:30 CEST), open.
+    assert PARIS_SUNDAYS.add_business_days(ts("2026-03-22T01:30:00Z"), 1) == ts("2026-03-29T01:30:00Z")
+    # Sun 2026-10-18 02:30 CEST (00:30Z) + 1 -> Sun 10-25 02:30, which happens twice: the first
+    # (CEST, +2) = 00:30Z.
+    assert PARIS_SUNDAYS.add_business_days(ts("2026-10-18T00:30:00Z"), 1) == ts("2026-10-25T00:30:00Z")
+    # Start in the second 02:30 of 10-25 (CET, 01:30Z) + 1 -> Sun 11-01 02:30 CET = 01:30Z.
+    assert PARIS_SUNDAYS.add_business_days(ts("2026-10-25T01:30:00Z"), 1) == ts("2026-11-01T01:30:00Z")
+    # Start on the 23 h day itself: Sun 03-29 12:00 CEST (10:00Z) + 1 -> Sun 04-05 12:00 CEST = 10:00Z.
+    assert PARIS_SUNDAYS.add_business_days(ts("2026-03-29T10:00:00Z"), 1) == ts("2026-04-05T10:00:00Z")
+    start = ts("2026-03-22T01:30:00Z")
+    PARIS_SUNDAYS.add_business_days(start, 1)
+    assert PARIS_SUNDAYS._days is not None
+    assert PARIS_SUNDAYS._business_days_by_table(PARIS_SUNDAYS._days, start, 1) is None
+
+
+_TABLE_ZONES = {
+    "Europe/Paris": "FR",
+    "America/Los_Angeles": "US",
+    "Australia/Sydney": "AU",
+    "Asia/Tokyo": "JP",
+    "America/Toronto": "CA",
+}
+_TABLE_HOURS = [
+    {"mon-fri": ["09:00-17:30"], "fri": ["09:00-17:00"]},
+    {"mon-fri": ["08:00-12:00", "13:00-18:00"], "sat": ["10:00-14:00"]},
+    {"mon-sun": ["00:00-24:00"]},  # every wall time, switch days included
+    {"mon-fri": ["07:00-19:00"], "sun": ["01:00-04:00"]},  # Sunday night hours across the switches
+]
+_TABLE_CALENDARS = [
+    calendar_from_spec(
+        {
+            "timezone": zone,
+            "hours": hours,
+            "holidays": {"country": country, "dates": ["2026-06-15", "2027-12-24", "2029-03-30"]},
+        }
+    )
+    for zone, country in _TABLE_ZONES.items()
+    for hours in _TABLE_HOURS
+]
+
+
+def _offset_changes(zone: str, first_year: int, last_year: int) -> list[int]:
+    """UTC instants where ``zone``'s offset changes, found with zoneinfo (daily scan, then bisection)."""
+    tz = ZoneInfo(zone)
+
+    def offset(t: int) -> timedelta | None:
+        return datetime.fromtimestamp(t, tz).utcoffset()
+
+    out = []
+    t = ts(f"{first_year}-01-01T00:00:00Z")
+    end = ts(f"{last_year + 1}-01-01T00:00:00Z")
+    while t < end:
+        if offset(t) != offset(t + 86400):
+            lo, hi = t, t + 86400  # offset(lo) != offset(hi): narrow to the first second of the new offset
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                lo, hi = (mid, hi) if offset(mid) == offset(lo) else (lo, mid)
+            out.append(hi)
+        t += 86400
+    return out
+
+
+_SWITCHES = sorted({s for zone in _TABLE_ZONES for s in _offset_changes(zone, 2020, 2030)})
+# Random instants 2020-2030, and instants within three days of an offset change in any of the
+# zones (switch days, the Friday before, wall times landing on switch days).
+business_day_instants = st.one_of(
+    st.integers(ts("2020-01-01T00:00:00Z"), ts("2031-01-01T00:00:00Z")),
+    st.builds(lambda s, d: s + d, st.sampled_from(_SWITCHES), st.integers(-3 * 86400, 3 * 86400)),
+)
+
+
+def test_offset_changes_helper_finds_the_switches() -> None:
+    # EU summer time 2026: 03-29 01:00Z and 10-25 01:00Z.
+    assert ts("2026-03-29T01:00:00Z") in _SWITCHES and ts("2026-10-25T01:00:00Z") in _SWITCHES
+    assert len(_offset_changes("Asia/Tokyo", 2020, 2030)) == 0  # no DST in Japan
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.sampled_from(range(len(_TABLE_CALENDARS))), business_day_instants, st.integers(0, 15))
+def test_property_business_days_table_matches_exact(cal_index: int, t: int, n: int) -> None:
+    cal = _TABLE_CALENDARS[cal_index]
+    assert cal.add_business_days(t, n) == cal._add_business_days_exact(t, n)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.integers(ts("1990-01-01T00:00:00Z"), ts("2090-01-01T00:00:00Z")), st.integers(0, 15)),
+                min_size=1, max_size=8))
+def test_property_business_days_table_any_order_of_years(calls: list[tuple[int, int]]) -> None:
+    # A fresh calendar per example: the day table is built, widened and restarted in any order.
+    cal = BusinessCalendar("America/Toronto", {d: [(540, 1050)] for d in range(5)} | {6: [(0, 1440)]}, country="CA")
+    for t, n in calls:
+        assert cal.add_business_days(t, n) == cal._add_business_days_exact(t, n)
+
+
 def test_negative_inputs_are_rejected() -> None:
     with pytest.raises(ValueError, match=">= 0"):
         EMEA.add(0, -1)
