@@ -122,10 +122,17 @@ def compile_getter(path: str) -> Getter:
 
 
 def compile_values(paths: list[str], wrap: Callable[[Any], Any], wrapped: set[str]) -> Callable[[Facts], tuple]:
-    """One function returning the tuple of the values of `paths`; those in `wrapped` pass through `wrap`."""
+    """One function returning the tuple of the values of `paths`; those in `wrapped` pass through
+    `wrap` unless they are plain scalars (str, int, float, bool, None: the usual case, no call)."""
     gen = _Source()
-    fn = gen.const(wrap)
-    items = [f"{fn}({_getter_expr(p, gen)})" if p in wrapped else _getter_expr(p, gen) for p in paths]
+    fn, scalars = gen.const(wrap), gen.const(frozenset({str, int, float, bool, type(None)}))
+    items = []
+    for path in paths:
+        expr = _getter_expr(path, gen)
+        if path in wrapped:
+            v = gen.temp()
+            expr = f"({v} if type(({v} := {expr})) in {scalars} else {fn}({v}))"
+        items.append(expr)
     return gen.function("(" + "".join(f"{item}, " for item in items) + ")", "values")
 
 

@@ -36,6 +36,9 @@ class Duration:
     amount: int
     unit: DurationUnit
     in_hours: bool = field(default=False, compare=False)
+    # derived once: durations are read for every clock start and every reason
+    is_business_days: bool = field(init=False, compare=False, repr=False)
+    text: str = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         # bool is an int subclass; "True minutes" is never meant.
@@ -47,6 +50,8 @@ class Duration:
             raise ValueError(f"duration unit must be 'minutes' or 'business_days', got {self.unit!r}")
         if self.in_hours and (self.unit != "minutes" or self.amount % 60):
             raise ValueError(f"in_hours needs a whole number of hours in minutes, got {self.amount} {self.unit}")
+        object.__setattr__(self, "is_business_days", self.unit == "business_days")  # frozen: set once here
+        object.__setattr__(self, "text", self._text())
 
     @classmethod
     def minutes(cls, n: int) -> Duration:
@@ -64,11 +69,6 @@ class Duration:
         return cls(n, "business_days")
 
     @property
-    def is_business_days(self) -> bool:
-        """True for day targets, which have no fixed length in seconds."""
-        return self.unit == "business_days"
-
-    @property
     def seconds(self) -> int:
         """Open seconds of a minute/hour target (what ``BusinessCalendar.add`` consumes)."""
         if self.unit != "minutes":
@@ -76,6 +76,9 @@ class Duration:
         return self.amount * 60
 
     def __str__(self) -> str:
+        return self.text
+
+    def _text(self) -> str:
         n = self.amount
         if self.unit == "business_days":
             return f"{n} business day" if n == 1 else f"{n} business days"
