@@ -56,3 +56,6 @@ class Action:
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False)
+
+
+ACTION_FIELDS = tuple(Action.__dataclass_fields__)  # in positional order

@@ -9,6 +9,7 @@ from typing import IO, Any
 
 from .actions import Action
 from .events import EventError, parse_event
+from .partition import evaluate
 from .runtime import DuplicateEvent, Engine
 
 
@@ -63,8 +64,9 @@ def read_log(lines: Iterable[str]) -> tuple[list[tuple[int, int, Any, str]], lis
 
 
 def replay(engine: Engine, lines: Iterable[str], out: IO[str], rejects_out: IO[str] | None = None,
-           until: int | None = None) -> ReplayStats:
-    """Evaluate a whole log; rejects never stop the stream. Output is byte-identical across runs."""
+           until: int | None = None, jobs: int = 1) -> ReplayStats:
+    """Evaluate a whole log; rejects never stop the stream. Output is byte-identical across runs,
+    and across `jobs` (processes, the stream partitioned by ticket: engine.partition)."""
     stats = ReplayStats()
     events, rejects = read_log(lines)
     stats.lines = len(events) + len(rejects)
@@ -76,25 +78,36 @@ def replay(engine: Engine, lines: Iterable[str], out: IO[str], rejects_out: IO[s
             stats.actions += 1
             stats.by_action[action.action] = stats.by_action.get(action.action, 0) + 1
 
-    last = None
-    for at, number, event, text in events:
-        if until is not None and at > until:
-            stats.after_until += 1
-            continue
-        try:
-            write(engine.process(event))
-            stats.events += 1
-            last = at
-        except DuplicateEvent:
-            stats.duplicates += 1
-        except EventError as exc:
-            pending_rejects.append(Reject(number, str(exc), text))
-    end = until if until is not None else last
-    if end is not None:
-        write(engine.advance(end))
+    if until is not None:
+        stats.after_until = sum(1 for at, *_ in events if at > until)
+        events = [item for item in events if item[0] <= until]
+    if jobs > 1:
+        result = evaluate(engine.contracts, [event for _, _, event, _ in events], jobs=jobs, end=until,
+                          trace=engine.tracer is not None)
+        write(result.actions)
+        if engine.tracer is not None:
+            for record in result.traces:
+                engine.tracer.fired(**record)
+        engine.problems.extend(result.problems)
+        stats.duplicates = len(result.duplicates)
+        stats.events = len(events) - len(result.duplicates) - len(result.rejected)
+        pending_rejects.extend(Reject(events[i][1], reason, events[i][3]) for i, reason in result.rejected.items())
+    else:
+        last = None
+        for at, number, event, text in events:
+            try:
+                write(engine.process(event))
+                stats.events += 1
+                last = at
+            except DuplicateEvent:
+                stats.duplicates += 1
+            except EventError as exc:
+                pending_rejects.append(Reject(number, str(exc), text))
+        end = until if until is not None else last
+        if end is not None:
+            write(engine.advance(end))
     stats.rejects = len(pending_rejects)
     if rejects_out is not None:
         for reject in sorted(pending_rejects, key=lambda r: r.line):
             rejects_out.write(reject.to_json() + "\n")
     return stats
-

@@ -207,6 +207,19 @@ class Engine:
             self.now = t
         return out
 
+    def fire_due(self, instant: int, ticket: str) -> list[Action]:
+        """Fire what `process` fires before an event of `ticket` at `instant`, without applying it.
+
+        For a partition of the stream (engine.partition) meeting another partition's event: time
+        moves for every ticket, and a breach of that event's ticket due exactly then still waits.
+        """
+        out, self._carry = self._carry, []
+        if self._queue and self._queue[0][0] <= instant:
+            self._fire_until(instant, out, defer_breach_of=ticket)
+        if self.now is None or instant > self.now:
+            self.now = instant
+        return out
+
     def state(self, ticket: str) -> dict[str, Any] | None:
         """A JSON-ready deep copy of the ticket's state, or None for an unknown ticket."""
         state = self.tickets.get(ticket)

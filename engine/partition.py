@@ -1,0 +1,270 @@
+"""Evaluate one event stream in several processes, partitioned by ticket, with the output of one engine.
+
+Tickets never read each other's state, so each partition runs its own `Engine` over its own
+tickets. The only thing partitions share is time: the single engine fires every deadline due by
+an event's instant before that event, whoever's ticket it is. So every partition walks the whole
+stream: before each event of another partition it fires its own deadlines due by then
+(`Engine.fire_due`, with the same rule that a breach of that event's ticket due at that instant
+waits), and applies only its own events. Each action and trace record is tagged with the place
+the single engine gives it, (event index, 0 = deadlines before it | 1 = the event itself,
+instant, ticket, order in the partition), and merging the partitions by tag reproduces the
+single engine's output byte for byte.
+
+What one partition cannot see is handled in rounds, so the result never depends on the number
+of partitions:
+- an event another partition rejected (duplicate id, unknown ticket...) moves no time in the
+  single engine. The first round assumes every event is accepted; if any was rejected, a second
+  round skips those events everywhere (rejection depends only on the event's own ticket).
+- an event id shared by tickets of different partitions (duplicate detection is stream-wide) or
+  a rule loop (quarantine) sends the whole stream to one process instead.
+"""
+
+from __future__ import annotations
+
+import gc
+import marshal
+import multiprocessing
+import traceback
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .actions import ACTION_FIELDS, Action
+from .compile import CompiledContract
+from .events import Event, EventError, parse_instant
+from .runtime import DuplicateEvent, Engine
+
+Place = tuple  # (event index, 0 | 1, instant, ticket, order within the partition)
+
+
+def partition_of(ticket: str, parts: int) -> int:
+    """The partition of a ticket: stable across processes and runs (str hash() is salted per process)."""
+    return zlib.crc32(ticket.encode("utf-8", "surrogatepass")) % parts
+
+
+@dataclass
+class Evaluation:
+    """The outcome of evaluating a stream: what one `Engine` fed event by event would have produced."""
+
+    actions: list[Action]
+    traces: list[dict[str, Any]]  # decision-log records (when asked for), in firing order
+    rejected: dict[int, str]  # index in the input -> reason
+    duplicates: list[int]  # indices ignored as duplicate event ids
+    problems: list[str]  # rule loops found while firing deadlines (Engine.problems)
+    partitions: int  # processes actually used (1 after a fallback)
+    rounds: int = 1
+
+
+@dataclass
+class _PartitionRun:
+    """What one partition produced, every item tagged with its place in the single engine's output."""
+
+    actions: list[tuple[Place, Action]] = field(default_factory=list)
+    traces: list[tuple[Place, dict[str, Any]]] = field(default_factory=list)
+    rejected: dict[int, str] = field(default_factory=dict)
+    duplicates: list[int] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    shared_ids: bool = False  # an event id seen on tickets of two partitions
+    looped: bool = False  # a rule loop quarantined a ticket (its event moved time though refused)
+
+
+class _PlacedTracer:
+    """Keeps fired-rule records with the place of the event being applied."""
+
+    def __init__(self, run: _PartitionRun, alone: bool) -> None:
+        self.run, self.alone = run, alone
+        self.index, self.phase = 0, 0
+
+    def fired(self, **record: Any) -> None:
+        traces = self.run.traces
+        if self.alone:  # one partition: the order of firing is the order
+            traces.append(((self.index, 0, 0, "", len(traces)), record))
+        else:
+            traces.append(((self.index, self.phase, record["at"], record["ticket"], len(traces)), record))
+
+
+def _run_partition(contracts: dict[str, CompiledContract], events: Sequence[Event | dict], part: int, parts: int,
+                   skip: frozenset[int], end: int | None, trace: bool) -> _PartitionRun:
+    """Evaluate partition `part` of `parts` over the whole stream (see the module docstring).
+
+    Alone (one partition), events go straight to `Engine.process`, which fires deadlines only
+    for the events it accepts: exactly the single engine, whatever is rejected.
+    """
+    alone = parts == 1
+    run = _PartitionRun()
+    tracer = _PlacedTracer(run, alone) if trace else None
+    engine = Engine(contracts, tracer)
+    owners: dict[str, int] = {}
+    id_owner: dict[str, int] = {}
+    out = run.actions
+    last = None
+
+    def keep(index: int, phase: int, actions: list[Action]) -> None:
+        for action in actions:
+            out.append(((index, 0, 0, "", len(out)) if alone else (index, phase, action.at, action.ticket, len(out)),
+                        action))
+
+    def apply(i: int, raw: Event | dict) -> bool:
+        try:
+            keep(i, 1, engine.process(raw))
+            return True
+        except DuplicateEvent:
+            run.duplicates.append(i)
+        except EventError as exc:
+            run.rejected[i] = str(exc)
+        return False
+
+    for i, raw in enumerate(events):
+        if i in skip:
+            continue
+        if tracer is not None:
+            tracer.index, tracer.phase = i, 0
+        if alone:
+            if apply(i, raw):
+                last = engine.now  # the instant of the last event accepted, as `obligo replay` ends
+            continue
+        found = _identity(raw)
+        if found is None:  # no readable id, ticket and instant: nobody's event, refused by partition 0
+            if part == 0:
+                apply(i, raw)
+            continue
+        eid, ticket, at = found
+        owner = owners.get(ticket)
+        if owner is None:
+            owner = owners[ticket] = partition_of(ticket, parts)
+        if id_owner.setdefault(eid, owner) != owner:
+            run.shared_ids = True
+        keep(i, 0, engine.fire_due(at, ticket))
+        last = at if last is None or at > last else last
+        if owner == part:
+            if tracer is not None:
+                tracer.phase = 1
+            apply(i, raw)  # only here is another partition's event fully checked: by its owner
+    final = end if end is not None else last
+    if final is not None:
+        if tracer is not None:
+            tracer.index, tracer.phase = len(events), 0
+        keep(len(events), 0, engine.advance(final))
+    run.problems = list(engine.problems)
+    run.looped = bool(engine.quarantined)
+    return run
+
+
+def _identity(raw: Event | dict) -> tuple[str, str, int] | None:
+    """(id, ticket, instant) of an event, read without the rest of its checks (the owner does those)."""
+    if isinstance(raw, Event):
+        return raw.id, raw.ticket, raw.at
+    if not isinstance(raw, dict):
+        return None
+    eid, ticket = raw.get("id"), raw.get("ticket")
+    if not isinstance(eid, str) or not isinstance(ticket, str):
+        return None
+    try:
+        return eid, ticket, parse_instant(raw.get("at"))
+    except EventError:
+        return None
+
+
+def _to_wire(run: _PartitionRun) -> bytes:
+    """A run as marshal bytes: actions as plain field tuples (several times cheaper than pickling
+    objects, and the parent waits for this)."""
+    actions = [(place, tuple(getattr(a, name) for name in ACTION_FIELDS)) for place, a in run.actions]
+    return marshal.dumps((actions, run.traces, run.rejected, run.duplicates, run.problems, run.shared_ids,
+                          run.looped))
+
+
+def _from_wire(data: bytes) -> _PartitionRun:
+    actions, traces, rejected, duplicates, problems, shared_ids, looped = marshal.loads(data)
+    enabled = gc.isenabled()
+    gc.disable()  # ~10^5 new objects that all survive: collecting while building them is wasted work
+    try:
+        built = [(place, Action(*fields)) for place, fields in actions]
+    finally:
+        if enabled:
+            gc.enable()
+    return _PartitionRun(built, traces, rejected, duplicates, problems, shared_ids, looped)
+
+
+def _child(conn: Any, *args: Any) -> None:
+    """Entry point of a forked partition: send back the run, or the error that stopped it."""
+    try:
+        conn.send_bytes(b"ok" + _to_wire(_run_partition(*args)))
+    except BaseException:  # noqa: BLE001 - reported to the parent, which raises it
+        conn.send_bytes(b"er" + traceback.format_exc().encode("utf-8", "replace"))
+    finally:
+        conn.close()
+
+
+def _run_all(contracts: dict[str, CompiledContract], events: Sequence[Event | dict], parts: int, skip: frozenset[int],
+             end: int | None, trace: bool) -> list[_PartitionRun]:
+    """Partitions 1.. in forked processes (they inherit the events: nothing is copied), 0 in this one."""
+    ctx = multiprocessing.get_context("fork")
+    children = []
+    for part in range(1, parts):
+        receive, send = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=_child, args=(send, contracts, events, part, parts, skip, end, trace), daemon=True)
+        proc.start()
+        send.close()
+        children.append((proc, receive))
+    runs = [_run_partition(contracts, events, 0, parts, skip, end, trace)]
+    for part, (proc, receive) in enumerate(children, start=1):
+        try:
+            data = receive.recv_bytes()
+        except EOFError:
+            data = b"er" + f"exited with code {proc.exitcode} before reporting".encode()
+        finally:
+            receive.close()
+            proc.join()
+        if data[:2] != b"ok":
+            raise RuntimeError(f"partition {part} of {parts} failed: {data[2:].decode('utf-8', 'replace')}")
+        runs.append(_from_wire(data[2:]))
+    return runs
+
+
+def _merged(runs: list[_PartitionRun], parts: int, rounds: int) -> Evaluation:
+    actions = sorted((item for run in runs for item in run.actions), key=lambda item: item[0])
+    traces = sorted((item for run in runs for item in run.traces), key=lambda item: item[0])
+    rejected: dict[int, str] = {}
+    duplicates: list[int] = []
+    problems: list[str] = []
+    for run in runs:
+        rejected.update(run.rejected)
+        duplicates.extend(run.duplicates)
+        problems.extend(run.problems)
+    return Evaluation([a for _, a in actions], [t for _, t in traces], dict(sorted(rejected.items())),
+                      sorted(duplicates), problems, parts, rounds)
+
+
+def fork_available() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def evaluate(contracts: dict[str, CompiledContract], events: Sequence[Event | dict], *, jobs: int = 1,
+             end: int | None = None, trace: bool = False) -> Evaluation:
+    """Evaluate `events` (in time order) as one `Engine` would, using up to `jobs` processes.
+
+    `end`: advance to this instant after the last event (default: the instant of the last event
+    accepted). The result is the same for every `jobs`; `partitions` says how many were used
+    (1 where fork is unavailable, for one job, or after a fallback: see the module docstring).
+    """
+    parts = max(1, int(jobs)) if fork_available() else 1
+    runs = _run_all(contracts, events, parts, frozenset(), end, trace)
+    if parts == 1:
+        return _merged(runs, 1, 1)
+    if any(run.shared_ids or run.looped for run in runs):
+        return _merged(_run_all(contracts, events, 1, frozenset(), end, trace), 1, 2)
+    refused = frozenset(i for run in runs for i in (*run.rejected, *run.duplicates))
+    if not refused:
+        return _merged(runs, parts, 1)
+    # Refused events move no time in the single engine: skip them everywhere, keep their reasons.
+    first = _merged(runs, parts, 1)
+    again = _run_all(contracts, events, parts, refused, end, trace)
+    if any(run.looped for run in again):
+        return _merged(_run_all(contracts, events, 1, frozenset(), end, trace), 1, 3)
+    result = _merged(again, parts, 2)
+    result.rejected, result.duplicates = first.rejected, first.duplicates
+    return result
+
+
+__all__ = ["Evaluation", "evaluate", "fork_available", "partition_of"]

@@ -1,0 +1,187 @@
+"""`engine.partition`: evaluating a stream in several processes, partitioned by ticket, gives exactly
+what one Engine fed event by event gives (actions, decision log, rejects, duplicates), including
+the cases where partitions cannot see each other: events refused by another partition, breaches
+due at the very instant of another ticket's event, ids shared across tickets, rule loops."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import random
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine import DuplicateEvent, Engine, EventError, ListTracer, parse_instant
+from engine.cli import main
+from engine.partition import evaluate, fork_available, partition_of
+from tests.runtime_fixtures.helpers import AGENDA, CONTRACTS, ev, load
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.skipif(not fork_available(), reason="partitions need the fork start method")
+
+
+def _generator():
+    spec = importlib.util.spec_from_file_location("bench_generate_partition", ROOT / "bench" / "generate.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def contracts():
+    return Engine.load([CONTRACTS]).contracts
+
+
+@pytest.fixture(scope="module")
+def stream(contracts):
+    gen = _generator()
+    return gen.only_contracts(gen.generate(300, 11), contracts)
+
+
+def reference(contracts, events, end=None):
+    """The single engine, event by event, as `obligo replay` without --jobs drives it."""
+    tracer = ListTracer()
+    engine = Engine(contracts, tracer)
+    actions, rejected, duplicates, last = [], {}, [], None
+    for i, event in enumerate(events):
+        try:
+            actions.extend(engine.process(event))
+            last = engine.now
+        except DuplicateEvent:
+            duplicates.append(i)
+        except EventError as exc:
+            rejected[i] = str(exc)
+    final = end if end is not None else last
+    if final is not None:
+        actions.extend(engine.advance(final))
+    return [a.to_json() for a in actions], tracer.records, rejected, duplicates
+
+
+def check_same(contracts, events, jobs, end=None):
+    want_actions, want_traces, want_rejected, want_duplicates = reference(contracts, events, end)
+    got = evaluate(contracts, events, jobs=jobs, end=end, trace=True)
+    assert [a.to_json() for a in got.actions] == want_actions
+    assert got.traces == want_traces
+    assert got.rejected == want_rejected
+    assert got.duplicates == want_duplicates
+    return got
+
+
+def test_partition_of_is_stable_and_in_range():
+    # crc32, not the per-process salted hash(): every process and every run agree
+    assert partition_of("T-1", 2) == partition_of("T-1", 2)
+    # crc32(b"a") = 0xE8B7BE43 = 3904355907 = 3 * 1301451969; crc32(b"b") = 0x71BEEFF9 = 1908338681 = 3 * 636112893 + 2
+    assert [partition_of(t, 3) for t in ("a", "b")] == [0, 2]
+    assert {partition_of(f"T{i}", 4) for i in range(100)} == {0, 1, 2, 3}
+
+
+@pytest.mark.parametrize("jobs", [1, 2, 3])
+def test_generated_stream_is_the_same_with_any_number_of_partitions(contracts, stream, jobs):
+    got = check_same(contracts, stream, jobs)
+    assert got.partitions == jobs and got.rounds == 1
+    assert len(got.actions) > 1000
+
+
+def test_refused_events_move_no_time_in_any_partition(contracts, stream):
+    """Duplicates, unknown tickets, events before `opened`, unknown contracts: refused by their
+    own partition; a second round skips them everywhere, so no partition fires a deadline at them."""
+    events = list(stream)
+    rng = random.Random(5)
+    tickets = sorted({e["ticket"] for e in events})
+    for k in range(40):
+        i = rng.randrange(1, len(events))
+        at = events[i]["at"]
+        kind = k % 4
+        if kind == 0:  # a duplicate of an earlier event of the same ticket
+            dup = next(e for e in reversed(events[:i]) if e["type"] != "opened")
+            events.insert(i, {**dup, "at": at})
+        elif kind == 1:
+            events.insert(i, {"id": f"x{k}", "ticket": f"NOPE-{k}", "at": at, "type": "responded"})
+        elif kind == 2:
+            events.insert(i, {"id": f"y{k}", "ticket": rng.choice(tickets), "at": at, "type": "opened",
+                              "contract": "no-such-contract"})
+        else:
+            events.insert(i, {"id": f"z{k}", "ticket": rng.choice(tickets), "at": at, "type": "nonsense"})
+    got = check_same(contracts, events, 2)
+    assert got.partitions == 2 and got.rounds == 2
+    assert len(got.rejected) >= 25 and got.duplicates
+
+
+def test_breaches_due_at_another_tickets_event_instant(contracts, stream):
+    """The hardest case for partitions: a breach due at exactly the instant of an event of another
+    ticket fires before that event, while a breach of the event's own ticket waits for it (a goal
+    event at the due instant meets its clock). Every breach instant of the stream gets an event of
+    another ticket and a goal event of the breached ticket, both at that very instant."""
+    want, *_ = reference(contracts, stream)
+    breaches = [json.loads(line) for line in want if '"action": "breach"' in line][:60]
+    events = list(stream)
+    opened = [e for e in events if e["type"] == "opened"]
+    for n, breach in enumerate(breaches):
+        other = opened[(n * 7) % len(opened)]
+        events.append({"id": f"o{n}", "ticket": other["ticket"], "at": breach["due"], "type": "rca_requested"})
+        events.append({"id": f"g{n}", "ticket": breach["ticket"], "at": breach["due"], "type": "responded"})
+    order = {id(e): k for k, e in enumerate(events)}
+    events.sort(key=lambda e: (parse_instant(e["at"]), order[id(e)]))  # stable: the extras after the stream's own
+    got = check_same(contracts, events, 2)
+    assert got.partitions == 2
+
+
+def test_an_event_id_shared_by_tickets_of_two_partitions_falls_back_to_one_process(contracts, stream):
+    events = list(stream)
+    first, second = events[0], next(e for e in events if partition_of(e["ticket"], 2) != partition_of(
+        events[0]["ticket"], 2))
+    events.insert(events.index(second) + 1, {**second, "id": first["id"], "type": "rca_requested"})
+    got = check_same(contracts, events, 2)
+    assert got.partitions == 1 and got.duplicates
+
+
+def test_a_rule_loop_falls_back_to_one_process():
+    engine = load(AGENDA)
+    contracts = engine.contracts
+    events = [ev("o1", "T1", "2026-03-02T10:00:00Z", "opened", contract="agenda", severity="S3", plan="basic",
+                 region="any"),
+              ev("o2", "T2", "2026-03-02T10:00:30Z", "opened", contract="agenda", severity="S3", plan="basic",
+                 region="any"),
+              ev("e2", "T1", "2026-03-02T10:01:00Z", "reclassification_requested", severity="S1"),
+              ev("e3", "T1", "2026-03-02T10:02:00Z", "acknowledged"),
+              ev("e4", "T2", "2026-03-02T10:03:00Z", "rca_requested")]
+    got = check_same(contracts, events, 2)
+    assert got.partitions == 1
+    assert "quarantined" in got.rejected[3]
+
+
+def test_end_advances_every_partition(contracts, stream):
+    check_same(contracts, stream[: len(stream) // 2], 2, end=parse_instant(stream[-1]["at"]))
+
+
+# --- obligo replay --jobs ----------------------------------------------------------------------------
+def _replay(log: Path, tmp: Path, jobs: int) -> tuple[int, str, bytes, bytes, bytes]:
+    out, rej, trace = tmp / f"a{jobs}.jsonl", tmp / f"r{jobs}.jsonl", tmp / f"t{jobs}.jsonl"
+    err = io.StringIO()
+    code = main(["replay", "--contracts", str(CONTRACTS), str(log), "--out", str(out), "--rejects", str(rej),
+                 "--trace", str(trace), "--jobs", str(jobs)], io.StringIO(), err)
+    return code, err.getvalue(), out.read_bytes(), rej.read_bytes(), trace.read_bytes()
+
+
+def test_replay_jobs_output_is_byte_identical(tmp_path, stream):
+    lines = [json.dumps(e) for e in stream]
+    lines[40:40] = ["{not json", json.dumps({**stream[10], "at": "yesterday"}), json.dumps(stream[12])]
+    log = tmp_path / "log.jsonl"
+    log.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    one, two = _replay(log, tmp_path, 1), _replay(log, tmp_path, 2)
+    assert one == two
+    code, summary, actions, rejects, trace = two
+    assert code == 0 and "rejects 2, duplicates 1" in summary
+    assert actions and trace and len(rejects.splitlines()) == 2
+
+
+@pytest.mark.parametrize("bad", ["0", "-2", "two"])
+def test_replay_jobs_must_be_a_positive_whole_number(bad, tmp_path, capsys):
+    err = io.StringIO()
+    code = main(["replay", "--contracts", str(CONTRACTS), str(tmp_path / "x.jsonl"), "--jobs", bad], io.StringIO(), err)
+    assert code == 2
+    assert "argument --jobs: expected" in err.getvalue() + capsys.readouterr().err
