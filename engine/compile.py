@@ -155,13 +155,8 @@ class Target:
     clause: str
     predicate: Predicate | None
     rows: dict[str, TargetRow]
-    default: TargetRow | None
+    default: TargetRow | None  # the row of severities `rows` does not list (None: not covered)
 
-    def row(self, severity: Any) -> TargetRow | None | bool:
-        """The row for `severity`; False when this entry does not cover it."""
-        if severity in self.rows:
-            return self.rows[severity]
-        return self.default if self.default is not None else False
 
 
 @dataclass(frozen=True)
@@ -249,12 +244,9 @@ class CompiledContract:
     def target(self, clock: str, severity: Any, facts: Facts) -> tuple[Target, TargetRow] | None:
         """First target entry for `clock` whose condition holds and which covers `severity`."""
         for target in self.targets.get(clock, ()):
-            if target.predicate is not None and not target.predicate(facts):
-                continue
-            row = target.row(severity)
-            if row is False:
-                continue
-            return target, row  # type: ignore[return-value]
+            row = target.rows.get(severity, target.default)  # the cheap test first: conditions are pure
+            if row is not None and (target.predicate is None or target.predicate(facts)):
+                return target, row
         return None
 
     def next_severity(self, severity: Any) -> str | None:

@@ -4,13 +4,17 @@ RFC 3339 instants, and the hand-written checks kept in step with schemas/event.s
 from __future__ import annotations
 
 import json
+import re
+from collections import OrderedDict, defaultdict
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.events import Event, EventError, format_instant, parse_event, parse_instant
+from engine import events as events_module
+from engine.events import CHANNELS, EVENT_TYPES, Event, EventError, format_instant, parse_event, parse_instant
 from engine.schema import instance_errors
 
 # INTERFACE.md, "Events (input)", verbatim
@@ -92,6 +96,10 @@ MALFORMED = [
     pytest.param(with_attrs(channel="fax"), "attrs.channel is 'fax'; expected one of phone, email, web, chat", id="channel"),
     pytest.param(with_attrs(channel=["web"]), "attrs.channel is ['web']", id="list-channel"),
     pytest.param(with_attrs(channel="Web"), "attrs.channel is 'Web'", id="channel-case"),
+    # the engine looks targets, calendars and exclusions up by these: a list or object crashed a lookup
+    pytest.param(with_attrs(severity=["P1"]), "attrs.severity must be a string (or a number), got ['P1']", id="list-severity"),
+    pytest.param(with_attrs(region={"r": 1}), "attrs.region must be a string (or a number), got {'r': 1}", id="object-region"),
+    pytest.param(with_attrs(country=["FR"]), "attrs.country must be a string (or a number), got ['FR']", id="list-country"),
     pytest.param(with_attrs(production="yes"), "attrs.production must be true or false, got 'yes'", id="production"),
     pytest.param(with_attrs(production=1), "attrs.production must be true or false, got 1", id="production-1"),
     pytest.param(with_attrs(named_contact=0), "attrs.named_contact must be true or false", id="named-contact"),
@@ -235,3 +243,225 @@ def test_parser_and_json_schema_agree_on_generated_events(obj):
     except EventError:
         parser_accepts = False
     assert parser_accepts == (instance_errors(obj, "event") == [])
+
+
+# --- the fast paths give what the straightforward code gave ------------------------------------
+# `parse_instant` reads the usual shapes with table lookups, and `parse_event` / `_check_attrs` skip
+# checks that cannot fail; the reference_* functions are copies of the plain code they replaced, kept
+# here so that values, accepted inputs and messages (hence the order of the checks) stay the same.
+
+_REFERENCE_RFC3339 = re.compile(
+    r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+    r"(\.[0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])"
+)
+
+
+def reference_parse_instant(text: Any, what: str = "at") -> int:
+    if not isinstance(text, str):
+        raise EventError(f"'{what}' must be an RFC 3339 string with an offset, got {text!r}")
+    if _REFERENCE_RFC3339.fullmatch(text) is None:
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?", text):
+            raise EventError(f"'{what}' has no offset: {text!r}; expected e.g. 2026-03-02T16:50:00+01:00 or ...Z")
+        raise EventError(f"'{what}' is not an RFC 3339 instant: {text!r}; expected e.g. 2026-03-02T16:50:00+01:00")
+    try:
+        moment = datetime.fromisoformat(text.upper())
+    except ValueError as exc:
+        raise EventError(f"'{what}' is not a valid instant: {text!r} ({exc})") from None
+    return int(moment.timestamp())
+
+
+def reference_parse_event(obj: Any) -> Event:
+    if not isinstance(obj, dict):
+        raise EventError(f"an event must be a JSON object, got {type(obj).__name__}")
+    for key in ("id", "ticket", "at", "type"):
+        if key not in obj:
+            raise EventError(f"missing required field '{key}'")
+    eid, ticket, kind = obj["id"], obj["ticket"], obj["type"]
+    if not isinstance(eid, str) or not eid:
+        raise EventError(f"'id' must be a non-empty string, got {eid!r}")
+    if not isinstance(ticket, str) or not ticket:
+        raise EventError(f"'ticket' must be a non-empty string, got {ticket!r}")
+    if not isinstance(kind, str) or kind not in EVENT_TYPES:
+        raise EventError(f"unknown event type {kind!r}; expected one of {', '.join(sorted(EVENT_TYPES))}")
+    at = reference_parse_instant(obj["at"])
+    contract = obj.get("contract")
+    if contract is not None and not isinstance(contract, str):
+        raise EventError(f"'contract' must be a string, got {contract!r}")
+    if kind == "opened" and contract is None:
+        raise EventError("'opened' needs 'contract'")
+    attrs = obj.get("attrs", {})
+    if attrs is None:
+        attrs = {}
+    if not isinstance(attrs, dict):
+        raise EventError(f"'attrs' must be an object, got {type(attrs).__name__}")
+    if attrs or kind == "fulfilled":
+        reference_check_attrs(kind, attrs)
+    return Event(eid, ticket, at, kind, contract, attrs)
+
+
+_REFERENCE_BOOL_ATTRS = ("production", "named_contact", "consent", "azure", "around_the_clock")
+
+
+def reference_check_attrs(kind: str, attrs: dict) -> None:
+    channel = attrs.get("channel")
+    if channel is not None and (not isinstance(channel, str) or channel not in CHANNELS):
+        raise EventError(f"attrs.channel is {channel!r}; expected one of phone, email, web, chat")
+    for name in ("severity", "plan", "region", "category", "country"):  # added with the fast path's successor
+        value = attrs.get(name)
+        if value is not None and not isinstance(value, (str, int, float)):
+            raise EventError(f"attrs.{name} must be a string (or a number), got {value!r}")
+    for name in _REFERENCE_BOOL_ATTRS:
+        value = attrs.get(name)
+        if value is not None and not isinstance(value, bool):
+            raise EventError(f"attrs.{name} must be true or false, got {value!r}")
+    if "info" in attrs and not isinstance(attrs["info"], dict):
+        raise EventError(f"attrs.info must be an object, got {attrs['info']!r}")
+    if kind == "fulfilled" and not (isinstance(attrs.get("obligation"), str) and attrs["obligation"]):
+        raise EventError("'fulfilled' needs attrs.obligation, the id of the obligation that was met")
+    if "by" in attrs and not isinstance(attrs["by"], str):
+        raise EventError(f"attrs.by must be a string (vendor, customer, ...), got {attrs['by']!r}")
+    if "timezone" in attrs and not isinstance(attrs["timezone"], str):
+        raise EventError(f"attrs.timezone must be an IANA zone name, got {attrs['timezone']!r}")
+
+
+def outcome(fn, *args) -> tuple[str, Any]:
+    """What a call gives: ("ok", value) or (exception class, message)."""
+    try:
+        return "ok", fn(*args)
+    except Exception as exc:
+        return type(exc).__name__, str(exc)
+
+
+class Text(str):
+    """A str subclass: accepted like a str (the fast path leaves it to the full one)."""
+
+
+def _two_digits(low: int, high: int) -> st.SearchStrategy[str]:
+    return st.integers(low, high).map("{:02}".format)
+
+
+_EDIT_CHARS = "0123456789-:+.,TtZzW \n٢"
+
+
+def _mostly(valid: st.SearchStrategy[Any], near: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """`valid` seven times in eight, else `near` (out of range or of the wrong shape)."""
+    return st.integers(0, 7).flatmap(lambda i: near if i == 7 else valid)  # not 0: hypothesis favours it
+
+
+@st.composite
+def _instant_texts(draw) -> str:
+    """RFC 3339 date-times, each part now and then out of range or of the wrong shape, and now and then
+    one character replaced, dropped or added: valid and near-valid text, for the fast and the full path."""
+    year = draw(_mostly(st.integers(1, 9999).map("{:04}".format), st.sampled_from(["0000", "202", "20260", "٢٠٢٦"])))
+    month = draw(_mostly(_two_digits(1, 12), st.sampled_from(["00", "13", "1", "W1", "٠٣"])))
+    day = draw(_mostly(_two_digits(1, 31), st.sampled_from(["00", "32", "1", "٠٢"])))
+    sep = draw(_mostly(st.sampled_from("Tt "), st.sampled_from(["x", "", "TT"])))
+    hour = draw(_mostly(_two_digits(0, 23), st.sampled_from(["24", "25", "1", "٢٣"])))
+    minute = draw(_mostly(_two_digits(0, 59), st.sampled_from(["60", "5", ""])))
+    second = draw(_mostly(_two_digits(0, 59), st.sampled_from(["60", "61", "5", "", "00:00"])))
+    fraction = draw(_mostly(st.just(""), st.sampled_from([".5", ".999", ".000000", ".123456789", ".", ",5", ".٥"])))
+    offset = draw(_mostly(
+        st.one_of(st.sampled_from("Zz"), st.builds("{}{}:{}".format, st.sampled_from("+-"), _two_digits(0, 23),
+                                                      _two_digits(0, 59))),
+        st.sampled_from(["", "+0100", "+01", "-01:00:30", "UTC", "ZZ", "+01:00Z", "+24:00", "-01:60"]),
+    ))
+    text = f"{year}-{month}-{day}{sep}{hour}:{minute}:{second}{fraction}{offset}"
+    edit = draw(st.sampled_from(["none"] * 9 + ["replace", "drop", "insert"]))
+    if edit != "none":
+        i = draw(st.integers(0, len(text) - 1))
+        char = draw(st.sampled_from(_EDIT_CHARS))
+        text = {"replace": text[:i] + char + text[i + 1:], "drop": text[:i] + text[i + 1:],
+                "insert": text[:i] + char + text[i:]}[edit]
+    return text
+
+
+_instant_inputs = st.one_of(_instant_texts(), _instant_texts().map(Text), st.text(max_size=30),
+                            st.sampled_from([None, 0, 1772466600, 1.5, b"2026-03-02T15:50:00Z", ["2026-03-02T15:50:00Z"]]))
+
+
+@settings(max_examples=600, deadline=None)
+@given(_instant_inputs, st.sampled_from(["at", "--until"]))
+def test_parse_instant_agrees_with_the_reference(text, what):
+    expected = outcome(reference_parse_instant, text, what)
+    events_module._hour_start.cache_clear()
+    assert outcome(parse_instant, text, what) == expected  # the hour not seen before
+    assert outcome(parse_instant, text, what) == expected  # and remembered
+
+
+def test_parse_instant_agrees_with_the_reference_on_every_month_day_hour_minute_second_and_offset():
+    texts = [f"{year}-{month:02}-{day:02}{sep}{hour:02}:59:59Z" for year in ("0000", "0001", "1970", "2000", "2024", "2026",
+                                                                           "2100", "9999")
+             for month in range(14) for day in range(33) for sep in "Tt " for hour in (0, 23, 24)]
+    texts += [f"2026-03-02T16:{minute:02}:{second:02}z" for minute in range(62) for second in range(62)]
+    texts += [f"{moment}{sign}{hours:02}:{minutes:02}" for moment in ("2026-03-02T16:50:00", "0001-01-01T00:00:00",
+                                                                      "9999-12-31T23:59:59", "1970-01-01T00:00:00")
+              for sign in "+-" for hours in range(26) for minutes in range(62)]
+    texts += ["1970-01-01T00:00:00Z", "1970-01-01T00:00:00Z", "1969-12-31T23:59:59.5Z", "2026-03-02T16:50:00.5+01:00"]
+    for text in texts:
+        assert outcome(parse_instant, text, "at") == outcome(reference_parse_instant, text, "at"), text
+
+
+@pytest.mark.parametrize("valid", ["2026-03-02T16:50:00Z", "2024-02-29t23:59:59-09:30", "1970-01-01 00:00:00+00:00"])
+def test_parse_instant_agrees_with_the_reference_after_any_one_character_change(valid):
+    chars = [chr(c) for c in range(32, 127)] + ["\t", "\n", "\u00a0", "٢", "\ufeff", "\ud800"]
+    for i in range(len(valid) + 1):
+        texts = [valid[:i] + c + valid[i + 1:] for c in chars] + [valid[:i] + c + valid[i:] for c in chars]
+        for text in [*texts, valid[:i] + valid[i + 1:]]:
+            events_module._hour_start.cache_clear()
+            assert outcome(parse_instant, text, "at") == outcome(reference_parse_instant, text, "at"), text
+
+
+def test_the_hour_memo_stays_small_and_changes_no_value():
+    hours = [T + 3600 * i for i in range(5000)]  # more hours than it keeps
+    texts = [format_instant(t) for t in hours]
+    assert [parse_instant(text) for text in texts] == hours
+    assert 0 < events_module._hour_start.cache_info().currsize <= 4096
+    assert [parse_instant(text) for text in reversed(texts)] == hours[::-1]
+    assert events_module._hour_start.cache_info().currsize <= 4096
+
+
+_attr_values = st.one_of(_values, st.sampled_from(["web", "Web", "fax", "ob-1", "P2", True, False]))
+_rich_attrs = st.dictionaries(st.sampled_from(["channel", *_REFERENCE_BOOL_ATTRS, "info", "by", "timezone", "obligation",
+                                               "severity", "plan", "region"]), _attr_values, max_size=4)
+
+
+@st.composite
+def _event_objects(draw) -> Any:
+    """Events mostly well-formed up to their attrs (so that the attrs checks are reached), each field
+    now and then of the wrong type or left out; as dicts, OrderedDicts and defaultdicts."""
+    obj = {
+        "id": draw(_mostly(st.just("e1"), _scalars)),
+        "ticket": draw(_mostly(st.just("T-1"), _scalars)),
+        "at": draw(_mostly(st.sampled_from(["2026-03-02T16:50:00Z", "2026-03-02 16:50:00.5-03:00"]),
+                           st.one_of(_instant_texts(), _instant_texts().map(Text), _scalars))),
+        "type": draw(_mostly(st.sampled_from([*sorted(EVENT_TYPES), "opened", "fulfilled", "fulfilled"]),
+                             st.one_of(st.just("breach"), _scalars))),
+        "contract": draw(st.one_of(st.just("adobe"), _scalars)),
+        "attrs": draw(_mostly(_rich_attrs, st.one_of(_rich_attrs.map(OrderedDict), _rich_attrs.map(lambda d: defaultdict(str, d)),
+                                                     _scalars))),
+    }
+    for key in draw(st.sets(st.sampled_from(sorted(obj)), max_size=3)):
+        del obj[key]
+    return draw(st.sampled_from([obj, obj, obj, OrderedDict(obj), defaultdict(str, obj)]))
+
+
+@pytest.mark.parametrize("name", ["channel", *_REFERENCE_BOOL_ATTRS, "info", "by", "timezone", "obligation"])
+def test_each_checked_attribute_as_the_reference_checks_it_among_plain_ones(name):
+    for kind in ("updated", "fulfilled"):
+        for value in (7, None, "", "web", True, {}, [], {"severity": "P1"}):
+            for attrs in ({name: value}, {"severity": "P2", name: value, "plan": "ultimate"}):
+                obj = event(type=kind, attrs=attrs)
+                assert outcome(parse_event, obj) == outcome(reference_parse_event, obj), obj
+
+
+@pytest.mark.parametrize("kind", ["updated", "fulfilled"])
+@pytest.mark.parametrize("attrs", [{}, None, DROP])
+def test_no_attributes_as_the_reference_checks_them(kind, attrs):
+    obj = event(type=kind, attrs=attrs)
+    assert outcome(parse_event, obj) == outcome(reference_parse_event, obj)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(_event_objects(), _scalars, st.lists(_scalars, max_size=1)))
+def test_parse_event_agrees_with_the_reference(obj):
+    assert outcome(parse_event, obj) == outcome(reference_parse_event, obj)

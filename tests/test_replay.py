@@ -154,3 +154,18 @@ def test_every_line_the_event_schema_rejects_goes_to_the_rejects_file(change):
     text = jsonl(ev("o", "T1", "2026-03-02T10:00:00+01:00", "opened", **ATTRS_S2), bad_event)
     stats, _, bad, _ = run_replay(text)
     assert [r["line"] for r in bad] == [2] and stats.rejects == 1
+
+
+def test_a_list_or_object_where_the_engine_looks_values_up_is_rejected_and_the_stream_goes_on():
+    """A severity sent as ["P1"] used to crash the target look-up (exit 70, the rest of the log
+    lost); it is now a rejected line with its reason, like any other bad event."""
+    log = jsonl(ev("a", "T1", "2026-03-02T10:00:00+01:00", "opened", **{**ATTRS_S2, "severity": ["S1"]}),
+                ev("b", "T2", "2026-03-02T10:00:00+01:00", "opened", **ATTRS_S2),
+                ev("c", "T2", "2026-03-02T10:05:00+01:00", "updated", severity={"level": "S1"}),
+                ev("d", "T2", "2026-03-02T10:10:00+01:00", "responded"))
+    stats, actions, bad, _ = run_replay(log)
+    assert [(r["line"], r["reason"]) for r in bad] == [
+        (1, "attrs.severity must be a string (or a number), got ['S1']"),
+        (3, "attrs.severity must be a string (or a number), got {'level': 'S1'}"),
+    ]
+    assert stats.events == 2 and [a["action"] for a in actions if a["ticket"] == "T2"][-1] == "stop_clock"
