@@ -24,9 +24,11 @@ from __future__ import annotations
 import gc
 import marshal
 import multiprocessing
+import operator
 import traceback
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -166,28 +168,44 @@ def _identity(raw: Event | dict) -> tuple[str, str, int] | None:
         return None
 
 
+_action_fields = operator.attrgetter(*ACTION_FIELDS)  # an Action's fields as one tuple, in C
+
+
 def _to_wire(run: _PartitionRun) -> bytes:
     """A run as marshal bytes: actions as plain field tuples (several times cheaper than pickling
     objects, and the parent waits for this)."""
-    actions = [(place, tuple(getattr(a, name) for name in ACTION_FIELDS)) for place, a in run.actions]
+    actions = [(place, _action_fields(a)) for place, a in run.actions]
     return marshal.dumps((actions, run.traces, run.rejected, run.duplicates, run.problems, run.shared_ids,
                           run.looped))
 
 
 def _from_wire(data: bytes) -> _PartitionRun:
     actions, traces, rejected, duplicates, problems, shared_ids, looped = marshal.loads(data)
+    built = [(place, Action(*fields)) for place, fields in actions]
+    return _PartitionRun(built, traces, rejected, duplicates, problems, shared_ids, looped)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector around the partitioned work, as the Python docs advise
+    around fork: objects frozen before the fork are not touched by a child's collections (no
+    copy-on-write of every page), and the ~10^5 actions kept and merged, which all survive, are
+    not traversed over and over. Refcounting still frees everything the engine drops (it makes
+    no reference cycles); the collector's previous state is restored."""
     enabled = gc.isenabled()
-    gc.disable()  # ~10^5 new objects that all survive: collecting while building them is wasted work
+    gc.disable()
+    gc.freeze()
     try:
-        built = [(place, Action(*fields)) for place, fields in actions]
+        yield
     finally:
+        gc.unfreeze()
         if enabled:
             gc.enable()
-    return _PartitionRun(built, traces, rejected, duplicates, problems, shared_ids, looped)
 
 
 def _child(conn: Any, *args: Any) -> None:
     """Entry point of a forked partition: send back the run, or the error that stopped it."""
+    gc.disable()  # a short-lived copy of the parent: see _collector_paused
     try:
         conn.send_bytes(b"ok" + _to_wire(_run_partition(*args)))
     except BaseException:  # noqa: BLE001 - reported to the parent, which raises it
@@ -249,6 +267,12 @@ def evaluate(contracts: dict[str, CompiledContract], events: Sequence[Event | di
     (1 where fork is unavailable, for one job, or after a fallback: see the module docstring).
     """
     parts = max(1, int(jobs)) if fork_available() else 1
+    with _collector_paused():
+        return _evaluate(contracts, events, parts, end, trace)
+
+
+def _evaluate(contracts: dict[str, CompiledContract], events: Sequence[Event | dict], parts: int, end: int | None,
+              trace: bool) -> Evaluation:
     runs = _run_all(contracts, events, parts, frozenset(), end, trace)
     if parts == 1:
         return _merged(runs, 1, 1)
