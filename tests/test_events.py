@@ -177,6 +177,12 @@ def test_parse_instant_needs_text(value):
         parse_instant(value, "--until")
 
 
+@settings(max_examples=500, deadline=None)
+@given(st.integers(-62135596800, 253402300799))  # 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59Z
+def test_format_instant_agrees_with_strftime(t):
+    assert format_instant(t) == datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def test_format_instant_round_trips():
     for text in ("2026-03-02T15:50:00Z", "1970-01-01T00:00:00Z", "2099-12-31T23:59:59Z"):
         assert format_instant(parse_instant(text)) == text
