@@ -34,7 +34,7 @@ from typing import Any
 
 from .actions import ACTION_FIELDS, Action
 from .compile import CompiledContract
-from .events import Event, EventError, parse_instant
+from .events import Event, EventError, parse_event, parse_instant
 from .runtime import DuplicateEvent, Engine
 
 Place = tuple  # (event index, 0 | 1, instant, ticket, order within the partition)
@@ -126,15 +126,26 @@ def _run_partition(contracts: dict[str, CompiledContract], events: Sequence[Even
             if apply(i, raw):
                 last = engine.now  # the instant of the last event accepted, as `obligo replay` ends
             continue
-        found = _identity(raw)
-        if found is None:  # no readable id, ticket and instant: nobody's event, refused by partition 0
+        ticket = raw.ticket if isinstance(raw, Event) else raw.get("ticket") if isinstance(raw, dict) else None
+        if not isinstance(ticket, str):  # nobody's event: partition 0 refuses it, no time moves
             if part == 0:
                 apply(i, raw)
             continue
-        eid, ticket, at = found
         owner = owners.get(ticket)
         if owner is None:
             owner = owners[ticket] = partition_of(ticket, parts)
+        if owner == part:  # fully checked once, here; refused, it moves no time (as in one engine)
+            try:
+                raw = raw if isinstance(raw, Event) else parse_event(raw)
+            except EventError as exc:
+                run.rejected[i] = str(exc)
+                continue
+            eid, at = raw.id, raw.at
+        else:  # another partition's: only what time needs (its owner refusing it means a second round)
+            found = _identity(raw)
+            if found is None:
+                continue
+            eid, at = found
         if id_owner.setdefault(eid, owner) != owner:
             run.shared_ids = True
         keep(i, 0, engine.fire_due(at, ticket))
@@ -142,7 +153,7 @@ def _run_partition(contracts: dict[str, CompiledContract], events: Sequence[Even
         if owner == part:
             if tracer is not None:
                 tracer.phase = 1
-            apply(i, raw)  # only here is another partition's event fully checked: by its owner
+            apply(i, raw)
     final = end if end is not None else last
     if final is not None:
         if tracer is not None:
@@ -153,17 +164,16 @@ def _run_partition(contracts: dict[str, CompiledContract], events: Sequence[Even
     return run
 
 
-def _identity(raw: Event | dict) -> tuple[str, str, int] | None:
-    """(id, ticket, instant) of an event, read without the rest of its checks (the owner does those)."""
+def _identity(raw: Event | dict) -> tuple[str, int] | None:
+    """(id, instant) of another partition's event, read without the rest of its checks (its owner
+    does those); None when they cannot be read, which its owner's full check refuses too."""
     if isinstance(raw, Event):
-        return raw.id, raw.ticket, raw.at
-    if not isinstance(raw, dict):
-        return None
-    eid, ticket = raw.get("id"), raw.get("ticket")
-    if not isinstance(eid, str) or not isinstance(ticket, str):
+        return raw.id, raw.at
+    eid = raw.get("id")  # a dict: the caller read its ticket
+    if not isinstance(eid, str):
         return None
     try:
-        return eid, ticket, parse_instant(raw.get("at"))
+        return eid, parse_instant(raw.get("at"))
     except EventError:
         return None
 
