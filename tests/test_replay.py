@@ -7,6 +7,8 @@ import io
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from runtime_fixtures.helpers import ATTRS_S2, MESSY_LOG, ev, jsonl, load, pick
 
 from engine.replay import read_log, replay
@@ -169,3 +171,57 @@ def test_a_list_or_object_where_the_engine_looks_values_up_is_rejected_and_the_s
         (3, "attrs.severity must be a string (or a number), got {'level': 'S1'}"),
     ]
     assert stats.events == 2 and [a["action"] for a in actions if a["ticket"] == "T2"][-1] == "stop_clock"
+
+
+# --- odd attribute values never crash the engine ----------------------------------------------------
+_ODD_VALUES = [None, True, False, 0, -1, 2.5, "", "P1", "1", "A", "emea", "americas", "web", "Europe/Paris",
+               "Mars/Olympus", "FR", "XX", "ja", "2026-13-45T99:00:00Z", "vendor", [], ["P1"], {}, {"a": 1},
+               "ultimate", "commerce-managed", "enhancement"]
+_ATTR_KEYS = ["severity", "plan", "region", "channel", "category", "product", "timezone", "country", "language",
+              "named_contact", "production", "consent", "azure", "around_the_clock", "by", "info", "obligation",
+              "impact_determined_at", "term_start", "something_else"]
+
+
+@pytest.fixture(scope="module")
+def real_contracts():
+    from runtime_fixtures.helpers import CONTRACTS
+
+    from engine import Engine
+
+    return Engine.load([CONTRACTS]).contracts
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_odd_attribute_values_are_rejected_or_evaluated_never_a_crash(real_contracts, data):
+    """Every event of a small stream on the five real contracts may get odd values (lists, objects,
+    numbers, unknown zones and countries, bad dates) for the attributes contracts read: each event
+    is evaluated or refused with an EventError, nothing else escapes (an exception here is exit 70)."""
+    from engine import Engine, EventError
+
+    events = []
+    # one ticket per contract, plus one whose `opened` is always clean, so odd updates hit a live ticket
+    for ticket, contract in enumerate([*sorted(real_contracts), "adobe"]):
+        for n, (kind, day, hour) in enumerate([("opened", 2, 9), ("updated", 2, 10), ("info_requested", 2, 11),
+                                               ("info_provided", 3, 10), ("responded", 3, 11),
+                                               ("reclassification_requested", 3, 12), ("escalation_requested", 4, 12),
+                                               ("resolved", 5, 12), ("closed", 6, 12)]):
+            attrs = {"plan": "ultimate", "region": "emea", "severity": "P2"} if kind == "opened" else {}
+            if not (kind == "opened" and ticket == 5):
+                attrs.update(data.draw(st.dictionaries(st.sampled_from(_ATTR_KEYS), st.sampled_from(_ODD_VALUES),
+                                                       max_size=3)))
+            event = {"id": f"{ticket}-{n}", "ticket": f"T{ticket}", "type": kind, "attrs": attrs,
+                     "at": f"2026-03-0{day}T{hour:02}:{ticket:02}:00Z"}
+            if kind == "opened":
+                event["contract"] = contract
+            events.append(event)
+    engine = Engine(real_contracts)
+    accepted = 0
+    for event in sorted(events, key=lambda e: e["at"]):  # one zone, one format: text order is time order
+        try:
+            engine.process(event)
+            accepted += 1
+        except EventError:
+            pass
+    assert "T5" in engine.tickets and accepted >= 1
+    engine.advance("2026-04-30T00:00:00Z")
