@@ -2,7 +2,7 @@
 
 Pipeline: `load` (YAML with positions) -> `schema` + `validate` (diagnostics) -> `compile`
 (backend-neutral rules) -> `runtime` (event-time engine), with `calendar`, `escalation`, `trace`,
-`replay`, `scenarios` and `cli` around it.
+`replay`, `partition` (one stream over several processes), `scenarios` and `cli` around it.
 """
 
 from .actions import Action
@@ -12,6 +12,7 @@ from .diagnostics import ContractError, Diagnostic
 from .durations import Duration, parse_duration
 from .events import Event, EventError, format_instant, parse_event, parse_instant
 from .loader import check_files, load_contracts
+from .partition import Evaluation, evaluate
 from .runtime import DuplicateEvent, Engine, RuleLoopError
 from .trace import JsonlTracer, ListTracer
 
@@ -24,6 +25,7 @@ __all__ = [
     "DuplicateEvent",
     "Duration",
     "Engine",
+    "Evaluation",
     "Event",
     "EventError",
     "JsonlTracer",
@@ -31,6 +33,7 @@ __all__ = [
     "RuleLoopError",
     "calendar_from_spec",
     "check_files",
+    "evaluate",
     "format_instant",
     "load_contracts",
     "parse_duration",

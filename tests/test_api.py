@@ -33,7 +33,8 @@ def test_star_import_exposes_exactly_all():
 
 def test_all_holds_the_documented_entry_points():
     assert {"Engine", "Action", "Event", "EventError", "ContractError", "Diagnostic", "DuplicateEvent", "RuleLoopError",
-            "load_contracts", "check_files", "parse_event", "parse_instant", "format_instant"} <= set(engine.__all__)
+            "load_contracts", "check_files", "parse_event", "parse_instant", "format_instant", "evaluate",
+            "Evaluation"} <= set(engine.__all__)
 
 
 def test_engine_load_raises_contract_error_with_every_diagnostic(tmp_path):

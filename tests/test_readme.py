@@ -62,3 +62,17 @@ def test_readme_mermaid_is_what_obligo_graph_prints_for_olcare() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     block = re.search(r"```mermaid\n(.*?)```", readme, re.S)
     assert block and block.group(1) == out.getvalue()
+
+
+def test_readme_python_api_block_runs_as_written(monkeypatch, capsys) -> None:
+    """The Python API example, run from the repository root as a new user would."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## Python API"):]
+    match = re.search(r"```python\n(.*?)```", section, re.S)
+    assert match, "README lost its Python API example"
+    monkeypatch.chdir(ROOT)
+    namespace: dict = {}
+    exec(compile(match.group(1), "README.md", "exec"), namespace)  # noqa: S102 - our own README
+    assert '"action": "start_clock"' in capsys.readouterr().out
+    assert namespace["engine"].read("T-1", "state.clock.response") == "running"
+    assert [(a.action, a.met) for a in namespace["result"].actions] == [("start_clock", None), ("stop_clock", True)]
