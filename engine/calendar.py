@@ -724,26 +724,14 @@ class BusinessCalendar:
         then ``next_open`` of that instant (INTERFACE.md). On 24x7: ``t + n * 86400``.
 
         Day-table look-ups give exactly ``_add_business_days_exact``'s result; the days the
-        table cannot answer for (DST switches, years out of reach) are left to it."""
-        if n < 0:
-            raise ValueError(f"business days must be >= 0, got {n}")
-        if self._always:
-            return t + n * 86400
-        start = self.next_open(t)
-        if n == 0:
-            return start
-        days = self._days
-        due = None if days is None else self._business_days_by_table(days, start, n)
-        if due is None:
-            due = self._business_days_by_new_table(start, n, days)
-            if due is None:
-                return self._add_business_days_exact(start, n)  # next_open(start) == start
-        return due
+        table cannot answer for (DST switches, years out of reach) are left to the walk."""
+        return self._business_days(t, n, use_table=True)
 
     def _add_business_days_exact(self, t: int, n: int) -> int:
-        """Reference for ``add_business_days``: walks the days and converts with zoneinfo.
+        """Reference for ``add_business_days``: walks the days and converts with zoneinfo."""
+        return self._business_days(t, n, use_table=False)
 
-        Used on the days the table does not cover as plain days (DST switches, far years)."""
+    def _business_days(self, t: int, n: int, use_table: bool) -> int:
         if n < 0:
             raise ValueError(f"business days must be >= 0, got {n}")
         if self._always:
@@ -751,6 +739,13 @@ class BusinessCalendar:
         start = self.next_open(t)
         if n == 0:
             return start
+        if use_table:
+            days = self._days
+            due = None if days is None else self._business_days_by_table(days, start, n)
+            if due is None:
+                due = self._business_days_by_new_table(start, n, days)
+            if due is not None:
+                return due
         local = datetime.fromtimestamp(start, self._tz)
         day = local.date()
         count = 0
@@ -761,15 +756,7 @@ class BusinessCalendar:
             if self._week[day.weekday()] and day not in self._holidays_of(day.year):
                 count += 1
         # fold=0: an ambiguous wall time is its first occurrence, a missing one lands after the gap.
-        wall = datetime(
-            day.year,
-            day.month,
-            day.day,
-            local.hour,
-            local.minute,
-            local.second,
-            tzinfo=self._tz,
-        )
+        wall = datetime(day.year, day.month, day.day, local.hour, local.minute, local.second, tzinfo=self._tz)
         return self.next_open(int(wall.timestamp()))
 
     def due(self, t: int, duration: Duration) -> int:

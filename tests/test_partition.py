@@ -5,30 +5,19 @@ due at the very instant of another ticket's event, ids shared across tickets, ru
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import random
-import sys
 from pathlib import Path
 
 import pytest
+from runtime_fixtures.helpers import AGENDA, CONTRACTS, ev, load, load_bench_generator
 
 from engine import DuplicateEvent, Engine, EventError, ListTracer, parse_instant
 from engine.cli import main
 from engine.partition import evaluate, fork_available, partition_of
-from tests.runtime_fixtures.helpers import AGENDA, CONTRACTS, ev, load
 
-ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.skipif(not fork_available(), reason="partitions need the fork start method")
-
-
-def _generator():
-    spec = importlib.util.spec_from_file_location("bench_generate_partition", ROOT / "bench" / "generate.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +27,7 @@ def contracts():
 
 @pytest.fixture(scope="module")
 def stream(contracts):
-    gen = _generator()
+    gen = load_bench_generator()
     return gen.only_contracts(gen.generate(300, 11), contracts)
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from datetime import datetime
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from engine import Engine
@@ -124,3 +127,14 @@ MESSY_LOG = jsonl(
     "",                                                                                  # 10 blank: skipped
     ev("e11", "T4", "2026-03-02T10:00:00+01:00", "opened", channel="fax"),               # 11 bad channel
 )
+
+
+def load_bench_generator() -> ModuleType:
+    """bench/generate.py as a module (bench/ is not a package): the benchmark's event generator."""
+    name = "obligo_bench_generate"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, REPO / "bench" / "generate.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
