@@ -148,11 +148,11 @@ def test_end_advances_every_partition(contracts, stream):
 
 
 # --- obligo replay --jobs ----------------------------------------------------------------------------
-def _replay(log: Path, tmp: Path, jobs: int) -> tuple[int, str, bytes, bytes, bytes]:
+def _replay(log: Path, tmp: Path, jobs: int, *extra: str) -> tuple[int, str, bytes, bytes, bytes]:
     out, rej, trace = tmp / f"a{jobs}.jsonl", tmp / f"r{jobs}.jsonl", tmp / f"t{jobs}.jsonl"
     err = io.StringIO()
     code = main(["replay", "--contracts", str(CONTRACTS), str(log), "--out", str(out), "--rejects", str(rej),
-                 "--trace", str(trace), "--jobs", str(jobs)], io.StringIO(), err)
+                 "--trace", str(trace), "--jobs", str(jobs), *extra], io.StringIO(), err)
     return code, err.getvalue(), out.read_bytes(), rej.read_bytes(), trace.read_bytes()
 
 
@@ -166,6 +166,14 @@ def test_replay_jobs_output_is_byte_identical(tmp_path, stream):
     code, summary, actions, rejects, trace = two
     assert code == 0 and "rejects 2, duplicates 1" in summary
     assert actions and trace and len(rejects.splitlines()) == 2
+
+
+def test_replay_jobs_with_until_is_byte_identical(tmp_path, stream):
+    log = tmp_path / "log.jsonl"
+    log.write_text("".join(json.dumps(e) + "\n" for e in stream), encoding="utf-8")
+    until = stream[len(stream) // 2]["at"]  # half the log is after --until; deadlines fire up to it
+    one, two = _replay(log, tmp_path, 1, "--until", until), _replay(log, tmp_path, 2, "--until", until)
+    assert one == two and "after --until" in two[1]
 
 
 @pytest.mark.parametrize("bad", ["0", "-2", "two"])
