@@ -36,6 +36,7 @@ from .actions import ACTION_FIELDS, Action
 from .compile import CompiledContract
 from .events import Event, EventError, parse_event, parse_instant
 from .runtime import DuplicateEvent, Engine
+from .trace import ListTracer
 
 Place = tuple  # (event index, 0 | 1, instant, ticket, order within the partition)
 
@@ -62,74 +63,78 @@ class Evaluation:
 class _PartitionRun:
     """What one partition produced, every item tagged with its place in the single engine's output."""
 
-    actions: list[tuple[Place, Action]] = field(default_factory=list)
-    traces: list[tuple[Place, dict[str, Any]]] = field(default_factory=list)
+    # (place, item) pairs; a lone run (_run_alone) keeps plain items, already in order
+    actions: list = field(default_factory=list)
+    traces: list = field(default_factory=list)
     rejected: dict[int, str] = field(default_factory=dict)
     duplicates: list[int] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
-    shared_ids: bool = False  # an event id seen on tickets of two partitions
+    own_ids: set[str] = field(default_factory=set)  # ids of this partition's events (shared ids: one process)
     looped: bool = False  # a rule loop quarantined a ticket (its event moved time though refused)
 
 
 class _PlacedTracer:
     """Keeps fired-rule records with the place of the event being applied."""
 
-    def __init__(self, run: _PartitionRun, alone: bool) -> None:
-        self.run, self.alone = run, alone
+    def __init__(self, run: _PartitionRun) -> None:
+        self.run = run
         self.index, self.phase = 0, 0
 
     def fired(self, **record: Any) -> None:
         traces = self.run.traces
-        if self.alone:  # one partition: the order of firing is the order
-            traces.append(((self.index, 0, 0, "", len(traces)), record))
-        else:
-            traces.append(((self.index, self.phase, record["at"], record["ticket"], len(traces)), record))
+        traces.append(((self.index, self.phase, record["at"], record["ticket"], len(traces)), record))
+
+
+def _run_alone(contracts: dict[str, CompiledContract], events: Sequence[Event | dict], end: int | None,
+               trace: bool) -> _PartitionRun:
+    """The whole stream in this process: events straight to `Engine.process`, which fires deadlines
+    only for the events it accepts. Exactly the single engine, whatever is refused; its actions
+    and trace records are already in order (no places)."""
+    run = _PartitionRun()
+    tracer = ListTracer() if trace else None
+    engine = Engine(contracts, tracer)
+    out = run.actions
+    last = None
+    for i, raw in enumerate(events):
+        try:
+            out += engine.process(raw)
+            last = engine.now  # the instant of the last event accepted, as `obligo replay` ends
+        except DuplicateEvent:
+            run.duplicates.append(i)
+        except EventError as exc:
+            run.rejected[i] = str(exc)
+    final = end if end is not None else last
+    if final is not None:
+        out += engine.advance(final)
+    run.traces = tracer.records if tracer is not None else []
+    run.problems = list(engine.problems)
+    return run
 
 
 def _run_partition(contracts: dict[str, CompiledContract], events: Sequence[Event | dict], part: int, parts: int,
                    skip: frozenset[int], end: int | None, trace: bool) -> _PartitionRun:
-    """Evaluate partition `part` of `parts` over the whole stream (see the module docstring).
-
-    Alone (one partition), events go straight to `Engine.process`, which fires deadlines only
-    for the events it accepts: exactly the single engine, whatever is rejected.
-    """
-    alone = parts == 1
+    """Evaluate partition `part` of `parts` over the whole stream (see the module docstring)."""
     run = _PartitionRun()
-    tracer = _PlacedTracer(run, alone) if trace else None
+    tracer = _PlacedTracer(run) if trace else None
     engine = Engine(contracts, tracer)
     owners: dict[str, int] = {}
-    id_owner: dict[str, int] = {}
     out = run.actions
     last = None
 
     def keep(index: int, phase: int, actions: list[Action]) -> None:
         for action in actions:
-            out.append(((index, 0, 0, "", len(out)) if alone else (index, phase, action.at, action.ticket, len(out)),
-                        action))
-
-    def apply(i: int, raw: Event | dict) -> bool:
-        try:
-            keep(i, 1, engine.process(raw))
-            return True
-        except DuplicateEvent:
-            run.duplicates.append(i)
-        except EventError as exc:
-            run.rejected[i] = str(exc)
-        return False
+            out.append(((index, phase, action.at, action.ticket, len(out)), action))
 
     for i, raw in enumerate(events):
         if i in skip:
             continue
-        if tracer is not None:
-            tracer.index, tracer.phase = i, 0
-        if alone:
-            if apply(i, raw):
-                last = engine.now  # the instant of the last event accepted, as `obligo replay` ends
-            continue
         ticket = raw.ticket if isinstance(raw, Event) else raw.get("ticket") if isinstance(raw, dict) else None
         if not isinstance(ticket, str):  # nobody's event: partition 0 refuses it, no time moves
             if part == 0:
-                apply(i, raw)
+                try:
+                    engine.process(raw)
+                except EventError as exc:
+                    run.rejected[i] = str(exc)
             continue
         owner = owners.get(ticket)
         if owner is None:
@@ -140,20 +145,28 @@ def _run_partition(contracts: dict[str, CompiledContract], events: Sequence[Even
             except EventError as exc:
                 run.rejected[i] = str(exc)
                 continue
-            eid, at = raw.id, raw.at
-        else:  # another partition's: only what time needs (its owner refusing it means a second round)
-            found = _identity(raw)
-            if found is None:
+            run.own_ids.add(raw.id)
+            at = raw.at
+        else:  # another partition's: only its instant (its owner refusing it means a second round)
+            at = _instant(raw)
+            if at is None:
                 continue
-            eid, at = found
-        if id_owner.setdefault(eid, owner) != owner:
-            run.shared_ids = True
-        keep(i, 0, engine.fire_due(at, ticket))
-        last = at if last is None or at > last else last
+        if tracer is not None:
+            tracer.index, tracer.phase = i, 0
+        fired = engine.fire_due(at, ticket)
+        if fired:
+            keep(i, 0, fired)
+        if last is None or at > last:
+            last = at
         if owner == part:
             if tracer is not None:
                 tracer.phase = 1
-            apply(i, raw)
+            try:
+                keep(i, 1, engine.process(raw))
+            except DuplicateEvent:
+                run.duplicates.append(i)
+            except EventError as exc:
+                run.rejected[i] = str(exc)
     final = end if end is not None else last
     if final is not None:
         if tracer is not None:
@@ -164,16 +177,13 @@ def _run_partition(contracts: dict[str, CompiledContract], events: Sequence[Even
     return run
 
 
-def _identity(raw: Event | dict) -> tuple[str, int] | None:
-    """(id, instant) of another partition's event, read without the rest of its checks (its owner
-    does those); None when they cannot be read, which its owner's full check refuses too."""
+def _instant(raw: Event | dict) -> int | None:
+    """The instant of another partition's event, read without the rest of its checks (its owner
+    does those); None when it cannot be read, which its owner's full check refuses too."""
     if isinstance(raw, Event):
-        return raw.id, raw.at
-    eid = raw.get("id")  # a dict: the caller read its ticket
-    if not isinstance(eid, str):
-        return None
+        return raw.at
     try:
-        return eid, parse_instant(raw.get("at"))
+        return parse_instant(raw.get("at"))
     except EventError:
         return None
 
@@ -185,14 +195,13 @@ def _to_wire(run: _PartitionRun) -> bytes:
     """A run as marshal bytes: actions as plain field tuples (several times cheaper than pickling
     objects, and the parent waits for this)."""
     actions = [(place, _action_fields(a)) for place, a in run.actions]
-    return marshal.dumps((actions, run.traces, run.rejected, run.duplicates, run.problems, run.shared_ids,
-                          run.looped))
+    return marshal.dumps((actions, run.traces, run.rejected, run.duplicates, run.problems, run.own_ids, run.looped))
 
 
 def _from_wire(data: bytes) -> _PartitionRun:
-    actions, traces, rejected, duplicates, problems, shared_ids, looped = marshal.loads(data)
+    actions, traces, rejected, duplicates, problems, own_ids, looped = marshal.loads(data)
     built = [(place, Action(*fields)) for place, fields in actions]
-    return _PartitionRun(built, traces, rejected, duplicates, problems, shared_ids, looped)
+    return _PartitionRun(built, traces, rejected, duplicates, problems, own_ids, looped)
 
 
 @contextmanager
@@ -251,8 +260,12 @@ def _run_all(contracts: dict[str, CompiledContract], events: Sequence[Event | di
 
 
 def _merged(runs: list[_PartitionRun], parts: int, rounds: int) -> Evaluation:
-    actions = sorted((item for run in runs for item in run.actions), key=lambda item: item[0])
-    traces = sorted((item for run in runs for item in run.traces), key=lambda item: item[0])
+    """One Evaluation from the runs: placed items sorted by place (a lone run is in order already)."""
+    if len(runs) == 1 and parts == 1:
+        actions, traces = runs[0].actions, runs[0].traces
+    else:
+        actions = [a for _, a in sorted((item for run in runs for item in run.actions), key=lambda item: item[0])]
+        traces = [t for _, t in sorted((item for run in runs for item in run.traces), key=lambda item: item[0])]
     rejected: dict[int, str] = {}
     duplicates: list[int] = []
     problems: list[str] = []
@@ -260,8 +273,12 @@ def _merged(runs: list[_PartitionRun], parts: int, rounds: int) -> Evaluation:
         rejected.update(run.rejected)
         duplicates.extend(run.duplicates)
         problems.extend(run.problems)
-    return Evaluation([a for _, a in actions], [t for _, t in traces], dict(sorted(rejected.items())),
-                      sorted(duplicates), problems, parts, rounds)
+    return Evaluation(actions, traces, dict(sorted(rejected.items())), sorted(duplicates), problems, parts, rounds)
+
+
+def _ids_shared(runs: list[_PartitionRun]) -> bool:
+    """Whether an event id belongs to events of two partitions (duplicates are stream-wide)."""
+    return sum(len(run.own_ids) for run in runs) != len(set().union(*(run.own_ids for run in runs)))
 
 
 def fork_available() -> bool:
@@ -283,11 +300,11 @@ def evaluate(contracts: dict[str, CompiledContract], events: Sequence[Event | di
 
 def _evaluate(contracts: dict[str, CompiledContract], events: Sequence[Event | dict], parts: int, end: int | None,
               trace: bool) -> Evaluation:
-    runs = _run_all(contracts, events, parts, frozenset(), end, trace)
     if parts == 1:
-        return _merged(runs, 1, 1)
-    if any(run.shared_ids or run.looped for run in runs):
-        return _merged(_run_all(contracts, events, 1, frozenset(), end, trace), 1, 2)
+        return _merged([_run_alone(contracts, events, end, trace)], 1, 1)
+    runs = _run_all(contracts, events, parts, frozenset(), end, trace)
+    if _ids_shared(runs) or any(run.looped for run in runs):
+        return _merged([_run_alone(contracts, events, end, trace)], 1, 2)
     refused = frozenset(i for run in runs for i in (*run.rejected, *run.duplicates))
     if not refused:
         return _merged(runs, parts, 1)
@@ -295,7 +312,7 @@ def _evaluate(contracts: dict[str, CompiledContract], events: Sequence[Event | d
     first = _merged(runs, parts, 1)
     again = _run_all(contracts, events, parts, refused, end, trace)
     if any(run.looped for run in again):
-        return _merged(_run_all(contracts, events, 1, frozenset(), end, trace), 1, 3)
+        return _merged([_run_alone(contracts, events, end, trace)], 1, 3)
     result = _merged(again, parts, 2)
     result.rejected, result.duplicates = first.rejected, first.duplicates
     return result

@@ -213,11 +213,13 @@ class Engine:
         For a partition of the stream (engine.partition) meeting another partition's event: time
         moves for every ticket, and a breach of that event's ticket due exactly then still waits.
         """
+        if self.now is None or instant > self.now:
+            self.now = instant
+        if not self._carry and not (self._queue and self._queue[0][0] <= instant):
+            return []  # the common case: nothing due (a partition calls this for every event)
         out, self._carry = self._carry, []
         if self._queue and self._queue[0][0] <= instant:
             self._fire_until(instant, out, defer_breach_of=ticket)
-        if self.now is None or instant > self.now:
-            self.now = instant
         return out
 
     def state(self, ticket: str) -> dict[str, Any] | None:
