@@ -633,10 +633,9 @@ class Engine:
                           facts: _Facts) -> EscalationGraph | None:
         """The ticket's chain once it has one; else the one the rule names, or the first that applies."""
         wanted = state.escalation_graph or args.get("graph")
-        for graph in contract.graphs:
-            if graph.id == wanted if wanted else (graph.applies is None or graph.applies(facts)):
-                return graph
-        return None
+        if wanted:
+            return next((graph for graph in contract.graphs if graph.id == wanted), None)
+        return next((graph for graph in contract.graphs if graph.applies is None or graph.applies(facts)), None)
 
     def _act_severity(self, kind: str, args: dict, rule: Rule, state: TicketState, contract: CompiledContract,
                       facts: _Facts, now: int, out: list[Action], pending: list, custom: str | None) -> None:
