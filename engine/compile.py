@@ -158,7 +158,6 @@ class Target:
     default: TargetRow | None  # the row of severities `rows` does not list (None: not covered)
 
 
-
 @dataclass(frozen=True)
 class Obligation:
     id: str
