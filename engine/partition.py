@@ -38,8 +38,6 @@ from .events import Event, EventError, parse_event, parse_instant
 from .runtime import DuplicateEvent, Engine
 from .trace import ListTracer
 
-Place = tuple  # (event index, 0 | 1, instant, ticket, order within the partition)
-
 
 def partition_of(ticket: str, parts: int) -> int:
     """The partition of a ticket: stable across processes and runs (str hash() is salted per process)."""
@@ -63,7 +61,8 @@ class Evaluation:
 class _PartitionRun:
     """What one partition produced, every item tagged with its place in the single engine's output."""
 
-    # (place, item) pairs; a lone run (_run_alone) keeps plain items, already in order
+    # (place, item) pairs, place = (event index, 0 | 1, instant, ticket, order in the partition);
+    # a lone run (_run_alone) keeps plain items, already in order
     actions: list = field(default_factory=list)
     traces: list = field(default_factory=list)
     rejected: dict[int, str] = field(default_factory=dict)
