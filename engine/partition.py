@@ -210,13 +210,15 @@ def _collector_paused() -> Iterator[None]:
     copy-on-write of every page), and the ~10^5 actions kept and merged, which all survive, are
     not traversed over and over. Refcounting still frees everything the engine drops (it makes
     no reference cycles); the collector's previous state is restored."""
-    enabled = gc.isenabled()
+    enabled, host_froze = gc.isenabled(), gc.get_freeze_count() > 0
     gc.disable()
-    gc.freeze()
+    if not host_froze:  # a host program that froze objects itself keeps its freeze untouched
+        gc.freeze()
     try:
         yield
     finally:
-        gc.unfreeze()
+        if not host_froze:
+            gc.unfreeze()
         if enabled:
             gc.enable()
 

@@ -182,3 +182,23 @@ def test_replay_jobs_must_be_a_positive_whole_number(bad, tmp_path, capsys):
     code = main(["replay", "--contracts", str(CONTRACTS), str(tmp_path / "x.jsonl"), "--jobs", bad], io.StringIO(), err)
     assert code == 2
     assert "argument --jobs: expected" in err.getvalue() + capsys.readouterr().err
+
+
+def test_evaluate_leaves_the_garbage_collector_as_it_found_it(contracts, stream):
+    import gc
+
+    gc.disable()
+    try:
+        evaluate(contracts, stream[:200], jobs=2)
+        assert not gc.isenabled() and gc.get_freeze_count() == 0
+    finally:
+        gc.enable()
+    evaluate(contracts, stream[:200], jobs=2)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    gc.freeze()  # a host that froze its own objects keeps them frozen
+    try:
+        frozen = gc.get_freeze_count()
+        evaluate(contracts, stream[:200], jobs=2)
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
