@@ -293,6 +293,8 @@ def evaluate(contracts: dict[str, CompiledContract], events: Sequence[Event | di
     `end`: advance to this instant after the last event (default: the instant of the last event
     accepted). The result is the same for every `jobs`; `partitions` says how many were used
     (1 where fork is unavailable, for one job, or after a fallback: see the module docstring).
+    With jobs > 1 the process forks: call it while no other thread of the program is running
+    (a lock held by another thread at the fork stays held in the child).
     """
     parts = max(1, int(jobs)) if fork_available() else 1
     with _collector_paused():
