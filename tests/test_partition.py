@@ -195,10 +195,9 @@ def test_evaluate_leaves_the_garbage_collector_as_it_found_it(contracts, stream)
         gc.enable()
     evaluate(contracts, stream[:200], jobs=2)
     assert gc.isenabled() and gc.get_freeze_count() == 0
-    gc.freeze()  # a host that froze its own objects keeps them frozen
-    try:
-        frozen = gc.get_freeze_count()
+    gc.freeze()  # a host that froze its own objects keeps them frozen (unfreeze() would make it 0;
+    try:         # frozen objects freed meanwhile lower the count a little)
         evaluate(contracts, stream[:200], jobs=2)
-        assert gc.get_freeze_count() == frozen
+        assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
