@@ -84,6 +84,17 @@ class _PlacedTracer:
         traces.append(((self.index, self.phase, record["at"], record["ticket"], len(traces)), record))
 
 
+def _applied(engine: Engine, run: _PartitionRun, index: int, raw: Event | dict) -> list[Action] | None:
+    """`engine.process(raw)`'s actions, or None with the refusal (duplicate or reason) kept in `run`."""
+    try:
+        return engine.process(raw)
+    except DuplicateEvent:
+        run.duplicates.append(index)
+    except EventError as exc:
+        run.rejected[index] = str(exc)
+    return None
+
+
 def _run_alone(contracts: dict[str, CompiledContract], events: Sequence[Event | dict], end: int | None,
                trace: bool) -> _PartitionRun:
     """The whole stream in this process: events straight to `Engine.process`, which fires deadlines
@@ -95,13 +106,10 @@ def _run_alone(contracts: dict[str, CompiledContract], events: Sequence[Event | 
     out = run.actions
     last = None
     for i, raw in enumerate(events):
-        try:
-            out += engine.process(raw)
+        actions = _applied(engine, run, i, raw)
+        if actions is not None:
+            out += actions
             last = engine.now  # the instant of the last event accepted, as `obligo replay` ends
-        except DuplicateEvent:
-            run.duplicates.append(i)
-        except EventError as exc:
-            run.rejected[i] = str(exc)
     final = end if end is not None else last
     if final is not None:
         out += engine.advance(final)
@@ -130,10 +138,7 @@ def _run_partition(contracts: dict[str, CompiledContract], events: Sequence[Even
         ticket = raw.ticket if isinstance(raw, Event) else raw.get("ticket") if isinstance(raw, dict) else None
         if not isinstance(ticket, str):  # nobody's event: partition 0 refuses it, no time moves
             if part == 0:
-                try:
-                    engine.process(raw)
-                except EventError as exc:
-                    run.rejected[i] = str(exc)
+                _applied(engine, run, i, raw)
             continue
         owner = owners.get(ticket)
         if owner is None:
@@ -160,12 +165,9 @@ def _run_partition(contracts: dict[str, CompiledContract], events: Sequence[Even
         if owner == part:
             if tracer is not None:
                 tracer.phase = 1
-            try:
-                keep(i, 1, engine.process(raw))
-            except DuplicateEvent:
-                run.duplicates.append(i)
-            except EventError as exc:
-                run.rejected[i] = str(exc)
+            actions = _applied(engine, run, i, raw)
+            if actions:
+                keep(i, 1, actions)
     final = end if end is not None else last
     if final is not None:
         if tracer is not None:
