@@ -761,7 +761,7 @@ class BusinessCalendar:
 
     def due(self, t: int, duration: Duration) -> int:
         """Due instant of ``duration`` started at ``t`` (minutes/hours or business days)."""
-        if duration.unit == "business_days":
+        if duration.is_business_days:
             return self.add_business_days(t, duration.amount)
         return self.add(t, duration.amount * 60)
 

@@ -146,10 +146,10 @@ class Clock:
 def target_of(calendar: BusinessCalendar, duration: Duration, start: int) -> tuple[int, int]:
     """(budget, due) of a target started at `start`: the open seconds it grants (minutes as such,
     business days as measured from `start`) and the instant they run out."""
+    due = calendar.due(start, duration)
     if duration.is_business_days:
-        due = calendar.add_business_days(start, duration.amount)
         return calendar.between(calendar.next_open(start), due), due
-    return duration.seconds, calendar.add(start, duration.seconds)
+    return duration.seconds, due
 
 
 def budget_of(calendar: BusinessCalendar, duration: Duration, start: int) -> int:

@@ -269,14 +269,15 @@ def _merged(runs: list[_PartitionRun], parts: int, rounds: int) -> Evaluation:
     else:
         actions = [a for _, a in sorted((item for run in runs for item in run.actions), key=lambda item: item[0])]
         traces = [t for _, t in sorted((item for run in runs for item in run.traces), key=lambda item: item[0])]
-    rejected: dict[int, str] = {}
-    duplicates: list[int] = []
-    problems: list[str] = []
-    for run in runs:
-        rejected.update(run.rejected)
-        duplicates.extend(run.duplicates)
-        problems.extend(run.problems)
-    return Evaluation(actions, traces, dict(sorted(rejected.items())), sorted(duplicates), problems, parts, rounds)
+    rejected, duplicates = _refusals(runs)
+    problems = [problem for run in runs for problem in run.problems]
+    return Evaluation(actions, traces, rejected, duplicates, problems, parts, rounds)
+
+
+def _refusals(runs: list[_PartitionRun]) -> tuple[dict[int, str], list[int]]:
+    """The refused events of all runs: (index -> reason, in index order), duplicate indices."""
+    rejected = dict(sorted((i, reason) for run in runs for i, reason in run.rejected.items()))
+    return rejected, sorted(i for run in runs for i in run.duplicates)
 
 
 def _ids_shared(runs: list[_PartitionRun]) -> bool:
@@ -314,12 +315,11 @@ def _evaluate(contracts: dict[str, CompiledContract], events: Sequence[Event | d
     if not refused:
         return _merged(runs, parts, 1)
     # Refused events move no time in the single engine: skip them everywhere, keep their reasons.
-    first = _merged(runs, parts, 1)
     again = _run_all(contracts, events, parts, refused, end, trace)
     if any(run.looped for run in again):
         return _merged([_run_alone(contracts, events, end, trace)], 1, 3)
     result = _merged(again, parts, 2)
-    result.rejected, result.duplicates = first.rejected, first.duplicates
+    result.rejected, result.duplicates = _refusals(runs)
     return result
 
 

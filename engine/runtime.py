@@ -176,10 +176,7 @@ class Engine:
             raise EventError(f"unknown ticket {ev.ticket!r}: no 'opened' event before this {ev.type!r}")
         elif ev.contract is not None and ev.contract != state.contract:
             raise EventError(f"ticket {ev.ticket!r} belongs to contract {state.contract!r}, event says {ev.contract!r}")
-        out, self._carry = self._carry, []
-        if self._queue and self._queue[0][0] <= ev.at:
-            self._fire_until(ev.at, out, defer_breach_of=ev.ticket)
-        self.now = ev.at
+        out = self.fire_due(ev.at, ev.ticket)  # moves the stream's time to ev.at
         self._seen_ids.add(ev.id)
         if ev.ticket in self.quarantined:  # its own deadlines looped just now
             self._carry = out  # the other tickets' actions are returned by the next call
@@ -208,17 +205,20 @@ class Engine:
         return out
 
     def fire_due(self, instant: int, ticket: str) -> list[Action]:
-        """Fire what `process` fires before an event of `ticket` at `instant`, without applying it.
+        """Fire what `process` fires before an event of `ticket` at `instant`, without applying it
+        (plus any actions carried from a call that raised), and move the stream's time there.
 
-        For a partition of the stream (engine.partition) meeting another partition's event: time
-        moves for every ticket, and a breach of that event's ticket due exactly then still waits.
+        `process` calls it first; a partition of the stream (engine.partition) calls it for the
+        events of other partitions: time moves for every ticket, and a breach of that event's
+        ticket due exactly then still waits.
         """
         if self.now is None or instant > self.now:
             self.now = instant
-        if not self._carry and not (self._queue and self._queue[0][0] <= instant):
-            return []  # the common case: nothing due (a partition calls this for every event)
+        due = self._queue and self._queue[0][0] <= instant
+        if not due and not self._carry:
+            return []  # the common case: nothing due
         out, self._carry = self._carry, []
-        if self._queue and self._queue[0][0] <= instant:
+        if due:
             self._fire_until(instant, out, defer_breach_of=ticket)
         return out
 
@@ -261,7 +261,7 @@ class Engine:
             state = tickets[ticket]
             if kind != "timer" and kind != "obligation":
                 clock = state.clocks.get(name)
-                if clock is None or clock.gen != gen:
+                if clock is None or clock.gen != gen or clock.status != RUNNING or clock.breached:
                     continue  # stale: the clock was stopped, paused or retargeted since (most entries)
             if instant == t and ticket == defer_breach_of and kind == "breach":
                 deferred.append(entry)
@@ -294,11 +294,8 @@ class Engine:
 
     def _fire_one(self, state: TicketState, contract: CompiledContract, instant: int, name: str, gen: int, kind: str,
                   ratio: float, out: list[Action]) -> None:
-        if kind in ("warn", "breach"):
-            clock = state.clocks.get(name)
-            if clock is None or clock.gen != gen or clock.status != RUNNING or clock.breached:
-                return
-            self._clock_deadline(state, contract, clock, instant, kind, ratio, out)
+        if kind in ("warn", "breach"):  # _fire_until checked that the clock still waits for it
+            self._clock_deadline(state, contract, state.clocks[name], instant, kind, ratio, out)
         elif kind == "timer":
             name = name.removeprefix("timer:")
             timer = state.timers.get(name) if state.timers else None
