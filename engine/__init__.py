@@ -13,7 +13,7 @@ from .durations import Duration, parse_duration
 from .events import Event, EventError, format_instant, parse_event, parse_instant
 from .loader import check_files, load_contracts
 from .partition import Evaluation, evaluate
-from .runtime import DuplicateEvent, Engine, RuleLoopError
+from .runtime import DuplicateEvent, Engine, LateEvent, RuleLoopError
 from .trace import JsonlTracer, ListTracer
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "Event",
     "EventError",
     "JsonlTracer",
+    "LateEvent",
     "ListTracer",
     "RuleLoopError",
     "calendar_from_spec",

@@ -162,7 +162,7 @@ class Engine:
         if ev.id in self._seen_ids:
             raise DuplicateEvent(f"duplicate event id {ev.id!r}")
         if self.now is not None and ev.at < self.now:
-            raise EventError(f"event at {format_instant(ev.at)} is earlier than the stream's current time "
+            raise LateEvent(f"event at {format_instant(ev.at)} is earlier than the stream's current time "
                              f"{format_instant(self.now)}; events must arrive in time order")
         if ev.ticket in self.quarantined:
             raise EventError(f"ticket {ev.ticket!r} is quarantined: {self.quarantined[ev.ticket]}")
@@ -704,4 +704,8 @@ class DuplicateEvent(EventError):
     """An event id seen before: ignored and counted, not an error."""
 
 
-__all__ = ["Engine", "TicketState", "RuleLoopError", "DuplicateEvent", "EventError"]
+class LateEvent(EventError):
+    """An event earlier than the stream's current time (the greatest instant applied so far)."""
+
+
+__all__ = ["Engine", "TicketState", "RuleLoopError", "DuplicateEvent", "LateEvent", "EventError"]

@@ -201,3 +201,23 @@ def test_evaluate_leaves_the_garbage_collector_as_it_found_it(contracts, stream)
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+def test_an_event_after_a_refused_later_one_is_judged_as_one_engine_judges_it(contracts, stream):
+    """Events out of time order (the API takes any order; replay sorts): a refused event moves no
+    time in one engine, so an event after it but earlier than it is accepted there. Partitions
+    cannot see that from their first round; the result must still be the single engine's."""
+    events = list(stream)
+    k = len(events) // 2
+    later = events[k + 200]["at"]
+    events.insert(k, {"id": "lost", "ticket": "NO-SUCH-TICKET", "at": later, "type": "responded"})
+    got = check_same(contracts, events, 2)
+    assert list(got.rejected) == [k]  # the 200 events after it, all earlier than it, are accepted
+
+
+def test_events_out_of_time_order_are_refused_as_one_engine_refuses_them(contracts, stream):
+    events = list(stream)
+    for k in (50, 400, 900):
+        events.insert(k, {**events[k + 300], "id": f"early-{k}", "at": events[k - 40]["at"]})
+    got = check_same(contracts, events, 2)
+    assert any("earlier than the stream" in reason for reason in got.rejected.values())

@@ -22,7 +22,7 @@ import time
 import pytest
 from runtime_fixtures.helpers import AGENDA, dicts, ev, load, pick, run, ts
 
-from engine import DuplicateEvent, Engine, EventError, RuleLoopError
+from engine import DuplicateEvent, Engine, EventError, LateEvent, RuleLoopError
 from engine.conditions import ConditionError
 from engine.schema import instance_errors
 
@@ -616,6 +616,15 @@ def test_duplicate_event_id_raises_duplicate_event_and_changes_nothing():
         engine.process(ev("e2", "T1", "2026-03-02T11:05:00+01:00", "escalation_requested"))
     assert engine.state("T1")["escalation"]["level"] == 1
     assert issubclass(DuplicateEvent, EventError)
+
+
+def test_an_event_earlier_than_the_stream_raises_late_event():
+    engine = load()
+    opened_s2(engine, eid="e1")
+    engine.process(ev("e2", "T1", "2026-03-02T11:00:00+01:00", "escalation_requested"))
+    with pytest.raises(LateEvent, match="earlier than the stream's current time 2026-03-02T10:00:00Z"):
+        engine.process(ev("e3", "T1", "2026-03-02T10:59:59+01:00", "escalation_requested"))
+    assert issubclass(LateEvent, EventError) and engine.state("T1")["escalation"]["level"] == 1
 
 
 @pytest.mark.parametrize(("events", "message"), [
