@@ -65,12 +65,14 @@ class Evaluation:
 
 @dataclass
 class _PartitionRun:
-    """What one partition produced, every item tagged with its place in the single engine's output."""
+    """What one partition produced. In a partition every action and trace record has its place in
+    the single engine's output (`places`, `trace_places`, see _Places); a lone run (_run_alone) has
+    none: its items are in order already."""
 
-    # (place, item) pairs, place = (event index, 0 | 1, instant, ticket, order in the partition);
-    # a lone run (_run_alone) keeps plain items, already in order
     actions: list = field(default_factory=list)
+    places: list = field(default_factory=list)
     traces: list = field(default_factory=list)
+    trace_places: list = field(default_factory=list)
     rejected: dict[int, str] = field(default_factory=dict)
     duplicates: list[int] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
@@ -82,37 +84,48 @@ class _PartitionRun:
 
 
 class _Places:
-    """Where the single engine fires a deadline of this partition: before the first event whose
-    instant reaches it, and never before the partition's last event applied (a breach deferred at
-    its own ticket's event fires at the next one)."""
+    """Places in the single engine's output: (slot, instant, ticket), where slot is 2 x the event
+    index + 0 for the deadlines fired before that event, + 1 for the event itself (index
+    len(events): the final advance). One partition's items are in place order already and two
+    partitions never share a place (nor a ticket), so a stable sort of all items by place is the
+    single engine's order.
+
+    A deadline fired between this partition's events goes before the first event whose instant
+    reaches it (the engine never schedules a deadline before the instant it is applying), and never
+    before this partition's last event applied: a breach due at the instant of its own ticket's
+    event waited for that event and fires at the next one."""
 
     def __init__(self, reached: list) -> None:
         self.reached = reached  # the stream's time after each event (see _own_events)
         self.after = 0  # index just after this partition's last event applied
 
-    def of(self, instant: int) -> int:
-        return max(bisect_left(self.reached, instant), self.after)
+    def of_deadline(self, instant: int) -> int:
+        return 2 * max(bisect_left(self.reached, instant), self.after)
 
-    def keep(self, out: list, actions: list[Action]) -> None:
-        """Append deadline actions fired between this partition's events, each with its place."""
-        for action in actions:
-            out.append(((self.of(action.at), 0, action.at, action.ticket, len(out)), action))
+    def keep_deadlines(self, run: _PartitionRun, actions: list[Action]) -> None:
+        run.places.extend((self.of_deadline(a.at), a.at, a.ticket) for a in actions)
+        run.actions += actions
+
+
+def _keep(run: _PartitionRun, slot: int, actions: list[Action]) -> None:
+    run.places.extend((slot, a.at, a.ticket) for a in actions)
+    run.actions += actions
 
 
 class _PlacedTracer:
-    """Keeps fired-rule records with the place of the event being applied (`index`), or, when
-    firing deadlines between this partition's events (`index` None), the place of the deadline."""
+    """Keeps fired-rule records with their places: the slot of the event being applied, or, when
+    firing deadlines between this partition's events (`slot` None), the place of the deadline."""
 
     def __init__(self, run: _PartitionRun, places: _Places) -> None:
         self.run = run
         self.places = places
-        self.index: int | None = None
-        self.phase = 0
+        self.slot: int | None = None
 
     def fired(self, **record: Any) -> None:
-        traces = self.run.traces
-        index = self.index if self.index is not None else self.places.of(record["at"])
-        traces.append(((index, self.phase, record["at"], record["ticket"], len(traces)), record))
+        at = record["at"]
+        slot = self.slot if self.slot is not None else self.places.of_deadline(at)
+        self.run.trace_places.append((slot, at, record["ticket"]))
+        self.run.traces.append(record)
 
 
 def _applied(engine: Engine, run: _PartitionRun, index: int, raw: Event | dict) -> list[Action] | None:
@@ -162,32 +175,28 @@ def _run_partition(contracts: dict[str, CompiledContract], events: Sequence[Even
     places = _Places(reached)
     tracer = _PlacedTracer(run, places) if trace else None
     engine = Engine(contracts, tracer)
-    out = run.actions
-    fired_to = _NOT_YET  # deadlines due by this instant have been fired
     for i, ev in mine:
-        if i and reached[i - 1] > fired_to:
-            fired_to = reached[i - 1]
-            places.keep(out, engine.fire_due(fired_to, None))
+        if i > places.after and reached[i - 1] != _NOT_YET:  # other partitions' events moved time since
+            places.keep_deadlines(run, engine.fire_due(reached[i - 1], None))  # this partition's last one
         if tracer is not None:
-            tracer.index, tracer.phase = i, 0
-        for action in engine.fire_due(ev.at, ev.ticket):
-            out.append(((i, 0, action.at, action.ticket, len(out)), action))
+            tracer.slot = 2 * i
+        fired = engine.fire_due(ev.at, ev.ticket)
+        if fired:
+            _keep(run, 2 * i, fired)
         if tracer is not None:
-            tracer.phase = 1
+            tracer.slot = 2 * i + 1
         actions = _applied(engine, run, i, ev)
         if actions:
-            for action in actions:
-                out.append(((i, 1, action.at, action.ticket, len(out)), action))
+            _keep(run, 2 * i + 1, actions)
         if tracer is not None:
-            tracer.index, tracer.phase = None, 0
-        fired_to = max(fired_to, ev.at)
+            tracer.slot = None
         places.after = i + 1
     last = reached[-1] if reached else _NOT_YET
-    if last > fired_to:
-        places.keep(out, engine.fire_due(last, None))
+    if len(events) > places.after and last != _NOT_YET:
+        places.keep_deadlines(run, engine.fire_due(last, None))
     final = end if end is not None else (None if last == _NOT_YET else last)
     if final is not None:
-        places.keep(out, engine.advance(final))
+        places.keep_deadlines(run, engine.advance(final))
     run.problems = list(engine.problems)
     run.looped = bool(engine.quarantined)
     return run
@@ -255,19 +264,17 @@ _action_fields = operator.attrgetter(*ACTION_FIELDS)  # an Action's fields as on
 
 
 def _to_wire(run: _PartitionRun) -> bytes:
-    """A run as marshal bytes: places, actions as plain field tuples, traces, each in its own list
-    (several times cheaper than pickling objects, and half the cost of (place, fields) pairs; the
-    parent waits for this)."""
-    places = [place for place, _ in run.actions]
-    actions = [_action_fields(action) for _, action in run.actions]
-    return marshal.dumps((places, actions, run.traces, run.rejected, run.duplicates, run.problems,
-                          array("q", run.own_ids).tobytes(), run.looped, run.late))
+    """A run as marshal bytes, actions as plain field tuples (several times cheaper than pickling
+    objects, and the parent waits for this)."""
+    fields = [_action_fields(action) for action in run.actions]
+    return marshal.dumps((fields, run.places, run.traces, run.trace_places, run.rejected, run.duplicates,
+                          run.problems, array("q", run.own_ids).tobytes(), run.looped, run.late))
 
 
 def _from_wire(data: bytes) -> _PartitionRun:
-    places, actions, traces, rejected, duplicates, problems, own_ids, looped, late = marshal.loads(data)
-    built = list(zip(places, [Action(*fields) for fields in actions], strict=True))
-    return _PartitionRun(built, traces, rejected, duplicates, problems, set(array("q", own_ids)), looped, late)
+    fields, places, traces, trace_places, rejected, duplicates, problems, own_ids, looped, late = marshal.loads(data)
+    return _PartitionRun([Action(*f) for f in fields], places, traces, trace_places, rejected, duplicates, problems,
+                         set(array("q", own_ids)), looped, late)
 
 
 @contextmanager
@@ -342,11 +349,18 @@ def _merged(runs: list[_PartitionRun], parts: int, rounds: int) -> Evaluation:
     if len(runs) == 1 and parts == 1:
         actions, traces = runs[0].actions, runs[0].traces
     else:
-        actions = [a for _, a in sorted((item for run in runs for item in run.actions), key=lambda item: item[0])]
-        traces = [t for _, t in sorted((item for run in runs for item in run.traces), key=lambda item: item[0])]
+        actions = _in_place_order([run.actions for run in runs], [run.places for run in runs])
+        traces = _in_place_order([run.traces for run in runs], [run.trace_places for run in runs])
     rejected, duplicates = _refusals(runs)
     problems = [problem for run in runs for problem in run.problems]
     return Evaluation(actions, traces, rejected, duplicates, problems, parts, rounds)
+
+
+def _in_place_order(items: list[list], places: list[list]) -> list:
+    """The items of all partitions in the order of their places (a stable sort: see _Places)."""
+    every = [item for part in items for item in part]
+    where = [place for part in places for place in part]
+    return [every[k] for k in sorted(range(len(where)), key=where.__getitem__)]
 
 
 def _refusals(runs: list[_PartitionRun]) -> tuple[dict[int, str], list[int]]:

@@ -221,3 +221,36 @@ def test_events_out_of_time_order_are_refused_as_one_engine_refuses_them(contrac
         events.insert(k, {**events[k + 300], "id": f"early-{k}", "at": events[k - 40]["at"]})
     got = check_same(contracts, events, 2)
     assert any("earlier than the stream" in reason for reason in got.rejected.values())
+
+
+@pytest.mark.parametrize("jobs", [2, 3])
+def test_a_deadline_set_at_its_own_events_instant_fires_before_the_next_event(jobs):
+    """A zero-length silence timer (acme, `silence` = 0 minutes) started by `info_requested` is due
+    at that very instant: one engine fires its reminder before the next event, whichever ticket's,
+    here another partition's event at the same instant, then an event of a third ticket of the
+    timer's own partition, also at that instant. (The bug this guards: the reminder was placed
+    before the third ticket's event, after the other partition's.)"""
+    contracts = load(overrides={"acme": {"silence": "0 minutes"}}).contracts
+    names = [f"T{n}" for n in range(200)]
+    mine = [t for t in names if partition_of(t, jobs) == 0][:2]
+    other = next(t for t in names if partition_of(t, jobs) == 1)
+    at = "2026-03-02T10:00:00+01:00"
+    opened = [ev(f"o-{t}", t, "2026-03-02T09:30:00+01:00", "opened", plan="gold", region="france", severity="S2")
+              for t in (*mine, other)]
+    events = [*opened,
+              ev("ask", mine[0], at, "info_requested"),
+              ev("x", other, at, "escalation_requested", by="customer"),
+              ev("y", mine[1], at, "escalation_requested", by="customer"),
+              ev("z", mine[0], "2026-03-02T11:00:00+01:00", "info_provided")]
+    got = check_same(contracts, events, jobs)
+    assert got.partitions == jobs
+    reminder = next(a for a in got.actions if a.rule == "acme.silence-reminder")
+    assert [a.event for a in got.actions].index(None) < [a.event for a in got.actions].index("x")
+    assert reminder.at == parse_instant(at)
+
+
+def test_a_stream_that_starts_with_unreadable_events(contracts, stream):
+    events = [{"nope": 1}, "not an object", {"id": "a", "ticket": "T-000001", "at": "never", "type": "opened"},
+              *stream[:80]]
+    got = check_same(contracts, events, 2)
+    assert sorted(got.rejected)[:3] == [0, 1, 2]
