@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from runtime_fixtures.helpers import AGENDA, CONTRACTS, ev, load, load_bench_generator
 
-from engine import DuplicateEvent, Engine, EventError, ListTracer, parse_instant
+from engine import DuplicateEvent, Engine, EventError, ListTracer, format_instant, parse_instant
 from engine.cli import main
 from engine.partition import evaluate, fork_available, partition_of
 
@@ -254,3 +254,42 @@ def test_a_stream_that_starts_with_unreadable_events(contracts, stream):
               *stream[:80]]
     got = check_same(contracts, events, 2)
     assert sorted(got.rejected)[:3] == [0, 1, 2]
+
+
+@pytest.mark.parametrize("jobs", [2, 3, 4])
+def test_a_stream_whose_instants_all_collide(contracts, stream, jobs):
+    """Every instant rounded down to the hour: events of many tickets and partitions share each
+    instant, and so do deadlines (breaches due on the hour wait for their own ticket's event)."""
+    events = []
+    for e in stream:
+        t = parse_instant(e["at"]) // 3600 * 3600
+        events.append({**e, "at": f"{format_instant(t)}"})
+    got = check_same(contracts, events, jobs)
+    assert got.partitions == jobs
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_crowded_streams_on_a_contract_with_zero_length_timers(seed):
+    """Differential fuzz: ten acme tickets, events of every kind at a handful of instants (so
+    events, warnings, breaches and zero-length silence timers keep colliding), 2 to 4 partitions."""
+    contracts = load(overrides={"acme": {"silence": "0 minutes", "warn_at": [0.5]}}).contracts
+    rng = random.Random(seed)
+    kinds = ["info_requested", "info_provided", "escalation_requested", "responded", "acknowledged",
+             "reclassification_requested", "resolved", "reopened", "updated", "rca_requested"]
+    instants = sorted(rng.sample(range(0, 3 * 86400, 900), 14))
+    base = parse_instant("2026-03-02T08:00:00Z")
+    events = []
+    for n in range(10):
+        ticket = f"T{n}"
+        events.append(ev(f"o{n}", ticket, format_instant(base), "opened", plan="gold", region="france",
+                         severity=rng.choice(["S1", "S2"])))
+        for k in range(rng.randrange(3, 9)):
+            kind = rng.choice(kinds)
+            attrs = {"severity": rng.choice(["S1", "S2"])} if kind in ("reclassification_requested", "updated") else {}
+            if kind == "escalation_requested":
+                attrs = {"by": "customer"}
+            events.append(ev(f"e{n}-{k}", ticket, format_instant(base + rng.choice(instants)), kind, **attrs))
+    order = {id(e): k for k, e in enumerate(events)}
+    events.sort(key=lambda e: (parse_instant(e["at"]), rng.random(), order[id(e)]))
+    for jobs in (2, 3, 4):
+        check_same(contracts, events, jobs, end=base + 4 * 86400)
