@@ -392,8 +392,13 @@ def main(argv: list[str] | None = None) -> int:
               f"{len(result.actions)} actions, {result.partitions} partitions used, "
               f"{'identical to' if same else 'DIFFERENT FROM'} one process")
         best_eps = max(eps, peps)
-    targets = (f"targets: >= {TARGET_EVENTS_PER_S // 1000}k events/s "
-               f"{'met' if best_eps >= TARGET_EVENTS_PER_S else 'NOT met'}, "
+    if eps >= TARGET_EVENTS_PER_S:
+        throughput = "met in one process"
+    elif best_eps >= TARGET_EVENTS_PER_S:
+        throughput = f"met with {args.jobs} processes, NOT in one process"
+    else:
+        throughput = "NOT met"
+    targets = (f"targets: >= {TARGET_EVENTS_PER_S // 1000}k events/s {throughput}, "
                f"p99 < 1 ms {'met' if p99 < TARGET_P99_US else 'NOT met'}, "
                f"< 2 KB/open ticket {'met' if mem['per_ticket'] < TARGET_BYTES else 'NOT met'}")
 
