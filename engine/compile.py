@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .calendar import BusinessCalendar, calendar_from_spec, holiday_country_attribute, timezone_attribute
-from .conditions import Facts, Getter, Predicate, compile_condition, compile_getter, compile_values, condition_fields
+from .conditions import Facts, Getter, Predicate, compile_condition, compile_getter, compile_match, condition_fields
 from .durations import Duration, parse_duration
 from .escalation import EscalationGraph, compile_graph
 from .expand import Expanded
@@ -95,7 +95,7 @@ def _overlaps(writes: tuple[str, ...], reads: tuple[str, ...]) -> bool:
     return any(r.startswith(w) or w.startswith(r) for w in writes for r in reads)
 
 
-ActivationKey = Callable[[Facts], tuple]
+Match = Callable[[Facts], tuple | None]
 # Fact paths whose getters only ever return None, a string, a bool or an int: nothing to freeze.
 _SCALAR_READS = ("state.clock.", "state.breached.", "state.timer.", "state.obligation.", "state.escalation.",
                  "state.open.")
@@ -110,14 +110,15 @@ def freeze(value: Any) -> Any:
     return value
 
 
-def activation_key(reads: tuple[tuple[str, Getter], ...]) -> ActivationKey:
-    """The refraction key of a match: the values its condition read, as one hashable tuple.
+def match_function(condition: dict | None, reads: tuple[tuple[str, Getter], ...]) -> Match:
+    """A rule's match: None when its condition does not hold, else its activation (the refraction
+    key): the values the condition read, as one hashable tuple.
 
     Compiled once per rule into one function, which freezes only the values that may be dicts or
     lists (a clock status, a timer's presence... are always scalar, the common case).
     """
     paths = [path for path, _ in reads]
-    return compile_values(paths, freeze, {p for p in paths if not p.startswith(_SCALAR_READS)})
+    return compile_match(condition, paths, freeze, {p for p in paths if not p.startswith(_SCALAR_READS)})
 
 
 @dataclass(frozen=True)
@@ -136,10 +137,10 @@ class Rule:
     description: str = ""
     file: str | None = None
     line: int | None = None
-    activation: ActivationKey = field(init=False, repr=False, compare=False)  # derived from `reads`
+    match: Match = field(init=False, repr=False, compare=False)  # derived from `condition` and `reads`
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "activation", activation_key(self.reads))
+        object.__setattr__(self, "match", match_function(self.condition, self.reads))
 
 
 @dataclass(frozen=True)

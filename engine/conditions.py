@@ -121,10 +121,20 @@ def compile_getter(path: str) -> Getter:
     return gen.function(_getter_expr(path, gen), "getter")
 
 
-def compile_values(paths: list[str], wrap: Callable[[Any], Any], wrapped: set[str]) -> Callable[[Facts], tuple]:
-    """One function returning the tuple of the values of `paths`; those in `wrapped` pass through
-    `wrap` unless they are plain scalars (str, int, float, bool, None: the usual case, no call)."""
+def compile_match(cond: Any, paths: list[str], wrap: Callable[[Any], Any],
+                  wrapped: set[str]) -> Callable[[Facts], tuple | None]:
+    """One function for a rule's match: None when `cond` (None: always) does not hold, else the
+    tuple of the values of `paths`; those in `wrapped` pass through `wrap` unless they are plain
+    scalars (str, int, float, bool, None: the usual case, no call). Matching runs several times per
+    event: one call for condition and values, not two."""
     gen = _Source()
+    values = _values_expr(paths, wrap, wrapped, gen)
+    if cond is None:
+        return gen.function(values, "match")
+    return gen.function(f"{values} if ({_condition_expr(cond, (), gen)}) else None", "match")
+
+
+def _values_expr(paths: list[str], wrap: Callable[[Any], Any], wrapped: set[str], gen: _Source) -> str:
     fn, scalars = gen.const(wrap), gen.const(frozenset({str, int, float, bool, type(None)}))
     items = []
     for path in paths:
@@ -133,7 +143,7 @@ def compile_values(paths: list[str], wrap: Callable[[Any], Any], wrapped: set[st
             v = gen.temp()
             expr = f"({v} if type(({v} := {expr})) in {scalars} else {fn}({v}))"
         items.append(expr)
-    return gen.function("(" + "".join(f"{item}, " for item in items) + ")", "values")
+    return "(" + "".join(f"{item}, " for item in items) + ")"
 
 
 def _getter_expr(path: str, gen: _Source) -> str:

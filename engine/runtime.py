@@ -372,24 +372,28 @@ class Engine:
         firings: list[str] = []  # rule ids in firing order: bounds the agenda and names a loop
         self._nested = True  # tells an enclosing agenda (if any) that state changed under it
         by_event = contract.rules_by_event
-        facts = _Facts(fact, state, contract, now)  # one per agenda: its event moves along `pending`
+        facts: _Facts | None = None  # one per agenda, its event moving along `pending`; none if no rules
         k = 0
         while k < len(pending):
             current = pending[k]
             k += 1
-            rules = by_event.get(current["type"])
+            trigger = current["type"]
+            rules = by_event.get(trigger)
             if not rules:
                 continue
-            facts.event = current
-            self._fire_rules(rules, state, contract, facts, now, out, pending, firings, fact)
+            if facts is None:
+                facts = _Facts(current, state, contract, now)
+            else:
+                facts.event = current
+            self._fire_rules(trigger, rules, state, contract, facts, now, out, pending, firings, fact)
             if len(pending) > MAX_FIRINGS:
                 raise RuleLoopError(f"rules kept raising internal events ({len(pending)}) after {fact['type']!r}: "
                                     f"{_loop_names(firings)}; check reclassify/downgrade rules that undo "
                                     "each other")
         self._nested = True
 
-    def _fire_rules(self, rules: tuple[Rule, ...], state: TicketState, contract: CompiledContract, facts: _Facts,
-                    now: int, out: list[Action], pending: list, firings: list[str], fact: dict) -> None:
+    def _fire_rules(self, trigger: str, rules: tuple[Rule, ...], state: TicketState, contract: CompiledContract,
+                    facts: _Facts, now: int, out: list[Action], pending: list, firings: list[str], fact: dict) -> None:
         """Match, fire the best activation, re-match what it may have changed, until quiet.
 
         Each rule's match is computed once per agenda item and recomputed only when a fired action
@@ -400,30 +404,25 @@ class Engine:
         resumes at `CompiledContract.rescan` instead of the first rule.
         """
         current = facts.event
-        trigger = current["type"]
         affects = contract.affects[trigger]
         rescan = contract.rescan[trigger]
+        tracer = self.tracer
         n = len(rules)
         keys: list = [_UNKNOWN] * n
-        fired: list[set | None] = [None] * n  # per rule, the keys it fired with
+        fired: dict[int, set] = {}  # per rule index, the keys it fired with
         j = 0
         while j < n:
             key = keys[j]
             if key is _UNKNOWN:
-                rule = rules[j]
-                if rule.predicate is None or rule.predicate(facts):
-                    key = rule.activation(facts)
-                    seen = fired[j]
-                    if seen is not None and key in seen:
-                        key = None
-                else:
+                key = rules[j].match(facts)
+                if key is not None and fired and key in fired.get(j, ()):
                     key = None
                 keys[j] = key
             if key is None:
                 j += 1
                 continue
             rule = rules[j]
-            seen = fired[j]
+            seen = fired.get(j)
             if seen is None:
                 fired[j] = {key}
             else:
@@ -433,10 +432,10 @@ class Engine:
             if len(firings) > MAX_FIRINGS:
                 raise RuleLoopError(f"rules kept re-activating ({MAX_FIRINGS} firings) after {fact['type']!r}: "
                                     f"{_loop_names(firings)}; check their conditions and state changes")
-            if self.tracer is not None:
-                self.tracer.fired(at=now, ticket=state.ticket, event=current.get("id"), trigger=trigger,
-                                  rule=rule.id, clause=rule.clause, contract=contract.id, version=contract.version,
-                                  facts={path: g(facts) for path, g in rule.reads})
+            if tracer is not None:
+                tracer.fired(at=now, ticket=state.ticket, event=current.get("id"), trigger=trigger,
+                             rule=rule.id, clause=rule.clause, contract=contract.id, version=contract.version,
+                             facts={path: g(facts) for path, g in rule.reads})
             self._nested = False
             for spec in rule.actions:
                 custom = spec.reason.render(facts) if spec.reason is not None else None  # before any change
