@@ -13,7 +13,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .calendar import BusinessCalendar, calendar_from_spec, holiday_country_attribute, timezone_attribute
-from .conditions import Facts, Getter, Predicate, compile_condition, compile_getter, compile_match, condition_fields
+from .conditions import (
+    Facts,
+    Getter,
+    Predicate,
+    compile_condition,
+    compile_getter,
+    compile_match,
+    compile_matches,
+    condition_fields,
+)
 from .durations import Duration, parse_duration
 from .escalation import EscalationGraph, compile_graph
 from .expand import Expanded
@@ -117,8 +126,14 @@ def match_function(condition: dict | None, reads: tuple[tuple[str, Getter], ...]
     Compiled once per rule into one function, which freezes only the values that may be dicts or
     lists (a clock status, a timer's presence... are always scalar, the common case).
     """
+    cond, paths, wrapped = _match_spec(condition, reads)
+    return compile_match(cond, paths, freeze, wrapped)
+
+
+def _match_spec(condition: dict | None, reads: tuple[tuple[str, Getter], ...]) -> tuple[Any, list[str], set[str]]:
+    """(condition, paths read, paths whose values may need freezing) for compile_match(es)."""
     paths = [path for path, _ in reads]
-    return compile_match(condition, paths, freeze, {p for p in paths if not p.startswith(_SCALAR_READS)})
+    return condition, paths, {p for p in paths if not p.startswith(_SCALAR_READS)}
 
 
 @dataclass(frozen=True)
@@ -195,6 +210,8 @@ class CompiledContract:
     # per trigger, per rule index: where the agenda resumes its scan after that rule fired (the
     # rules before it kept their match, and none of them was ready to fire)
     rescan: dict[str, tuple[int, ...]]
+    # per trigger, one function returning the `Rule.match` of each of its rules (same list)
+    matches: dict[str, Callable[[Facts], list[tuple | None]]]
     warn_at: tuple[float, ...]
     _calendars: dict[tuple, tuple[BusinessCalendar, str]] = field(default_factory=dict, repr=False)
     _fixed: dict[str, tuple[BusinessCalendar, str]] = field(default_factory=dict, repr=False)
@@ -372,5 +389,7 @@ def compile_contract(exp: Expanded) -> CompiledContract:
         rules_by_event=ordered,
         affects=affects,
         rescan=rescan,
+        matches={event: compile_matches([_match_spec(r.condition, r.reads) for r in rules], freeze)
+                 for event, rules in ordered.items()},
         warn_at=tuple(sorted(float(x) for x in warn)),
     )

@@ -128,10 +128,23 @@ def compile_match(cond: Any, paths: list[str], wrap: Callable[[Any], Any],
     scalars (str, int, float, bool, None: the usual case, no call). Matching runs several times per
     event: one call for condition and values, not two."""
     gen = _Source()
+    return gen.function(_match_expr(cond, paths, wrap, wrapped, gen), "match")
+
+
+def compile_matches(specs: list[tuple[Any, list[str], set[str]]],
+                    wrap: Callable[[Any], Any]) -> Callable[[Facts], list[tuple | None]]:
+    """`compile_match` of several (cond, paths, wrapped) at once: one function returning the list
+    of their results. An agenda first matches every rule of its trigger: one call, not one per rule."""
+    gen = _Source()
+    items = [_match_expr(cond, paths, wrap, wrapped, gen) for cond, paths, wrapped in specs]
+    return gen.function("[" + "".join(f"{item}, " for item in items) + "]", "matches")
+
+
+def _match_expr(cond: Any, paths: list[str], wrap: Callable[[Any], Any], wrapped: set[str], gen: _Source) -> str:
     values = _values_expr(paths, wrap, wrapped, gen)
     if cond is None:
-        return gen.function(values, "match")
-    return gen.function(f"{values} if ({_condition_expr(cond, (), gen)}) else None", "match")
+        return values
+    return f"({values} if ({_condition_expr(cond, (), gen)}) else None)"
 
 
 def _values_expr(paths: list[str], wrap: Callable[[Any], Any], wrapped: set[str], gen: _Source) -> str:

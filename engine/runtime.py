@@ -396,9 +396,9 @@ class Engine:
                     facts: _Facts, now: int, out: list[Action], pending: list, firings: list[str], fact: dict) -> None:
         """Match, fire the best activation, re-match what it may have changed, until quiet.
 
-        Each rule's match is computed once per agenda item and recomputed only when a fired action
-        wrote a fact path the rule reads (`CompiledContract.affects`). Refraction: a rule fires at
-        most once per distinct tuple of the values its condition read. `keys[j]` is the activation
+        Each rule's match is computed once per agenda item (all in one call: `CompiledContract.matches`)
+        and recomputed only when a fired action wrote a fact path the rule reads (`CompiledContract.affects`).
+        Refraction: a rule fires at most once per distinct tuple of the values its condition read. `keys[j]` is the activation
         of rule j still to fire, None when it has none (no match, or that match already fired), or
         _UNKNOWN; the rules before the scan position `j` all have None, so after a firing the scan
         resumes at `CompiledContract.rescan` instead of the first rule.
@@ -408,7 +408,7 @@ class Engine:
         rescan = contract.rescan[trigger]
         tracer = self.tracer
         n = len(rules)
-        keys: list = [_UNKNOWN] * n
+        keys: list = contract.matches[trigger](facts)  # every rule's match (none has fired: no refraction)
         fired: dict[int, set] = {}  # per rule index, the keys it fired with
         j = 0
         while j < n:
