@@ -36,6 +36,7 @@ from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any, BinaryIO
 
 from .actions import ACTION_FIELDS, Action
@@ -44,10 +45,20 @@ from .events import Event, EventError, parse_event, parse_instant
 from .runtime import DuplicateEvent, Engine, LateEvent
 from .trace import ListTracer
 
+# Partition 0 runs in the calling process, which decodes and merges the other partitions' results
+# once they are done; each of those encodes its results before it is done (about a tenth of its
+# work on the benchmark's load). So partition 0 takes a larger share of the tickets, for all the
+# processes to finish their own part at about the same time.
+FIRST_SHARE = 1.1
+
 
 def partition_of(ticket: str, parts: int) -> int:
-    """The partition of a ticket: stable across processes and runs (str hash() is salted per process)."""
-    return zlib.crc32(ticket.encode("utf-8", "surrogatepass")) % parts
+    """The partition of a ticket: stable across processes and runs (crc32: str hash() is salted per
+    process); partition 0 gets a share of FIRST_SHARE of the tickets against 1 for each other."""
+    if parts <= 1:
+        return 0
+    point = zlib.crc32(ticket.encode("utf-8", "surrogatepass")) / 2**32 * (parts - 1 + FIRST_SHARE)
+    return 0 if point < FIRST_SHARE else min(parts - 1, 1 + int(point - FIRST_SHARE))
 
 
 @dataclass
@@ -108,7 +119,9 @@ class _Places:
 
 
 def _keep(run: _PartitionRun, slot: int, actions: list[Action]) -> None:
-    run.places.extend((slot, a.at, a.ticket) for a in actions)
+    places = run.places
+    for a in actions:  # one or two actions as a rule: a loop costs less than a generator
+        places.append((slot, a.at, a.ticket))
     run.actions += actions
 
 
@@ -177,7 +190,9 @@ def _run_partition(contracts: dict[str, CompiledContract], events: Sequence[Even
     engine = Engine(contracts, tracer)
     for i, ev in mine:
         if i > places.after and reached[i - 1] != _NOT_YET:  # other partitions' events moved time since
-            places.keep_deadlines(run, engine.fire_due(reached[i - 1], None))  # this partition's last one
+            fired = engine.fire_due(reached[i - 1], None)  # this partition's last one
+            if fired:
+                places.keep_deadlines(run, fired)
         if tracer is not None:
             tracer.slot = 2 * i
         fired = engine.fire_due(ev.at, ev.ticket)
@@ -210,43 +225,57 @@ def _own_events(events: Sequence[Event | dict], part: int, parts: int, skip: fro
     """This partition's events, parsed (the invalid ones refused into `run`), with their indices;
     and the stream's time after each event: the greatest instant so far, where an event skipped, or
     refused before it reaches the engine, moves no time (the single engine's rule; an event another
-    partition refuses later is found in the first round and skipped in the second)."""
-    owners: dict[str, int] = {}
+    partition refuses later is found in the first round and skipped in the second).
+
+    Every partition reads every event, so this is written as whole-list passes (comprehensions,
+    map, accumulate), a third of the cost of one Python loop doing it all."""
+    owners = [*map(_Owners(parts).__getitem__, [_ticket_of(raw) for raw in events])]
+    for i in skip:
+        owners[i] = _SKIPPED
+    instants: list = [_NOT_YET] * len(events)
     mine: list[tuple[int, Event]] = []
-    reached = [_NOT_YET] * len(events)
-    high = _NOT_YET
-    for i, raw in enumerate(events):
-        if skip and i in skip:
-            reached[i] = high
+    for i in [i for i, owner in enumerate(owners) if owner == part]:
+        raw = events[i]
+        try:
+            ev = raw if isinstance(raw, Event) else parse_event(raw)
+        except EventError as exc:  # fully checked once, here; refused, it moves no time
+            run.rejected[i] = str(exc)
             continue
-        ticket = raw.ticket if isinstance(raw, Event) else raw.get("ticket") if isinstance(raw, dict) else None
-        if not isinstance(ticket, str):  # nobody's event: partition 0 refuses it, no time moves
-            if part == 0:
-                try:
-                    parse_event(raw)
-                except EventError as exc:
-                    run.rejected[i] = str(exc)
-            reached[i] = high
-            continue
-        owner = owners.get(ticket)
-        if owner is None:
-            owner = owners[ticket] = partition_of(ticket, parts)
-        if owner == part:  # fully checked once, here
+        mine.append((i, ev))
+        instants[i] = ev.at
+    for i in [i for i, owner in enumerate(owners) if owner != part and owner is not None and owner != _SKIPPED]:
+        at = _instant(events[i])  # another partition's: only its instant (its owner refusing it means a second round)
+        if at is not None:
+            instants[i] = at
+    if part == 0:  # nobody's events (no ticket): partition 0 refuses them; no time moves
+        for i in [i for i, owner in enumerate(owners) if owner is None]:
             try:
-                ev = raw if isinstance(raw, Event) else parse_event(raw)
+                parse_event(events[i])
             except EventError as exc:
                 run.rejected[i] = str(exc)
-                reached[i] = high
-                continue
-            mine.append((i, ev))
-            run.own_ids.add(hash(ev.id))
-            at = ev.at
-        else:  # another partition's: only its instant (its owner refusing it means a second round)
-            at = _instant(raw)
-        if at is not None and at > high:
-            high = at
-        reached[i] = high
-    return mine, reached
+    run.own_ids.update(hash(ev.id) for _, ev in mine)
+    return mine, list(accumulate(instants, max))
+
+
+_SKIPPED = -1  # the owner of an event skipped in this round: nobody applies it, it moves no time
+
+
+def _ticket_of(raw: Any) -> Any:
+    if raw.__class__ is dict:
+        return raw.get("ticket")
+    return raw.ticket if isinstance(raw, Event) else raw.get("ticket") if isinstance(raw, dict) else None
+
+
+class _Owners(dict):
+    """ticket -> its partition, computed on first sight; None for an event with no ticket string."""
+
+    def __init__(self, parts: int) -> None:
+        super().__init__()
+        self.parts = parts
+
+    def __missing__(self, ticket: Any) -> int | None:
+        owner = self[ticket] = partition_of(ticket, self.parts) if isinstance(ticket, str) else None
+        return owner
 
 
 def _instant(raw: Event | dict) -> int | None:
@@ -283,7 +312,10 @@ def _collector_paused() -> Iterator[None]:
     around fork: objects frozen before the fork are not touched by a child's collections (no
     copy-on-write of every page), and the ~10^5 actions kept and merged, which all survive, are
     not traversed over and over. Refcounting still frees everything the engine drops (it makes
-    no reference cycles); the collector's previous state is restored."""
+    no reference cycles); the collector's previous state is restored. The objects made meanwhile
+    that are still alive (the actions returned, which the caller keeps) join the oldest generation
+    in one step (freeze, then unfreeze: two list splices), instead of being traversed by a young
+    collection as soon as the collector runs again and by a middle one after that."""
     enabled, host_froze = gc.isenabled(), gc.get_freeze_count() > 0
     gc.disable()
     if not host_froze:  # a host program that froze objects itself keeps its freeze untouched
@@ -292,6 +324,7 @@ def _collector_paused() -> Iterator[None]:
         yield
     finally:
         if not host_froze:
+            gc.freeze()
             gc.unfreeze()
         if enabled:
             gc.enable()

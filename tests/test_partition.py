@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import random
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from runtime_fixtures.helpers import AGENDA, CONTRACTS, ev, load, load_bench_gen
 
 from engine import DuplicateEvent, Engine, EventError, ListTracer, format_instant, parse_instant
 from engine.cli import main
-from engine.partition import evaluate, fork_available, partition_of
+from engine.partition import FIRST_SHARE, evaluate, fork_available, partition_of
 
 pytestmark = pytest.mark.skipif(not fork_available(), reason="partitions need the fork start method")
 
@@ -63,9 +64,17 @@ def check_same(contracts, events, jobs, end=None):
 def test_partition_of_is_stable_and_in_range():
     # crc32, not the per-process salted hash(): every process and every run agree
     assert partition_of("T-1", 2) == partition_of("T-1", 2)
-    # crc32(b"a") = 0xE8B7BE43 = 3904355907 = 3 * 1301451969; crc32(b"b") = 0x71BEEFF9 = 1908338681 = 3 * 636112893 + 2
-    assert [partition_of(t, 3) for t in ("a", "b")] == [0, 2]
+    # crc32(b"a") = 3904355907, / 2**32 = 0.909, x (2 + 1.1) = 2.818: past partition 0's 1.1, 1 + int(1.718) = 2
+    # crc32(b"b") = 1908338681, / 2**32 = 0.444, x 3.1 = 1.377: 1 + int(0.277) = 1
+    assert [partition_of(t, 3) for t in ("a", "b")] == [2, 1]
+    assert partition_of("a", 1) == 0
     assert {partition_of(f"T{i}", 4) for i in range(100)} == {0, 1, 2, 3}
+
+
+def test_partition_0_has_the_larger_share():
+    """It runs in the calling process, which merges the others' results once they are done."""
+    shares = Counter(partition_of(f"T-{i:06}", 2) for i in range(20000))
+    assert shares[0] / 20000 == pytest.approx(FIRST_SHARE / (1 + FIRST_SHARE), abs=0.01)
 
 
 @pytest.mark.parametrize("jobs", [1, 2, 3])
