@@ -204,13 +204,13 @@ class Engine:
             self.now = t
         return out
 
-    def fire_due(self, instant: int, ticket: str) -> list[Action]:
+    def fire_due(self, instant: int, ticket: str | None) -> list[Action]:
         """Fire what `process` fires before an event of `ticket` at `instant`, without applying it
         (plus any actions carried from a call that raised), and move the stream's time there.
 
-        `process` calls it first; a partition of the stream (engine.partition) calls it for the
-        events of other partitions: time moves for every ticket, and a breach of that event's
-        ticket due exactly then still waits.
+        `process` calls it first; a partition of the stream (engine.partition) calls it with None
+        for the time that other partitions' events moved: every deadline due by then fires (a breach
+        waits only for an event of its own ticket at its due instant).
         """
         if self.now is None or instant > self.now:
             self.now = instant
