@@ -608,23 +608,19 @@ def test_self_restarting_zero_timer_stops_with_rule_loop_error():
 
 # --- event errors -----------------------------------------------------------------------------
 
-def test_duplicate_event_id_raises_duplicate_event_and_changes_nothing():
+@pytest.mark.parametrize(("error", "again", "message"), [
+    (DuplicateEvent, ev("e2", "T1", "2026-03-02T11:05:00+01:00", "escalation_requested"), "e2"),
+    (LateEvent, ev("e3", "T1", "2026-03-02T10:59:59+01:00", "escalation_requested"),
+     "earlier than the stream's current time 2026-03-02T10:00:00Z"),
+])
+def test_a_duplicate_or_late_event_raises_its_own_event_error_and_changes_nothing(error, again, message):
     engine = load()
     opened_s2(engine, eid="e1")
     engine.process(ev("e2", "T1", "2026-03-02T11:00:00+01:00", "escalation_requested"))
-    with pytest.raises(DuplicateEvent, match="e2"):
-        engine.process(ev("e2", "T1", "2026-03-02T11:05:00+01:00", "escalation_requested"))
+    with pytest.raises(error, match=message):
+        engine.process(again)
     assert engine.state("T1")["escalation"]["level"] == 1
-    assert issubclass(DuplicateEvent, EventError)
-
-
-def test_an_event_earlier_than_the_stream_raises_late_event():
-    engine = load()
-    opened_s2(engine, eid="e1")
-    engine.process(ev("e2", "T1", "2026-03-02T11:00:00+01:00", "escalation_requested"))
-    with pytest.raises(LateEvent, match="earlier than the stream's current time 2026-03-02T10:00:00Z"):
-        engine.process(ev("e3", "T1", "2026-03-02T10:59:59+01:00", "escalation_requested"))
-    assert issubclass(LateEvent, EventError) and engine.state("T1")["escalation"]["level"] == 1
+    assert issubclass(error, EventError)
 
 
 @pytest.mark.parametrize(("events", "message"), [
