@@ -260,21 +260,22 @@ def _own_events(events: Sequence[Event | dict], part: int, parts: int, skip: fro
 _SKIPPED = -1  # the owner of an event skipped in this round: nobody applies it, it moves no time
 
 
-def _ticket_of(raw: Any) -> Any:
-    if raw.__class__ is dict:
-        return raw.get("ticket")
-    return raw.ticket if isinstance(raw, Event) else raw.get("ticket") if isinstance(raw, dict) else None
+def _ticket_of(raw: Any) -> str | None:
+    """The event's ticket id, None when it has no string one (nobody's event)."""
+    ticket = raw.get("ticket") if raw.__class__ is dict else raw.ticket if isinstance(raw, Event) else (
+        raw.get("ticket") if isinstance(raw, dict) else None)
+    return ticket if isinstance(ticket, str) else None
 
 
 class _Owners(dict):
-    """ticket -> its partition, computed on first sight; None for an event with no ticket string."""
+    """ticket -> its partition, computed on first sight; None -> None (nobody's event)."""
 
     def __init__(self, parts: int) -> None:
         super().__init__()
         self.parts = parts
 
-    def __missing__(self, ticket: Any) -> int | None:
-        owner = self[ticket] = partition_of(ticket, self.parts) if isinstance(ticket, str) else None
+    def __missing__(self, ticket: str | None) -> int | None:
+        owner = self[ticket] = None if ticket is None else partition_of(ticket, self.parts)
         return owner
 
 
