@@ -74,6 +74,7 @@ def _overrides(pairs: Sequence[str]) -> dict[str, dict[str, Any]]:
 
 
 def cmd_replay(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from .collector import collector_paused
     from .loader import load_contracts
     from .replay import replay
     from .runtime import Engine
@@ -112,7 +113,8 @@ def cmd_replay(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             return EXIT_USAGE
         engine = Engine(contracts, JsonlTracer(trace) if trace else None)
         try:
-            stats = replay(engine, source, sink, rejects, until, args.jobs)
+            with collector_paused():  # a batch holding the whole log: see engine.collector
+                stats = replay(engine, source, sink, rejects, until, args.jobs)
         except UnicodeDecodeError as exc:
             err.write(f"obligo replay: {args.events}: not UTF-8 text ({exc.reason})\n")
             return EXIT_USAGE

@@ -33,13 +33,14 @@ import traceback
 import zlib
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any, BinaryIO
 
 from .actions import ACTION_FIELDS, Action
+from .collector import collector_paused
 from .compile import CompiledContract
 from .events import Event, EventError, parse_event, parse_instant
 from .runtime import DuplicateEvent, Engine, LateEvent
@@ -307,35 +308,11 @@ def _from_wire(data: bytes) -> _PartitionRun:
                          set(array("q", own_ids)), looped, late)
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector around the partitioned work, as the Python docs advise
-    around fork: objects frozen before the fork are not touched by a child's collections (no
-    copy-on-write of every page), and the ~10^5 actions kept and merged, which all survive, are
-    not traversed over and over. Refcounting still frees everything the engine drops (it makes
-    no reference cycles); the collector's previous state is restored. The objects made meanwhile
-    that are still alive (the actions returned, which the caller keeps) join the oldest generation
-    in one step (freeze, then unfreeze: two list splices), instead of being traversed by a young
-    collection as soon as the collector runs again and by a middle one after that."""
-    enabled, host_froze = gc.isenabled(), gc.get_freeze_count() > 0
-    gc.disable()
-    if not host_froze:  # a host program that froze objects itself keeps its freeze untouched
-        gc.freeze()
-    try:
-        yield
-    finally:
-        if not host_froze:
-            gc.freeze()
-            gc.unfreeze()
-        if enabled:
-            gc.enable()
-
-
 def _child(conn: Any, spool: BinaryIO, *args: Any) -> None:
     """Entry point of a forked partition: write the run to `spool` and say "ok", or send the error
     that stopped it. (A file the parent reads once is several times faster than ~14 MB through a
     pipe, whose 64 KB buffer makes the two processes take turns.)"""
-    gc.disable()  # a short-lived copy of the parent: see _collector_paused
+    gc.disable()  # a short-lived copy of the parent: see engine.collector
     try:
         spool.write(_to_wire(_run_partition(*args)))
         spool.flush()
@@ -423,7 +400,7 @@ def evaluate(contracts: dict[str, CompiledContract], events: Sequence[Event | di
     (a lock held by another thread at the fork stays held in the child).
     """
     parts = max(1, int(jobs)) if fork_available() else 1
-    with _collector_paused():
+    with collector_paused():
         return _evaluate(contracts, events, parts, end, trace)
 
 

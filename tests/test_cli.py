@@ -325,3 +325,23 @@ def test_show_of_a_scenario_or_rule_file_says_it_is_not_a_contract():
         out, err = io.StringIO(), io.StringIO()
         assert main(["show", str(path)], out, err) == 1
         assert "not-a-contract: this is " + words in err.getvalue() and out.getvalue() == ""
+
+
+def test_replay_pauses_the_garbage_collector_and_restores_it(tmp_path, monkeypatch):
+    """A replay holds the whole log: the cyclic collector is paused meanwhile (engine.collector),
+    and enabled again after, with nothing left frozen."""
+    import gc
+
+    import engine.replay
+
+    seen = []
+    real = engine.replay.replay
+
+    def watched(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(engine.replay, "replay", watched)
+    code, _, _ = replay_acme(tmp_path)
+    assert code == 0 and seen == [False]
+    assert gc.isenabled() and gc.get_freeze_count() == 0
