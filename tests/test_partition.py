@@ -298,3 +298,25 @@ def test_random_crowded_streams_on_a_contract_with_zero_length_timers(seed):
     events.sort(key=lambda e: (parse_instant(e["at"]), rng.random(), order[id(e)]))
     for jobs in (2, 3, 4):
         check_same(contracts, events, jobs, end=base + 4 * 86400)
+
+
+def test_a_partition_that_fails_is_reported_with_its_traceback(contracts, stream, monkeypatch):
+    """An internal error in a forked partition reaches the caller as one RuntimeError naming the
+    partition, with the child's traceback; the collector is restored and no child is left running."""
+    import gc
+    import multiprocessing
+
+    import engine.partition as partition
+
+    real = partition._run_partition
+
+    def failing(contracts, events, part, *rest):
+        if part == 1:
+            raise ZeroDivisionError("boom in the child")
+        return real(contracts, events, part, *rest)
+
+    monkeypatch.setattr(partition, "_run_partition", failing)
+    with pytest.raises(RuntimeError, match=r"(?s)partition 1 of 2 failed: Traceback.*ZeroDivisionError: boom in the child"):
+        evaluate(contracts, stream[:100], jobs=2)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    assert not multiprocessing.active_children()
