@@ -86,10 +86,10 @@ def read_rows() -> list[dict]:
         return list(islice(csv.DictReader(handle), ROWS))
 
 
-def run(lines: list[str]) -> tuple[str, str, object]:
+def run(lines: list[str], jobs: int = 1) -> tuple[str, str, object]:
     engine = Engine.load([CONTRACTS / "olcare.yaml"], inventory=SHARED_INVENTORY)
     out, rejects = io.StringIO(), io.StringIO()
-    stats = replay(engine, [line + "\n" for line in lines], out, rejects, None)
+    stats = replay(engine, [line + "\n" for line in lines], out, rejects, None, jobs)
     return out.getvalue(), rejects.getvalue(), stats
 
 
@@ -108,3 +108,4 @@ def test_real_log_replays_without_crash_and_deterministically():
     instants = [a["at"] for a in actions]
     assert instants == sorted(instants)
     assert run(lines)[:2] == (out, rejects)
+    assert run(lines, jobs=2)[:2] == (out, rejects)  # partitioned by ticket: the same bytes
