@@ -427,7 +427,8 @@ __all__ = ["Evaluation", "evaluate", "fork_available", "partition_of"]
 
 
 def _spool() -> BinaryIO:
-    """A file in memory where one exists (Linux memfd), else a temporary file."""
-    if hasattr(os, "memfd_create"):
+    """A file in memory where the system has them (Linux memfd), else a temporary file."""
+    try:
         return os.fdopen(os.memfd_create("obligo-partition", os.MFD_CLOEXEC), "w+b")
-    return tempfile.TemporaryFile()
+    except (AttributeError, OSError):  # not Linux, or memfd refused (e.g. by a sandbox)
+        return tempfile.TemporaryFile()

@@ -320,3 +320,14 @@ def test_a_partition_that_fails_is_reported_with_its_traceback(contracts, stream
         evaluate(contracts, stream[:100], jobs=2)
     assert gc.isenabled() and gc.get_freeze_count() == 0
     assert not multiprocessing.active_children()
+
+
+def test_without_memfd_the_results_cross_in_a_temporary_file(contracts, stream, monkeypatch):
+    import os
+
+    def refused(*args):
+        raise OSError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "memfd_create", refused, raising=False)
+    got = check_same(contracts, stream[:400], 2)
+    assert got.partitions == 2
