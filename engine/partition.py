@@ -329,6 +329,7 @@ def _run_all(contracts: dict[str, CompiledContract], events: Sequence[Event | di
     ctx = multiprocessing.get_context("fork")
     with ExitStack() as stack:
         children = []
+        stack.push(lambda kind, *_: _reap(children, failed=kind is not None))  # no child outlives this
         for part in range(1, parts):
             receive, send = ctx.Pipe(duplex=False)
             spool = stack.enter_context(_spool())
@@ -344,15 +345,21 @@ def _run_all(contracts: dict[str, CompiledContract], events: Sequence[Event | di
             except EOFError:
                 proc.join()
                 status = b"er" + f"exited with code {proc.exitcode} before reporting".encode()
-            finally:
-                receive.close()
             if status != b"ok":
-                proc.join()
                 raise RuntimeError(f"partition {part} of {parts} failed: {status[2:].decode('utf-8', 'replace')}")
             spool.seek(0)
-            runs.append(_from_wire(spool.read()))  # while the child exits
-            proc.join()
+            runs.append(_from_wire(spool.read()))  # while the child exits (joined by _reap)
     return runs
+
+
+def _reap(children: list, failed: bool) -> None:
+    """Close each child's pipe and wait for it; stop first the ones still running when this run
+    failed (an error here, or in another partition), so that no child outlives `_run_all`."""
+    for proc, receive, _ in children:
+        receive.close()
+        if failed and proc.is_alive():
+            proc.terminate()
+        proc.join()
 
 
 def _merged(runs: list[_PartitionRun], parts: int, rounds: int) -> Evaluation:

@@ -331,3 +331,21 @@ def test_without_memfd_the_results_cross_in_a_temporary_file(contracts, stream, 
     monkeypatch.setattr(os, "memfd_create", refused, raising=False)
     got = check_same(contracts, stream[:400], 2)
     assert got.partitions == 2
+
+
+def test_when_this_process_fails_its_children_are_stopped(contracts, stream, monkeypatch):
+    import multiprocessing
+
+    import engine.partition as partition
+
+    real = partition._run_partition
+
+    def failing(contracts, events, part, *rest):
+        if part == 0:
+            raise ZeroDivisionError("boom in the parent")
+        return real(contracts, events, part, *rest)
+
+    monkeypatch.setattr(partition, "_run_partition", failing)
+    with pytest.raises(ZeroDivisionError, match="boom in the parent"):
+        evaluate(contracts, stream, jobs=3)
+    assert not multiprocessing.active_children()
