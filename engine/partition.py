@@ -308,6 +308,14 @@ def _from_wire(data: bytes) -> _PartitionRun:
                          set(array("q", own_ids)), looped, late)
 
 
+def _spool() -> BinaryIO:
+    """A file in memory where the system has them (Linux memfd), else a temporary file."""
+    try:
+        return os.fdopen(os.memfd_create("obligo-partition", os.MFD_CLOEXEC), "w+b")
+    except (AttributeError, OSError):  # not Linux, or memfd refused (e.g. by a sandbox)
+        return tempfile.TemporaryFile()
+
+
 def _child(conn: Any, spool: BinaryIO, *args: Any) -> None:
     """Entry point of a forked partition: write the run to `spool` and say "ok", or send the error
     that stopped it. (A file the parent reads once is several times faster than ~14 MB through a
@@ -432,10 +440,3 @@ def _evaluate(contracts: dict[str, CompiledContract], events: Sequence[Event | d
 
 __all__ = ["Evaluation", "evaluate", "fork_available", "partition_of"]
 
-
-def _spool() -> BinaryIO:
-    """A file in memory where the system has them (Linux memfd), else a temporary file."""
-    try:
-        return os.fdopen(os.memfd_create("obligo-partition", os.MFD_CLOEXEC), "w+b")
-    except (AttributeError, OSError):  # not Linux, or memfd refused (e.g. by a sandbox)
-        return tempfile.TemporaryFile()
