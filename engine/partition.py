@@ -439,4 +439,3 @@ def _evaluate(contracts: dict[str, CompiledContract], events: Sequence[Event | d
 
 
 __all__ = ["Evaluation", "evaluate", "fork_available", "partition_of"]
-
