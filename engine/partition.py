@@ -25,15 +25,17 @@ from __future__ import annotations
 
 import gc
 import marshal
+import mmap
 import multiprocessing
 import operator
 import os
+import sys
 import tempfile
 import traceback
 import zlib
 from array import array
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from itertools import accumulate
@@ -42,7 +44,7 @@ from typing import Any, BinaryIO
 from .actions import ACTION_FIELDS, Action
 from .collector import collector_paused
 from .compile import CompiledContract
-from .events import Event, EventError, parse_event, parse_instant
+from .events import Event, EventError, parse_event
 from .runtime import DuplicateEvent, Engine, LateEvent
 from .trace import ListTracer
 
@@ -178,14 +180,14 @@ def _run_alone(contracts: dict[str, CompiledContract], events: Sequence[Event | 
 
 
 def _run_partition(contracts: dict[str, CompiledContract], events: Sequence[Event | dict], part: int, parts: int,
-                   skip: frozenset[int], end: int | None, trace: bool) -> _PartitionRun:
+                   skip: frozenset[int], end: int | None, trace: bool, shared: _SharedInstants) -> _PartitionRun:
     """Evaluate partition `part` of `parts` over the whole stream (see the module docstring).
 
     Only this partition's events go through the engine. Before each, the deadlines that other
     partitions' events passed are fired in one call (up to the stream's time just before it), and
     each action is placed where the single engine fires it (`_Places`)."""
     run = _PartitionRun()
-    mine, reached = _own_events(events, part, parts, skip, run)
+    mine, reached = _own_events(events, part, parts, skip, run, shared)
     places = _Places(reached)
     tracer = _PlacedTracer(run, places) if trace else None
     engine = Engine(contracts, tracer)
@@ -218,22 +220,22 @@ def _run_partition(contracts: dict[str, CompiledContract], events: Sequence[Even
     return run
 
 
-_NOT_YET = float("-inf")  # the stream's time before its first event
+_NOT_YET = -(2**63)  # the stream's time before its first event (and an event's that moves no time)
 
 
 def _own_events(events: Sequence[Event | dict], part: int, parts: int, skip: frozenset[int],
-                run: _PartitionRun) -> tuple[list[tuple[int, Event]], list]:
+                run: _PartitionRun, shared: _SharedInstants) -> tuple[list[tuple[int, Event]], list]:
     """This partition's events, parsed (the invalid ones refused into `run`), with their indices;
     and the stream's time after each event: the greatest instant so far, where an event skipped, or
     refused before it reaches the engine, moves no time (the single engine's rule; an event another
     partition refuses later is found in the first round and skipped in the second).
 
-    Every partition reads every event, so this is written as whole-list passes (comprehensions,
-    map, accumulate), a third of the cost of one Python loop doing it all."""
+    Each partition parses only its own events and writes their instants into `shared`; once all
+    have (`shared.meet`), each reads every instant from there. The passes over every event are
+    whole-list ones (comprehensions, map, accumulate)."""
     owners = [*map(_Owners(parts).__getitem__, [_ticket_of(raw) for raw in events])]
     for i in skip:
         owners[i] = _SKIPPED
-    instants: list = [_NOT_YET] * len(events)
     mine: list[tuple[int, Event]] = []
     for i in [i for i, owner in enumerate(owners) if owner == part]:
         raw = events[i]
@@ -243,11 +245,8 @@ def _own_events(events: Sequence[Event | dict], part: int, parts: int, skip: fro
             run.rejected[i] = str(exc)
             continue
         mine.append((i, ev))
-        instants[i] = ev.at
-    for i in [i for i, owner in enumerate(owners) if owner != part and owner is not None and owner != _SKIPPED]:
-        at = _instant(events[i])  # another partition's: only its instant (its owner refusing it means a second round)
-        if at is not None:
-            instants[i] = at
+    shared.write(mine)
+    shared.meet()
     if part == 0:  # nobody's events (no ticket): partition 0 refuses them; no time moves
         for i in [i for i, owner in enumerate(owners) if owner is None]:
             try:
@@ -255,7 +254,32 @@ def _own_events(events: Sequence[Event | dict], part: int, parts: int, skip: fro
             except EventError as exc:
                 run.rejected[i] = str(exc)
     run.own_ids.update(hash(ev.id) for _, ev in mine)
-    return mine, list(accumulate(instants, max))
+    return mine, list(accumulate(shared.read(), max))
+
+
+class _SharedInstants:
+    """The instants of every partition's own events, in memory shared by the processes of a round
+    (an anonymous shared mapping made before the fork): each partition parses only its own events,
+    not every event's instant. `meet` returns once every partition has written its own (a
+    partition that failed first makes it raise); an event nobody wrote moves no time."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.buffer = mmap.mmap(-1, 8 * max(1, size))  # MAP_SHARED | MAP_ANONYMOUS: seen after fork
+        self.buffer.write(_NOT_YET.to_bytes(8, sys.byteorder, signed=True) * size)
+        self.meet: Callable[[], None] = lambda: None  # set by each process (see _run_all, _child)
+
+    def write(self, mine: list[tuple[int, Event]]) -> None:
+        with memoryview(self.buffer) as raw, raw.cast("q") as view:
+            for i, ev in mine:
+                view[i] = ev.at
+
+    def read(self) -> list[int]:
+        with memoryview(self.buffer) as raw, raw.cast("q") as view:
+            return view.tolist()[:self.size]
+
+    def close(self) -> None:
+        self.buffer.close()
 
 
 _SKIPPED = -1  # the owner of an event skipped in this round: nobody applies it, it moves no time
@@ -278,17 +302,6 @@ class _Owners(dict):
     def __missing__(self, ticket: str | None) -> int | None:
         owner = self[ticket] = None if ticket is None else partition_of(ticket, self.parts)
         return owner
-
-
-def _instant(raw: Event | dict) -> int | None:
-    """The instant of another partition's event, read without the rest of its checks (its owner
-    does those); None when it cannot be read, which its owner's full check refuses too."""
-    if isinstance(raw, Event):
-        return raw.at
-    try:
-        return parse_instant(raw.get("at"))
-    except EventError:
-        return None
 
 
 _action_fields = operator.attrgetter(*ACTION_FIELDS)  # an Action's fields as one tuple, in C
@@ -316,13 +329,20 @@ def _spool() -> BinaryIO:
         return tempfile.TemporaryFile()
 
 
-def _child(conn: Any, spool: BinaryIO, *args: Any) -> None:
-    """Entry point of a forked partition: write the run to `spool` and say "ok", or send the error
-    that stopped it. (A file the parent reads once is several times faster than ~14 MB through a
-    pipe, whose 64 KB buffer makes the two processes take turns.)"""
+def _child(conn: Any, go: Any, spool: BinaryIO, shared: _SharedInstants, *args: Any) -> None:
+    """Entry point of a forked partition. Says "in" once its own instants are in `shared` and waits
+    for "go" (every partition's are); at the end writes the run to `spool` and says "ok", or sends
+    the error that stopped it. (A file the parent reads once is several times faster than ~14 MB
+    through a pipe, whose 64 KB buffer makes the two processes take turns.)"""
     gc.disable()  # a short-lived copy of the parent: see engine.collector
+
+    def meet() -> None:
+        conn.send_bytes(b"in")
+        go.recv_bytes()  # EOFError when the parent failed meanwhile: this partition stops too
+
+    shared.meet = meet
     try:
-        spool.write(_to_wire(_run_partition(*args)))
+        spool.write(_to_wire(_run_partition(*args, shared)))
         spool.flush()
         conn.send_bytes(b"ok")
     except BaseException:  # noqa: BLE001 - reported to the parent, which raises it
@@ -336,35 +356,57 @@ def _run_all(contracts: dict[str, CompiledContract], events: Sequence[Event | di
     """Partitions 1.. in forked processes (they inherit the events: nothing is copied), 0 in this one."""
     ctx = multiprocessing.get_context("fork")
     with ExitStack() as stack:
-        children = []
+        shared = _SharedInstants(len(events))
+        stack.callback(shared.close)
+        children: list[tuple[Any, Any, Any, BinaryIO]] = []
         stack.push(lambda kind, *_: _reap(children, failed=kind is not None))  # no child outlives this
         for part in range(1, parts):
             receive, send = ctx.Pipe(duplex=False)
+            go_receive, go = ctx.Pipe(duplex=False)
             spool = stack.enter_context(_spool())
-            proc = ctx.Process(target=_child, args=(send, spool, contracts, events, part, parts, skip, end, trace),
-                               daemon=True)
+            proc = ctx.Process(target=_child, daemon=True,
+                               args=(send, go_receive, spool, shared, contracts, events, part, parts, skip, end, trace))
             proc.start()
             send.close()
-            children.append((proc, receive, spool))
-        runs = [_run_partition(contracts, events, 0, parts, skip, end, trace)]
-        for part, (proc, receive, spool) in enumerate(children, start=1):
-            try:
-                status = receive.recv_bytes()
-            except EOFError:
-                proc.join()
-                status = b"er" + f"exited with code {proc.exitcode} before reporting".encode()
-            if status != b"ok":
-                raise RuntimeError(f"partition {part} of {parts} failed: {status[2:].decode('utf-8', 'replace')}")
+            go_receive.close()
+            children.append((proc, receive, go, spool))
+
+        def meet() -> None:
+            """Wait until every child wrote its instants, then let them all go on."""
+            for part, (proc, receive, _, _) in enumerate(children, start=1):
+                _expect(b"in", _status(proc, receive), part, parts)
+            for _, _, go, _ in children:
+                go.send_bytes(b"go")
+
+        shared.meet = meet
+        runs = [_run_partition(contracts, events, 0, parts, skip, end, trace, shared)]
+        for part, (proc, receive, _, spool) in enumerate(children, start=1):
+            _expect(b"ok", _status(proc, receive), part, parts)
             spool.seek(0)
             runs.append(_from_wire(spool.read()))  # while the child exits (joined by _reap)
     return runs
 
 
+def _status(proc: Any, receive: Any) -> bytes:
+    """The next message of a child: b"in", b"ok", or b"er" + what stopped it."""
+    try:
+        return receive.recv_bytes()
+    except EOFError:
+        proc.join()
+        return b"er" + f"exited with code {proc.exitcode} before reporting".encode()
+
+
+def _expect(want: bytes, status: bytes, part: int, parts: int) -> None:
+    if status != want:
+        raise RuntimeError(f"partition {part} of {parts} failed: {status[2:].decode('utf-8', 'replace')}")
+
+
 def _reap(children: list, failed: bool) -> None:
-    """Close each child's pipe and wait for it; stop first the ones still running when this run
+    """Close each child's pipes and wait for it; stop first the ones still running when this run
     failed (an error here, or in another partition), so that no child outlives `_run_all`."""
-    for proc, receive, _ in children:
+    for proc, receive, go, _ in children:
         receive.close()
+        go.close()
         if failed and proc.is_alive():
             proc.terminate()
         proc.join()

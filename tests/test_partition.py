@@ -349,3 +349,17 @@ def test_when_this_process_fails_its_children_are_stopped(contracts, stream, mon
     with pytest.raises(ZeroDivisionError, match="boom in the parent"):
         evaluate(contracts, stream, jobs=3)
     assert not multiprocessing.active_children()
+
+
+def test_a_partition_that_fails_after_sharing_its_instants_is_reported(contracts, stream, monkeypatch):
+    import multiprocessing
+
+    import engine.partition as partition
+
+    def failing(run):  # only forked partitions encode their run, after every partition met
+        raise MemoryError("no room for the results")
+
+    monkeypatch.setattr(partition, "_to_wire", failing)
+    with pytest.raises(RuntimeError, match=r"(?s)partition [12] of 3 failed: Traceback.*MemoryError: no room"):
+        evaluate(contracts, stream, jobs=3)
+    assert not multiprocessing.active_children()
