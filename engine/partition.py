@@ -2,20 +2,22 @@
 
 Tickets never read each other's state, so each partition runs its own `Engine` over its own
 tickets. The only thing partitions share is time: the single engine fires every deadline due by
-an event's instant before that event, whoever's ticket it is. So each partition first reads the
-instant of every event (the stream's time after each one), then applies only its own events:
-before each, it fires in one call (`Engine.fire_due`) the deadlines that the other partitions'
-events since its previous one passed. Each action and trace record is tagged with the place the
-single engine gives it, (event index, 0 = deadlines before it | 1 = the event itself, instant,
-ticket, order in the partition): a deadline's place is the first event whose instant reaches it,
-or the event after its own ticket's event when a breach due at that very instant waited for it
-(`_Places`). Merging the partitions by tag reproduces the single engine's output byte for byte.
+an event's instant before that event, whoever's ticket it is. So each partition parses its own
+events and writes their instants into memory the processes share; once every partition has, each
+knows the stream's time after every event. It then applies only its own events: before each, it
+fires in one call (`Engine.fire_due`) the deadlines that other partitions' events passed since its
+previous one. Each action and trace record gets the place the single engine gives it: (2 x event
+index + 0 for the deadlines fired before that event | 1 for the event itself, instant, ticket). A
+deadline's place is the first event whose instant reaches it, or the event after its own
+ticket's event when a breach due at that very instant waited for it (`_Places`). Merging the
+partitions by place reproduces the single engine's output byte for byte.
 
 What one partition cannot see is handled in rounds, so the result never depends on the number
 of partitions:
 - an event another partition rejected (duplicate id, unknown ticket...) moves no time in the
-  single engine. The first round assumes every event is accepted; if any was rejected, a second
-  round skips those events everywhere (rejection depends only on the event's own ticket).
+  single engine. The first round assumes every event that parses is accepted; if any was
+  rejected, a second round skips those events everywhere (rejection depends only on the event's
+  own ticket).
 - an event id shared by tickets of different partitions (duplicate detection is stream-wide), a
   rule loop (quarantine), or an event refused as earlier than the stream (which may only be
   because a refused event moved time in the first round) sends the whole stream to one process.
