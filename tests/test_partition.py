@@ -300,9 +300,16 @@ def test_random_crowded_streams_on_a_contract_with_zero_length_timers(seed):
         check_same(contracts, events, jobs, end=base + 4 * 86400)
 
 
-def test_a_partition_that_fails_is_reported_with_its_traceback(contracts, stream, monkeypatch):
-    """An internal error in a forked partition reaches the caller as one RuntimeError naming the
-    partition, with the child's traceback; the collector is restored and no child is left running."""
+@pytest.mark.parametrize(("failing_part", "jobs", "error", "message"), [
+    # a forked partition: one RuntimeError naming it, with the child's traceback
+    (1, 2, RuntimeError, r"(?s)partition 1 of 2 failed: Traceback.*ZeroDivisionError: boom"),
+    # this process's own partition: its error as raised; the children waiting for it are stopped
+    (0, 3, ZeroDivisionError, "boom"),
+])
+def test_a_failing_partition_is_reported_and_no_child_is_left(contracts, stream, monkeypatch, failing_part, jobs,
+                                                               error, message):
+    """An internal error in any partition reaches the caller; the collector is restored and no
+    child is left running."""
     import gc
     import multiprocessing
 
@@ -311,13 +318,13 @@ def test_a_partition_that_fails_is_reported_with_its_traceback(contracts, stream
     real = partition._run_partition
 
     def failing(contracts, events, part, *rest):
-        if part == 1:
-            raise ZeroDivisionError("boom in the child")
+        if part == failing_part:
+            raise ZeroDivisionError("boom")
         return real(contracts, events, part, *rest)
 
     monkeypatch.setattr(partition, "_run_partition", failing)
-    with pytest.raises(RuntimeError, match=r"(?s)partition 1 of 2 failed: Traceback.*ZeroDivisionError: boom in the child"):
-        evaluate(contracts, stream[:100], jobs=2)
+    with pytest.raises(error, match=message):
+        evaluate(contracts, stream, jobs=jobs)
     assert gc.isenabled() and gc.get_freeze_count() == 0
     assert not multiprocessing.active_children()
 
@@ -331,24 +338,6 @@ def test_without_memfd_the_results_cross_in_a_temporary_file(contracts, stream, 
     monkeypatch.setattr(os, "memfd_create", refused, raising=False)
     got = check_same(contracts, stream[:400], 2)
     assert got.partitions == 2
-
-
-def test_when_this_process_fails_its_children_are_stopped(contracts, stream, monkeypatch):
-    import multiprocessing
-
-    import engine.partition as partition
-
-    real = partition._run_partition
-
-    def failing(contracts, events, part, *rest):
-        if part == 0:
-            raise ZeroDivisionError("boom in the parent")
-        return real(contracts, events, part, *rest)
-
-    monkeypatch.setattr(partition, "_run_partition", failing)
-    with pytest.raises(ZeroDivisionError, match="boom in the parent"):
-        evaluate(contracts, stream, jobs=3)
-    assert not multiprocessing.active_children()
 
 
 def test_a_partition_that_fails_after_sharing_its_instants_is_reported(contracts, stream, monkeypatch):
