@@ -145,7 +145,6 @@ class Rule:
     salience: int
     order: int
     events: tuple[str, ...]
-    predicate: Predicate | None
     condition: dict | None
     reads: tuple[tuple[str, Getter], ...]
     actions: tuple[ActionSpec, ...]
@@ -319,7 +318,6 @@ def _rule(rid: str, spec: dict, order: int, file: str | None, line: int | None) 
         salience=int(spec.get("salience", 0)),
         order=order,
         events=events,
-        predicate=compile_condition(cond) if cond else None,
         condition=cond,
         reads=reads,
         actions=actions,
