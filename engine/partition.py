@@ -182,14 +182,15 @@ def _run_alone(contracts: dict[str, CompiledContract], events: Sequence[Event | 
 
 
 def _run_partition(contracts: dict[str, CompiledContract], events: Sequence[Event | dict], part: int, parts: int,
-                   skip: frozenset[int], end: int | None, trace: bool, shared: _SharedInstants) -> _PartitionRun:
+                   skip: frozenset[int], end: int | None, trace: bool, shared: _SharedInstants,
+                   meet: Callable[[], None]) -> _PartitionRun:
     """Evaluate partition `part` of `parts` over the whole stream (see the module docstring).
 
     Only this partition's events go through the engine. Before each, the deadlines that other
     partitions' events passed are fired in one call (up to the stream's time just before it), and
     each action is placed where the single engine fires it (`_Places`)."""
     run = _PartitionRun()
-    mine, reached = _own_events(events, part, parts, skip, run, shared)
+    mine, reached = _own_events(events, part, parts, skip, run, shared, meet)
     places = _Places(reached)
     tracer = _PlacedTracer(run, places) if trace else None
     engine = Engine(contracts, tracer)
@@ -226,14 +227,15 @@ _NOT_YET = -(2**63)  # the stream's time before its first event (and an event's 
 
 
 def _own_events(events: Sequence[Event | dict], part: int, parts: int, skip: frozenset[int],
-                run: _PartitionRun, shared: _SharedInstants) -> tuple[list[tuple[int, Event]], list]:
+                run: _PartitionRun, shared: _SharedInstants,
+                meet: Callable[[], None]) -> tuple[list[tuple[int, Event]], list]:
     """This partition's events, parsed (the invalid ones refused into `run`), with their indices;
     and the stream's time after each event: the greatest instant so far, where an event skipped, or
     refused before it reaches the engine, moves no time (the single engine's rule; an event another
     partition refuses later is found in the first round and skipped in the second).
 
     Each partition parses only its own events and writes their instants into `shared`; once all
-    have (`shared.meet`), each reads every instant from there. The passes over every event are
+    have (`meet` returns), each reads every instant from there. The passes over every event are
     whole-list ones (comprehensions, map, accumulate)."""
     owners = [*map(_Owners(parts).__getitem__, [_ticket_of(raw) for raw in events])]
     for i in skip:
@@ -248,7 +250,7 @@ def _own_events(events: Sequence[Event | dict], part: int, parts: int, skip: fro
             continue
         mine.append((i, ev))
     shared.write(mine)
-    shared.meet()
+    meet()
     if part == 0:  # nobody's events (no ticket): partition 0 refuses them; no time moves
         for i in [i for i, owner in enumerate(owners) if owner is None]:
             try:
@@ -262,14 +264,12 @@ def _own_events(events: Sequence[Event | dict], part: int, parts: int, skip: fro
 class _SharedInstants:
     """The instants of every partition's own events, in memory shared by the processes of a round
     (an anonymous shared mapping made before the fork): each partition parses only its own events,
-    not every event's instant. `meet` returns once every partition has written its own (a
-    partition that failed first makes it raise); an event nobody wrote moves no time."""
+    not every event's instant. An event nobody wrote moves no time."""
 
     def __init__(self, size: int) -> None:
         self.size = size
         self.buffer = mmap.mmap(-1, 8 * max(1, size))  # MAP_SHARED | MAP_ANONYMOUS: seen after fork
         self.buffer.write(_NOT_YET.to_bytes(8, sys.byteorder, signed=True) * size)
-        self.meet: Callable[[], None] = lambda: None  # set by each process (see _run_all, _child)
 
     def write(self, mine: list[tuple[int, Event]]) -> None:
         with memoryview(self.buffer) as raw, raw.cast("q") as view:
@@ -342,9 +342,8 @@ def _child(conn: Any, go: Any, spool: BinaryIO, shared: _SharedInstants, *args: 
         conn.send_bytes(b"in")
         go.recv_bytes()  # EOFError when the parent failed meanwhile: this partition stops too
 
-    shared.meet = meet
     try:
-        spool.write(_to_wire(_run_partition(*args, shared)))
+        spool.write(_to_wire(_run_partition(*args, shared, meet)))
         spool.flush()
         conn.send_bytes(b"ok")
     except BaseException:  # noqa: BLE001 - reported to the parent, which raises it
@@ -374,14 +373,14 @@ def _run_all(contracts: dict[str, CompiledContract], events: Sequence[Event | di
             children.append((proc, receive, go, spool))
 
         def meet() -> None:
-            """Wait until every child wrote its instants, then let them all go on."""
+            """Wait until every child wrote its instants (one that failed first makes this raise),
+            then let them all go on."""
             for part, (proc, receive, _, _) in enumerate(children, start=1):
                 _expect(b"in", _status(proc, receive), part, parts)
             for _, _, go, _ in children:
                 go.send_bytes(b"go")
 
-        shared.meet = meet
-        runs = [_run_partition(contracts, events, 0, parts, skip, end, trace, shared)]
+        runs = [_run_partition(contracts, events, 0, parts, skip, end, trace, shared, meet)]
         for part, (proc, receive, _, spool) in enumerate(children, start=1):
             _expect(b"ok", _status(proc, receive), part, parts)
             spool.seek(0)
