@@ -365,7 +365,8 @@ def compile_contract(exp: Expanded) -> CompiledContract:
                                                tuple(p for p, _ in other.reads)))
                             for rule in rules)
                for event, rules in ordered.items()}
-    rescan = {event: tuple(min((j + 1, *hit)) for j, hit in enumerate(per_rule)) for event, per_rule in affects.items()}
+    rescan = {event: tuple(min(j + 1, min(hit, default=j + 1)) for j, hit in enumerate(per_rule))
+              for event, per_rule in affects.items()}
     warn = exp.params.get("warn_at", [])
     warn = [warn] if isinstance(warn, (int, float)) else list(warn or [])
     return CompiledContract(
