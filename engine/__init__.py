@@ -5,6 +5,12 @@ Pipeline: `load` (YAML with positions) -> `schema` + `validate` (diagnostics) ->
 `replay`, `partition` (one stream over several processes), `scenarios` and `cli` around it.
 """
 
+from pathlib import Path as _Path
+
+from .native import prefer_sources as _prefer_sources
+
+_prefer_sources(__name__, _Path(__file__).parent)  # before any compiled module is imported (engine/native.py)
+
 from .actions import Action
 from .calendar import BusinessCalendar, calendar_from_spec
 from .compile import CompiledContract
