@@ -33,6 +33,7 @@ from pathlib import Path
 from generate import generate, only_contracts, span_seconds  # bench/ is on sys.path when run as a script
 
 from engine import ContractError, Engine, parse_instant
+from engine.native import compiled_modules, extension_files, pure_requested
 from engine.partition import Evaluation, evaluate, fork_available
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -332,6 +333,17 @@ def profile(contracts: dict, events: list[dict], top: int = 25) -> int:
     return 0
 
 
+def build_line() -> str:
+    """Which form of the engine the figures are for: compiled (setup.py) or pure Python."""
+    compiled, built = compiled_modules(), extension_files(ROOT / "engine")
+    if compiled:
+        pure = sorted(set(built) - set(compiled))
+        return (f"engine: compiled with Cython ({len(compiled)} modules: {', '.join(compiled)})"
+                + (f"; from source: {', '.join(pure)}" if pure else ""))
+    why = "OBLIGO_PURE=1" if pure_requested() else "not compiled here: `make native`"
+    return f"engine: pure Python ({why})"
+
+
 # --- main -----------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -360,6 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"workload: {tickets} tickets, {len(events)} events (seed {args.seed}, {span_seconds(args.tickets) // 86400} "
           f"days of arrivals, generated in {generated:.1f} s); contracts: {', '.join(sorted(contracts))}")
 
+    print(build_line())
     if args.profile:
         return profile(contracts, events)
 
