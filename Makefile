@@ -11,15 +11,17 @@ ENGINE_SOURCES := $(wildcard engine/*.py)
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	OBLIGO_PURE=1 $(BIN)/pip install --quiet -e '.[dev]'  # compiled once, by the rule below
 	touch $(STAMP)
 
-# The install compiles the hot-path modules with Cython (setup.py); this recompiles those whose
-# source changed since, so nothing runs an old build (engine/native.py falls back to source and
-# warns if it would).
+# Compiles the hot-path modules with Cython (setup.py; about a minute the first time), then only
+# those whose source changed, so nothing runs an old build (engine/native.py would fall back to
+# the source and warn). Without a C compiler the engine stays pure Python.
 $(NATIVE): $(STAMP) $(ENGINE_SOURCES)
-	$(BIN)/python setup.py --quiet build_ext --inplace
-	touch $(NATIVE)
+	@echo "compiling engine modules with Cython (log: $(VENV)/native.log)"
+	@$(BIN)/python setup.py --quiet build_ext --inplace > $(VENV)/native.log 2>&1 || { cat $(VENV)/native.log; exit 1; }
+	@grep '^obligo:' $(VENV)/native.log || true
+	@touch $(NATIVE)
 
 install: $(NATIVE)
 
