@@ -159,31 +159,41 @@ class Engine:
         id, unknown contract or ticket, before its ticket's `opened`, or earlier than the stream.
         """
         ev = event if isinstance(event, Event) else parse_event(event)
-        if ev.id in self._seen_ids:
-            raise DuplicateEvent(f"duplicate event id {ev.id!r}")
-        if self.now is not None and ev.at < self.now:
-            raise LateEvent(f"event at {format_instant(ev.at)} is earlier than the stream's current time "
-                             f"{format_instant(self.now)}; events must arrive in time order")
-        if ev.ticket in self.quarantined:
-            raise EventError(f"ticket {ev.ticket!r} is quarantined: {self.quarantined[ev.ticket]}")
-        state = self.tickets.get(ev.ticket)
-        if ev.type == "opened":
+        # the event's fields and the engine's tables once, as locals: this runs for every event
+        eid, ticket, at, kind, name = ev.id, ev.ticket, ev.at, ev.type, ev.contract
+        if eid in self._seen_ids:
+            raise DuplicateEvent(f"duplicate event id {eid!r}")
+        now = self.now
+        if now is not None and at < now:
+            raise LateEvent(f"event at {format_instant(at)} is earlier than the stream's current time "
+                            f"{format_instant(now)}; events must arrive in time order")
+        quarantined = self.quarantined
+        if ticket in quarantined:
+            raise EventError(f"ticket {ticket!r} is quarantined: {quarantined[ticket]}")
+        state = self.tickets.get(ticket)
+        if kind == "opened":
             if state is not None:
-                raise EventError(f"ticket {ev.ticket!r} is already open (opened {format_instant(state.opened_at)})")
-            if ev.contract not in self.contracts:
-                raise EventError(f"unknown contract {ev.contract!r}; loaded: {', '.join(sorted(self.contracts))}")
+                raise EventError(f"ticket {ticket!r} is already open (opened {format_instant(state.opened_at)})")
+            if name not in self.contracts:
+                raise EventError(f"unknown contract {name!r}; loaded: {', '.join(sorted(self.contracts))}")
         elif state is None:
-            raise EventError(f"unknown ticket {ev.ticket!r}: no 'opened' event before this {ev.type!r}")
-        elif ev.contract is not None and ev.contract != state.contract:
-            raise EventError(f"ticket {ev.ticket!r} belongs to contract {state.contract!r}, event says {ev.contract!r}")
-        out = self.fire_due(ev.at, ev.ticket)  # moves the stream's time to ev.at
-        self._seen_ids.add(ev.id)
-        if ev.ticket in self.quarantined:  # its own deadlines looped just now
+            raise EventError(f"unknown ticket {ticket!r}: no 'opened' event before this {kind!r}")
+        elif name is not None and name != state.contract:
+            raise EventError(f"ticket {ticket!r} belongs to contract {state.contract!r}, event says {name!r}")
+        queue = self._queue
+        if (queue and queue[0][0] <= at) or self._carry:
+            out = self.fire_due(at, ticket)  # moves the stream's time to `at`
+        else:  # the common case, nothing due and nothing carried: what fire_due does then
+            if now is None or at > now:
+                self.now = at
+            out = []
+        self._seen_ids.add(eid)
+        if ticket in quarantined:  # its own deadlines looped just now
             self._carry = out  # the other tickets' actions are returned by the next call
-            raise RuleLoopError(f"ticket {ev.ticket!r} is quarantined: {self.quarantined[ev.ticket]}")
-        if ev.type == "opened":
-            state = TicketState(ev.ticket, ev.contract or "", _interned(ev.attrs), ev.at)
-            self.tickets[ev.ticket] = state
+            raise RuleLoopError(f"ticket {ticket!r} is quarantined: {quarantined[ticket]}")
+        if kind == "opened":
+            state = TicketState(ticket, name or "", _interned(ev.attrs), at)
+            self.tickets[ticket] = state
         mark = len(out)
         try:
             self._apply(state, ev, out)
@@ -191,7 +201,7 @@ class Engine:
             # The event's own actions are dropped and its ticket quarantined: a looping contract
             # gives no trustworthy state. Deadline actions fired before it come with the next call.
             self._carry = out[:mark]
-            self.quarantined[ev.ticket] = f"a rule loop on event {ev.id!r}: {exc}"
+            quarantined[ticket] = f"a rule loop on event {eid!r}: {exc}"
             raise
         return out
 
@@ -339,31 +349,32 @@ class Engine:
 
     # --- applying an event ------------------------------------------------------------------
     def _apply(self, state: TicketState, ev: Event, out: list[Action]) -> None:
-        contract = self.contracts[state.contract]
-        fact = {"type": ev.type, "id": ev.id, "attrs": ev.attrs}
-        derived: list[dict] = []
-        if ev.type == "updated":
+        kind, attrs = ev.type, ev.attrs
+        fact = {"type": kind, "id": ev.id, "attrs": attrs}
+        derived: list[dict] | None = None
+        if kind == "updated":
             prev = {}
-            for key, value in ev.attrs.items():
+            current = state.attrs
+            for key, value in attrs.items():
                 if key in _META_ATTRS:
                     continue
-                old = state.attrs.get(key)
+                old = current.get(key)
                 if isinstance(value, dict) and isinstance(old, dict):
                     value = {**old, **value}
                 if old != value:
                     prev[key] = old
-                    state.attrs[intern(key)] = intern(value) if type(value) is str and len(value) <= 64 else value
+                    current[intern(key)] = intern(value) if type(value) is str and len(value) <= 64 else value
             fact["prev"] = prev
             if "severity" in prev:
-                derived.append(_severity_changed(prev["severity"], state.attrs["severity"], ev.id, ev.attrs))
-        elif ev.type == "fulfilled":  # extension event: the named obligation was met
+                derived = [_severity_changed(prev["severity"], current["severity"], ev.id, attrs)]
+        elif kind == "fulfilled":  # extension event: the named obligation was met
             if state.obligations:
-                state.obligations.pop(ev.attrs["obligation"], None)
-        elif ev.type == "closed":
+                state.obligations.pop(attrs["obligation"], None)
+        elif kind == "closed":
             state.closed = True
-        elif ev.type == "reopened":
+        elif kind == "reopened":
             state.closed = False
-        self._run_agenda(state, contract, fact, ev.at, out, derived)
+        self._run_agenda(state, self.contracts[state.contract], fact, ev.at, out, derived)
 
     def _run_agenda(self, state: TicketState, contract: CompiledContract, fact: dict, now: int,
                     out: list[Action], derived: list[dict] | None = None) -> None:
