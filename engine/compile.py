@@ -212,12 +212,16 @@ class CompiledContract:
     # per trigger, one function returning the `Rule.match` of each of its rules (same list)
     matches: dict[str, Callable[[Facts], list[tuple | None]]]
     warn_at: tuple[float, ...]
+    # per trigger, (rules_by_event, matches, affects, rescan) of it: what the agenda reads, in one look-up
+    agendas: dict[str, tuple] = field(init=False, repr=False, compare=False)
     _calendars: dict[tuple, tuple[BusinessCalendar, str]] = field(default_factory=dict, repr=False)
     _fixed: dict[str, tuple[BusinessCalendar, str]] = field(default_factory=dict, repr=False)
     _zone_attrs: dict[str, str | None] = field(default_factory=dict, repr=False)
     _country_attrs: dict[str, str | None] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
+        self.agendas = {event: (rules, self.matches[event], self.affects[event], self.rescan[event])
+                        for event, rules in self.rules_by_event.items()}
         self._zone_attrs = {name: timezone_attribute(spec) for name, spec in self.calendar_specs.items()}
         self._country_attrs = {name: holiday_country_attribute(spec) for name, spec in self.calendar_specs.items()}
 

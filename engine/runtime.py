@@ -378,87 +378,81 @@ class Engine:
 
     def _run_agenda(self, state: TicketState, contract: CompiledContract, fact: dict, now: int,
                     out: list[Action], derived: list[dict] | None = None) -> None:
-        """Run the agenda for `fact`, then for each internal event its actions raise, in order."""
+        """Run the agenda for `fact`, then for each internal event its actions raise, in order.
+
+        For each of those events: match, fire the best activation, re-match what it may have
+        changed, until quiet. Each rule's match is computed once per event (all in one call:
+        `CompiledContract.matches`) and recomputed only when a fired action wrote a fact path the
+        rule reads (`CompiledContract.affects`). Refraction: a rule fires at most once per event
+        and distinct tuple of the values its condition read. `keys[j]` is the activation of rule j
+        still to fire, None when it has none (no match, or that match already fired), or _UNKNOWN;
+        the rules before the scan position `j` all have None, so after a firing the scan resumes
+        at `CompiledContract.rescan` instead of the first rule.
+        """
         pending = [fact, *derived] if derived else [fact]
         firings: list[str] = []  # rule ids in firing order: bounds the agenda and names a loop
         self._nested = True  # tells an enclosing agenda (if any) that state changed under it
-        by_event = contract.rules_by_event
+        agendas = contract.agendas
+        tracer = self.tracer
         facts: _Facts | None = None  # one per agenda, its event moving along `pending`; none if no rules
         k = 0
         while k < len(pending):
             current = pending[k]
             k += 1
             trigger = current["type"]
-            rules = by_event.get(trigger)
-            if not rules:
+            agenda = agendas.get(trigger)
+            if agenda is None:
                 continue
+            rules, matches, affects, rescan = agenda
             if facts is None:
                 facts = _Facts(current, state, contract, now)
             else:
                 facts.event = current
-            self._fire_rules(trigger, rules, state, contract, facts, now, out, pending, firings, fact)
+            n = len(rules)
+            keys: list = matches(facts)  # every rule's match (none has fired: no refraction)
+            fired: set[tuple[int, tuple]] | None = None  # (rule index, activation) of each firing
+            j = 0
+            while j < n:
+                key = keys[j]
+                if key is _UNKNOWN:
+                    key = rules[j].match(facts)
+                    if key is not None and fired is not None and (j, key) in fired:
+                        key = None
+                    keys[j] = key
+                if key is None:
+                    j += 1
+                    continue
+                rule = rules[j]
+                if fired is None:
+                    fired = {(j, key)}
+                else:
+                    fired.add((j, key))
+                keys[j] = None
+                firings.append(rule.id)
+                if len(firings) > MAX_FIRINGS:
+                    raise RuleLoopError(f"rules kept re-activating ({MAX_FIRINGS} firings) after {fact['type']!r}: "
+                                        f"{_loop_names(firings)}; check their conditions and state changes")
+                if tracer is not None:
+                    tracer.fired(at=now, ticket=state.ticket, event=current.get("id"), trigger=trigger,
+                                 rule=rule.id, clause=rule.clause, contract=contract.id, version=contract.version,
+                                 facts={path: g(facts) for path, g in rule.reads})
+                self._nested = False
+                for spec in rule.actions:
+                    custom = spec.reason.render(facts) if spec.reason is not None else None  # before any change
+                    _HANDLERS[spec.kind](self, spec.kind, spec.args, rule, state, contract, facts, now, out, pending,
+                                         custom)
+                if self._nested:  # an agenda ran inside an action: anything may have changed
+                    keys = [_UNKNOWN] * n
+                    j = 0
+                else:
+                    for i in affects[j]:
+                        keys[i] = _UNKNOWN
+                    j = rescan[j]
             if len(pending) > MAX_FIRINGS:
                 raise RuleLoopError(f"rules kept raising internal events ({len(pending)}) after {fact['type']!r}: "
                                     f"{_loop_names(firings)}; check reclassify/downgrade rules that undo "
                                     "each other")
         self._nested = True
-
-    def _fire_rules(self, trigger: str, rules: tuple[Rule, ...], state: TicketState, contract: CompiledContract,
-                    facts: _Facts, now: int, out: list[Action], pending: list, firings: list[str], fact: dict) -> None:
-        """Match, fire the best activation, re-match what it may have changed, until quiet.
-
-        Each rule's match is computed once per agenda item (all in one call: `CompiledContract.matches`)
-        and recomputed only when a fired action wrote a fact path the rule reads (`CompiledContract.affects`).
-        Refraction: a rule fires at most once per distinct tuple of the values its condition read. `keys[j]` is the activation
-        of rule j still to fire, None when it has none (no match, or that match already fired), or
-        _UNKNOWN; the rules before the scan position `j` all have None, so after a firing the scan
-        resumes at `CompiledContract.rescan` instead of the first rule.
-        """
-        current = facts.event
-        affects = contract.affects[trigger]
-        rescan = contract.rescan[trigger]
-        tracer = self.tracer
-        n = len(rules)
-        keys: list = contract.matches[trigger](facts)  # every rule's match (none has fired: no refraction)
-        fired: dict[int, set] = {}  # per rule index, the keys it fired with
-        j = 0
-        while j < n:
-            key = keys[j]
-            if key is _UNKNOWN:
-                key = rules[j].match(facts)
-                if key is not None and fired and key in fired.get(j, ()):
-                    key = None
-                keys[j] = key
-            if key is None:
-                j += 1
-                continue
-            rule = rules[j]
-            seen = fired.get(j)
-            if seen is None:
-                fired[j] = {key}
-            else:
-                seen.add(key)
-            keys[j] = None
-            firings.append(rule.id)
-            if len(firings) > MAX_FIRINGS:
-                raise RuleLoopError(f"rules kept re-activating ({MAX_FIRINGS} firings) after {fact['type']!r}: "
-                                    f"{_loop_names(firings)}; check their conditions and state changes")
-            if tracer is not None:
-                tracer.fired(at=now, ticket=state.ticket, event=current.get("id"), trigger=trigger,
-                             rule=rule.id, clause=rule.clause, contract=contract.id, version=contract.version,
-                             facts={path: g(facts) for path, g in rule.reads})
-            self._nested = False
-            for spec in rule.actions:
-                custom = spec.reason.render(facts) if spec.reason is not None else None  # before any change
-                _HANDLERS[spec.kind](self, spec.kind, spec.args, rule, state, contract, facts, now, out, pending,
-                                     custom)
-            if self._nested:  # an agenda ran inside an action: anything may have changed
-                keys = [_UNKNOWN] * n
-                j = 0
-            else:
-                for i in affects[j]:
-                    keys[i] = _UNKNOWN
-                j = rescan[j]
 
     # --- actions ----------------------------------------------------------------------------
     def _emit(self, out: list[Action], state: TicketState, contract: CompiledContract, rule: Rule, now: int,
