@@ -135,7 +135,6 @@ class Engine:
         self._queue: list[tuple] = []
         self._seen_ids: set[str] = set()
         self._seq = 0  # generations of timers and obligations (never reused, so stale heap entries stay stale)
-        self._nested = False  # set when an agenda ran inside an action (a breach at a reschedule)
         # tickets whose rules looped: their later events are rejected with this reason
         self.quarantined: dict[str, str] = {}
         # loops found while firing deadlines (no input line to reject): for the replay summary
@@ -391,7 +390,6 @@ class Engine:
         """
         pending = [fact, *derived] if derived else [fact]
         firings: list[str] = []  # rule ids in firing order: bounds the agenda and names a loop
-        self._nested = True  # tells an enclosing agenda (if any) that state changed under it
         agendas = contract.agendas
         tracer = self.tracer
         facts: _Facts | None = None  # one per agenda, its event moving along `pending`; none if no rules
@@ -436,12 +434,13 @@ class Engine:
                     tracer.fired(at=now, ticket=state.ticket, event=current.get("id"), trigger=trigger,
                                  rule=rule.id, clause=rule.clause, contract=contract.id, version=contract.version,
                                  facts={path: g(facts) for path, g in rule.reads})
-                self._nested = False
+                nested = False
                 for spec in rule.actions:
+                    kind = spec.kind
                     custom = spec.reason.render(facts) if spec.reason is not None else None  # before any change
-                    _HANDLERS[spec.kind](self, spec.kind, spec.args, rule, state, contract, facts, now, out, pending,
-                                         custom)
-                if self._nested:  # an agenda ran inside an action: anything may have changed
+                    if _HANDLERS[kind](self, kind, spec.args, rule, state, contract, facts, now, out, pending, custom):
+                        nested = True
+                if nested:  # an agenda ran inside an action: anything may have changed
                     keys = [_UNKNOWN] * n
                     j = 0
                 else:
@@ -452,7 +451,6 @@ class Engine:
                 raise RuleLoopError(f"rules kept raising internal events ({len(pending)}) after {fact['type']!r}: "
                                     f"{_loop_names(firings)}; check reclassify/downgrade rules that undo "
                                     "each other")
-        self._nested = True
 
     # --- actions ----------------------------------------------------------------------------
     def _emit(self, out: list[Action], state: TicketState, contract: CompiledContract, rule: Rule, now: int,
@@ -470,7 +468,9 @@ class Engine:
         clock = state.clocks.get(name)
         return [clock] if clock is not None else []
 
-    # One handler per action kind, all with the same signature (see _HANDLERS below).
+    # One handler per action kind, all with the same signature (see _HANDLERS below). A handler
+    # returns True when the action ran an agenda of its own (a breach at a reschedule), after which
+    # the enclosing agenda re-matches every rule; None otherwise.
     def _act_stop_clock(self, kind: str, args: dict, rule: Rule, state: TicketState, contract: CompiledContract,
                         facts: _Facts, now: int, out: list[Action], pending: list, custom: str | None) -> None:
         for clock in self._clocks(state, args["clock"]):
@@ -506,10 +506,12 @@ class Engine:
             self._schedule_clock(state, clock, contract.warn_at)
 
     def _act_reschedule_clock(self, kind: str, args: dict, rule: Rule, state: TicketState, contract: CompiledContract,
-                              facts: _Facts, now: int, out: list[Action], pending: list, custom: str | None) -> None:
+                              facts: _Facts, now: int, out: list[Action], pending: list, custom: str | None) -> bool:
+        nested = False
         for clock in self._clocks(state, args["clock"]):
-            if clock.status != STOPPED:
-                self._reschedule(clock, rule, state, contract, facts, now, out, custom)
+            if clock.status != STOPPED and self._reschedule(clock, rule, state, contract, facts, now, out, custom):
+                nested = True
+        return nested
 
     def _act_notify(self, kind: str, args: dict, rule: Rule, state: TicketState, contract: CompiledContract,
                     facts: _Facts, now: int, out: list[Action], pending: list, custom: str | None) -> None:
@@ -580,7 +582,8 @@ class Engine:
         self._schedule_clock(state, clock, contract.warn_at)
 
     def _reschedule(self, clock: Clock, rule: Rule, state: TicketState, contract: CompiledContract, facts: _Facts,
-                    now: int, out: list[Action], custom: str | None) -> None:
+                    now: int, out: list[Action], custom: str | None) -> bool:
+        """Retarget `clock` after a severity change; True when that ran the breach agenda (already exceeded)."""
         found = contract.target(clock.name, state.attrs.get("severity"), facts)
         if found is None or found[1].duration is None:
             met = clock.stop(now)
@@ -588,13 +591,13 @@ class Engine:
             self._emit(out, state, contract, rule, now, facts, "stop_clock",
                        custom or f"{clock.name}: no target for severity {state.attrs.get('severity')} any more; "
                        f"{human_seconds(elapsed)} had elapsed", clause=clock.clause, clock=clock.name, met=met)
-            return
+            return False
         target, row = found
         cal = contract.calendar(row.calendar, state.attrs)
         if cal is None:
-            return
+            return False
         if target.id == clock.target and row.duration == clock.duration and cal[0] is clock.calendar:
-            return  # same target as before (e.g. reclassified before the clock started): nothing changes
+            return False  # same target as before (e.g. reclassified before the clock started): nothing changes
         exceeded = clock.retarget(now, row.duration, cal[0], cal[1], target.clause, target.id)
         who = f"severity {facts.event.get('from', '?')} -> {state.attrs.get('severity')}"
         self._emit(out, state, contract, rule, now, facts, "reschedule_clock",
@@ -602,8 +605,9 @@ class Engine:
                    f"{human_seconds(clock.used)} already elapsed", clause=clock.clause, clock=clock.name, due=clock.due)
         if exceeded and not clock.breached and clock.status == RUNNING:
             self._clock_deadline(state, contract, clock, now, "breach", 1.0, out)
-        else:
-            self._schedule_clock(state, clock, contract.warn_at)
+            return True
+        self._schedule_clock(state, clock, contract.warn_at)
+        return False
 
     def _act_escalate(self, kind: str, args: dict, rule: Rule, state: TicketState, contract: CompiledContract,
                       facts: _Facts, now: int, out: list[Action], pending: list, custom: str | None) -> None:
