@@ -115,6 +115,17 @@ def _plan_and_severity(attrs: dict) -> str:
     return str(plan) if severity is None else f"{plan} {severity}"
 
 
+def _emit(out: list[Action], state: TicketState, contract: CompiledContract, rule: Rule, now: int, facts: _Facts,
+          action: str, reason: str, clause: str | None = None, *, clock: str | None = None, due: int | None = None,
+          met: bool | None = None, level: int | None = None, from_: str | None = None, to: str | None = None,
+          mode: str | None = None, exclusion: str | None = None, party: str | None = None,
+          obligation: str | None = None) -> None:
+    """Append the Action of a rule's action. A function, not a method: it needs no engine."""
+    # every field positional (no **kwargs dict to build and unpack): one action per firing, the hot path
+    out.append(Action(state.ticket, now, action, contract.id, rule.id, clause or rule.clause, reason, clock, due,
+                      met, None, level, from_, to, mode, exclusion, party, obligation, facts.event.get("id")))
+
+
 def _loop_names(firings: list[str]) -> str:
     """The rules of a loop: those that fired most, with their counts."""
     return ", ".join(f"{rule} ({count}x)" for rule, count in Counter(firings).most_common(4))
@@ -159,7 +170,7 @@ class Engine:
         """
         ev = event if isinstance(event, Event) else parse_event(event)
         # the event's fields and the engine's tables once, as locals: this runs for every event
-        eid, ticket, at, kind, name = ev.id, ev.ticket, ev.at, ev.type, ev.contract
+        eid, ticket, at, kind, name, attrs = ev.id, ev.ticket, ev.at, ev.type, ev.contract, ev.attrs
         if eid in self._seen_ids:
             raise DuplicateEvent(f"duplicate event id {eid!r}")
         now = self.now
@@ -191,11 +202,11 @@ class Engine:
             self._carry = out  # the other tickets' actions are returned by the next call
             raise RuleLoopError(f"ticket {ticket!r} is quarantined: {quarantined[ticket]}")
         if kind == "opened":
-            state = TicketState(ticket, name or "", _interned(ev.attrs), at)
+            state = TicketState(ticket, name or "", _interned(attrs), at)
             self.tickets[ticket] = state
         mark = len(out)
         try:
-            self._apply(state, ev, out)
+            self._apply(state, kind, eid, attrs, at, out)
         except RuleLoopError as exc:
             # The event's own actions are dropped and its ticket quarantined: a looping contract
             # gives no trustworthy state. Deadline actions fired before it come with the next call.
@@ -347,9 +358,10 @@ class Engine:
                          instant, out)
 
     # --- applying an event ------------------------------------------------------------------
-    def _apply(self, state: TicketState, ev: Event, out: list[Action]) -> None:
-        kind, attrs = ev.type, ev.attrs
-        fact = {"type": kind, "id": ev.id, "attrs": attrs}
+    def _apply(self, state: TicketState, kind: str, eid: str, attrs: dict, at: int, out: list[Action]) -> None:
+        """Apply an event (its type, id, attrs and instant) to its ticket's state: built-in
+        bookkeeping, then the agenda."""
+        fact = {"type": kind, "id": eid, "attrs": attrs}
         derived: list[dict] | None = None
         if kind == "updated":
             prev = {}
@@ -365,7 +377,7 @@ class Engine:
                     current[intern(key)] = intern(value) if type(value) is str and len(value) <= 64 else value
             fact["prev"] = prev
             if "severity" in prev:
-                derived = [_severity_changed(prev["severity"], current["severity"], ev.id, attrs)]
+                derived = [_severity_changed(prev["severity"], current["severity"], eid, attrs)]
         elif kind == "fulfilled":  # extension event: the named obligation was met
             if state.obligations:
                 state.obligations.pop(attrs["obligation"], None)
@@ -373,7 +385,7 @@ class Engine:
             state.closed = True
         elif kind == "reopened":
             state.closed = False
-        self._run_agenda(state, self.contracts[state.contract], fact, ev.at, out, derived)
+        self._run_agenda(state, self.contracts[state.contract], fact, at, out, derived)
 
     def _run_agenda(self, state: TicketState, contract: CompiledContract, fact: dict, now: int,
                     out: list[Action], derived: list[dict] | None = None) -> None:
@@ -453,14 +465,6 @@ class Engine:
                                     "each other")
 
     # --- actions ----------------------------------------------------------------------------
-    def _emit(self, out: list[Action], state: TicketState, contract: CompiledContract, rule: Rule, now: int,
-              facts: _Facts, action: str, reason: str, clause: str | None = None, *, clock: str | None = None,
-              due: int | None = None, met: bool | None = None, level: int | None = None, from_: str | None = None,
-              to: str | None = None, mode: str | None = None, exclusion: str | None = None, party: str | None = None,
-              obligation: str | None = None) -> None:
-        # every field positional (no **kwargs dict to build and unpack): one action per firing, the hot path
-        out.append(Action(state.ticket, now, action, contract.id, rule.id, clause or rule.clause, reason, clock, due,
-                          met, None, level, from_, to, mode, exclusion, party, obligation, facts.event.get("id")))
 
     def _clocks(self, state: TicketState, name: str) -> list[Clock]:
         if name == "all":
@@ -479,9 +483,9 @@ class Engine:
             met = clock.stop(now)
             elapsed = clock.used  # stopping counted it: no second calendar walk
             verdict = "met" if met else "missed"
-            self._emit(out, state, contract, rule, now, facts, "stop_clock",
-                       custom or f"{clock.name} {verdict} on {facts.event['type']}: {human_seconds(elapsed)} of "
-                       f"{clock.duration} used ({clock.target})", clause=clock.clause, clock=clock.name, met=met)
+            _emit(out, state, contract, rule, now, facts, "stop_clock",
+                  custom or f"{clock.name} {verdict} on {facts.event['type']}: {human_seconds(elapsed)} of "
+                  f"{clock.duration} used ({clock.target})", clause=clock.clause, clock=clock.name, met=met)
 
     def _act_pause_clock(self, kind: str, args: dict, rule: Rule, state: TicketState, contract: CompiledContract,
                          facts: _Facts, now: int, out: list[Action], pending: list, custom: str | None) -> None:
@@ -489,9 +493,9 @@ class Engine:
             if clock.status != RUNNING:
                 continue
             clock.pause(now)
-            self._emit(out, state, contract, rule, now, facts, "pause_clock",
-                       custom or f"{clock.name} paused on {facts.event['type']}: {human_seconds(clock.used)} of "
-                       f"{clock.duration} used", clause=clock.clause, clock=clock.name)
+            _emit(out, state, contract, rule, now, facts, "pause_clock",
+                  custom or f"{clock.name} paused on {facts.event['type']}: {human_seconds(clock.used)} of "
+                  f"{clock.duration} used", clause=clock.clause, clock=clock.name)
 
     def _act_resume_clock(self, kind: str, args: dict, rule: Rule, state: TicketState, contract: CompiledContract,
                           facts: _Facts, now: int, out: list[Action], pending: list, custom: str | None) -> None:
@@ -499,10 +503,10 @@ class Engine:
             if clock.status != PAUSED:
                 continue
             credited = clock.resume(now)
-            self._emit(out, state, contract, rule, now, facts, "resume_clock",
-                       custom or f"{clock.name} resumed on {facts.event['type']}: {human_seconds(credited)} of "
-                       f"business time paused, total paused {human_seconds(clock.paused_total)}",
-                       clause=clock.clause, clock=clock.name, due=clock.due)
+            _emit(out, state, contract, rule, now, facts, "resume_clock",
+                  custom or f"{clock.name} resumed on {facts.event['type']}: {human_seconds(credited)} of "
+                  f"business time paused, total paused {human_seconds(clock.paused_total)}",
+                  clause=clock.clause, clock=clock.name, due=clock.due)
             self._schedule_clock(state, clock, contract.warn_at)
 
     def _act_reschedule_clock(self, kind: str, args: dict, rule: Rule, state: TicketState, contract: CompiledContract,
@@ -516,16 +520,16 @@ class Engine:
     def _act_notify(self, kind: str, args: dict, rule: Rule, state: TicketState, contract: CompiledContract,
                     facts: _Facts, now: int, out: list[Action], pending: list, custom: str | None) -> None:
         to = args["to"].get(facts)
-        self._emit(out, state, contract, rule, now, facts, "notify", custom or f"notify {to}", to=str(to))
+        _emit(out, state, contract, rule, now, facts, "notify", custom or f"notify {to}", to=str(to))
 
     def _act_exclude(self, kind: str, args: dict, rule: Rule, state: TicketState, contract: CompiledContract,
                      facts: _Facts, now: int, out: list[Action], pending: list, custom: str | None) -> None:
         value = args.get("exclusion")
         category = value.get(facts) if value is not None else state.attrs.get("category")
         clause = contract.exclusions.get(category, rule.clause)
-        self._emit(out, state, contract, rule, now, facts, "exclude",
-                   custom or f"category '{category}' is excluded from the contract ({clause})", clause=clause,
-                   exclusion=str(category))
+        _emit(out, state, contract, rule, now, facts, "exclude",
+              custom or f"category '{category}' is excluded from the contract ({clause})", clause=clause,
+              exclusion=str(category))
 
     def _act_fulfil(self, kind: str, args: dict, rule: Rule, state: TicketState, contract: CompiledContract,
                     facts: _Facts, now: int, out: list[Action], pending: list, custom: str | None) -> None:
@@ -576,9 +580,9 @@ class Engine:
             clock.gen = old.gen + 1
         state.clocks[name] = clock
         who = _plan_and_severity(state.attrs)
-        self._emit(out, state, contract, rule, now, facts, "start_clock",
-                   custom or f"{who}: {name} within {duration} on {label} ({target_id}), paused 0 min",
-                   clause=clause, clock=name, due=clock.due)
+        _emit(out, state, contract, rule, now, facts, "start_clock",
+              custom or f"{who}: {name} within {duration} on {label} ({target_id}), paused 0 min",
+              clause=clause, clock=name, due=clock.due)
         self._schedule_clock(state, clock, contract.warn_at)
 
     def _reschedule(self, clock: Clock, rule: Rule, state: TicketState, contract: CompiledContract, facts: _Facts,
@@ -588,9 +592,9 @@ class Engine:
         if found is None or found[1].duration is None:
             met = clock.stop(now)
             elapsed = clock.used
-            self._emit(out, state, contract, rule, now, facts, "stop_clock",
-                       custom or f"{clock.name}: no target for severity {state.attrs.get('severity')} any more; "
-                       f"{human_seconds(elapsed)} had elapsed", clause=clock.clause, clock=clock.name, met=met)
+            _emit(out, state, contract, rule, now, facts, "stop_clock",
+                  custom or f"{clock.name}: no target for severity {state.attrs.get('severity')} any more; "
+                  f"{human_seconds(elapsed)} had elapsed", clause=clock.clause, clock=clock.name, met=met)
             return False
         target, row = found
         cal = contract.calendar(row.calendar, state.attrs)
@@ -600,9 +604,9 @@ class Engine:
             return False  # same target as before (e.g. reclassified before the clock started): nothing changes
         exceeded = clock.retarget(now, row.duration, cal[0], cal[1], target.clause, target.id)
         who = f"severity {facts.event.get('from', '?')} -> {state.attrs.get('severity')}"
-        self._emit(out, state, contract, rule, now, facts, "reschedule_clock",
-                   custom or f"{who}: {clock.name} target now {row.duration} on {cal[1]} ({target.id}), "
-                   f"{human_seconds(clock.used)} already elapsed", clause=clock.clause, clock=clock.name, due=clock.due)
+        _emit(out, state, contract, rule, now, facts, "reschedule_clock",
+              custom or f"{who}: {clock.name} target now {row.duration} on {cal[1]} ({target.id}), "
+              f"{human_seconds(clock.used)} already elapsed", clause=clock.clause, clock=clock.name, due=clock.due)
         if exceeded and not clock.breached and clock.status == RUNNING:
             self._clock_deadline(state, contract, clock, now, "breach", 1.0, out)
             return True
@@ -620,18 +624,18 @@ class Engine:
         nxt = graph.step(node, args["trigger"], facts)
         if nxt is None:
             role = graph.nodes.get(node, {}).get("role", node)
-            self._emit(out, state, contract, rule, now, facts, "notify",
-                       custom or f"escalation chain '{graph.id}' exhausted: already at {role} ({node}), level "
-                       f"{state.escalation_level}", clause=graph.clause, to=node)
+            _emit(out, state, contract, rule, now, facts, "notify",
+                  custom or f"escalation chain '{graph.id}' exhausted: already at {role} ({node}), level "
+                  f"{state.escalation_level}", clause=graph.clause, to=node)
             return
         state.escalation_node = nxt
         state.escalation_level += 1
         role = graph.nodes.get(nxt, {}).get("role", nxt)
         contact = graph.nodes.get(nxt, {}).get("contact")
-        self._emit(out, state, contract, rule, now, facts, "escalate",
-                   custom or f"{args['trigger'].replace('_', ' ')}: {node} -> {role}"
-                   + (f" ({contact})" if contact else "") + f", level {state.escalation_level}",
-                   clause=graph.clause, level=state.escalation_level, to=nxt)
+        _emit(out, state, contract, rule, now, facts, "escalate",
+              custom or f"{args['trigger'].replace('_', ' ')}: {node} -> {role}"
+              + (f" ({contact})" if contact else "") + f", level {state.escalation_level}",
+              clause=graph.clause, level=state.escalation_level, to=nxt)
 
     @staticmethod
     def _escalation_graph(state: TicketState, contract: CompiledContract, args: dict,
@@ -652,13 +656,13 @@ class Engine:
             return
         if kind == "downgrade":
             mode = args["mode"]
-            self._emit(out, state, contract, rule, now, facts, "downgrade",
-                       custom or f"severity {current} -> {to} ({mode})", from_=str(current), to=to, mode=mode)
+            _emit(out, state, contract, rule, now, facts, "downgrade",
+                  custom or f"severity {current} -> {to} ({mode})", from_=str(current), to=to, mode=mode)
             if mode != "automatic":
                 return
         else:
-            self._emit(out, state, contract, rule, now, facts, "reclassify",
-                       custom or f"severity {current} -> {to}", from_=str(current), to=to)
+            _emit(out, state, contract, rule, now, facts, "reclassify",
+                  custom or f"severity {current} -> {to}", from_=str(current), to=to)
         state.attrs["severity"] = to
         pending.append(_severity_changed(current, to, facts.event.get("id"), facts.event.get("attrs", {})))
 
@@ -690,9 +694,9 @@ class Engine:
         gen = self._seq
         state.obligations[spec.id] = [due, gen, spec.party, rule.id, spec.clause]
         when = f" within {duration}" if duration is not None else ""
-        self._emit(out, state, contract, rule, now, facts, "obligation",
-                   custom or f"{spec.party} must {spec.what}{when}", clause=spec.clause, party=spec.party, due=due,
-                   obligation=spec.id)
+        _emit(out, state, contract, rule, now, facts, "obligation",
+              custom or f"{spec.party} must {spec.what}{when}", clause=spec.clause, party=spec.party, due=due,
+              obligation=spec.id)
         if due is not None:
             # counted from an earlier instant (`from`), the due may already be past: it fires now
             heapq.heappush(self._queue, (max(due, now), state.ticket, spec.id, 3, gen, "obligation", 0.0))
