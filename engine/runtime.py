@@ -27,7 +27,7 @@ from .compile import CompiledContract, Rule
 from .conditions import compile_getter
 from .diagnostics import ContractError, errors_only
 from .escalation import EscalationGraph
-from .events import Event, EventError, format_instant, parse_event, parse_instant
+from .events import Event, EventError, event_fields, format_instant, parse_instant
 from .loader import load_contracts
 from .trace import Tracer
 
@@ -168,9 +168,11 @@ class Engine:
         Raises EventError (with the reason) for an event that cannot be applied: invalid, duplicate
         id, unknown contract or ticket, before its ticket's `opened`, or earlier than the stream.
         """
-        ev = event if isinstance(event, Event) else parse_event(event)
         # the event's fields and the engine's tables once, as locals: this runs for every event
-        eid, ticket, at, kind, name, attrs = ev.id, ev.ticket, ev.at, ev.type, ev.contract, ev.attrs
+        if isinstance(event, Event):
+            eid, ticket, at, kind, name, attrs = event.id, event.ticket, event.at, event.type, event.contract, event.attrs
+        else:  # checked as parse_event checks it, without building an Event only to read it
+            eid, ticket, at, kind, name, attrs = event_fields(event)
         if eid in self._seen_ids:
             raise DuplicateEvent(f"duplicate event id {eid!r}")
         now = self.now
