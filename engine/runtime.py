@@ -393,11 +393,11 @@ class Engine:
                     out: list[Action], derived: list[dict] | None = None) -> None:
         """Run the agenda for `fact`, then for each internal event its actions raise, in order.
 
-        For each of those events: match, fire the best activation, re-match what it may have
-        changed, until quiet. Each rule's match is computed once per event (all in one call:
+        For each of those agenda items: match, fire the best activation, re-match what it may have
+        changed, until quiet. Each rule's match is computed once per item (all in one call:
         `CompiledContract.matches`) and recomputed only when a fired action wrote a fact path the
-        rule reads (`CompiledContract.affects`). Refraction: a rule fires at most once per event
-        and distinct tuple of the values its condition read. `keys[j]` is the activation of rule j
+        rule reads (`CompiledContract.affects`). Refraction: per item, a rule fires at most once per
+        distinct tuple of the values its condition read. `keys[j]` is the activation of rule j
         still to fire, None when it has none (no match, or that match already fired), or _UNKNOWN;
         the rules before the scan position `j` all have None, so after a firing the scan resumes
         at `CompiledContract.rescan` instead of the first rule.
