@@ -43,7 +43,34 @@ _SECOND_Z = tuple(f":{s:02}Z" for s in range(60))
 
 
 class EventError(ValueError):
-    """An event the engine cannot apply; the message is the reason written to the rejects file."""
+    """An event the engine cannot apply; the message is the reason written to the rejects file and
+    `code` a stable, machine-readable name for the kind of problem (REJECT_CODES)."""
+
+    code = "invalid-event"  # the default of a check on the event's shape; subclasses and raisers name their own
+
+    def __init__(self, message: str, code: str | None = None):
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+
+
+# Every code a reject may carry (docs/FORMAT.md and README list them); tests check raisers use only these.
+REJECT_CODES = frozenset({
+    "invalid-json",        # the line is not JSON (or has NaN/Infinity, which JSON does not have)
+    "invalid-encoding",    # the line is not UTF-8
+    "invalid-event",       # a required field is missing or has the wrong type or value
+    "invalid-instant",     # `at` (or another instant) is not RFC 3339 with an offset, or out of range
+    "duplicate-id",        # an event id seen before (counted, not written as a reject)
+    "late-event",          # earlier than the stream's current time
+    "unknown-contract",
+    "unknown-ticket",      # no `opened` before it
+    "already-open",        # a second `opened` for one ticket
+    "contract-mismatch",   # the event names another contract than its ticket's
+    "unknown-severity",    # a severity the ticket's contract does not define
+    "unknown-timezone",    # a `timezone` attribute that is not an IANA zone
+    "rule-loop",           # the contract's rules kept re-activating on this event
+    "quarantined",         # its ticket was quarantined by an earlier rule loop
+})
 
 
 @dataclass(slots=True)

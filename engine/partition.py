@@ -72,7 +72,7 @@ class Evaluation:
 
     actions: list[Action]
     traces: list[dict[str, Any]]  # decision-log records (when asked for), in firing order
-    rejected: dict[int, str]  # index in the input -> reason
+    rejected: dict[int, tuple[str, str]]  # index in the input -> (reject code, reason)
     duplicates: list[int]  # indices ignored as duplicate event ids
     problems: list[str]  # rule loops found while firing deadlines (Engine.problems)
     partitions: int  # processes actually used (1 after a fallback)
@@ -89,7 +89,7 @@ class _PartitionRun:
     places: list = field(default_factory=list)
     traces: list = field(default_factory=list)
     trace_places: list = field(default_factory=list)
-    rejected: dict[int, str] = field(default_factory=dict)
+    rejected: dict[int, tuple[str, str]] = field(default_factory=dict)  # (code, reason)
     duplicates: list[int] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     # hash() of the ids of this partition's events (an id shared with another partition: one process).
@@ -153,7 +153,7 @@ def _applied(engine: Engine, run: _PartitionRun, index: int, raw: Event | dict) 
     except DuplicateEvent:
         run.duplicates.append(index)
     except EventError as exc:
-        run.rejected[index] = str(exc)
+        run.rejected[index] = (exc.code, str(exc))
         run.late = run.late or isinstance(exc, LateEvent)
     return None
 
@@ -246,7 +246,7 @@ def _own_events(events: Sequence[Event | dict], part: int, parts: int, skip: fro
         try:
             ev = raw if isinstance(raw, Event) else parse_event(raw)
         except EventError as exc:  # fully checked once, here; refused, it moves no time
-            run.rejected[i] = str(exc)
+            run.rejected[i] = (exc.code, str(exc))
             continue
         mine.append((i, ev))
     shared.write(mine)
@@ -256,7 +256,7 @@ def _own_events(events: Sequence[Event | dict], part: int, parts: int, skip: fro
             try:
                 parse_event(events[i])
             except EventError as exc:
-                run.rejected[i] = str(exc)
+                run.rejected[i] = (exc.code, str(exc))
     run.own_ids.update(hash(ev.id) for _, ev in mine)
     return mine, list(accumulate(shared.read(), max))
 
@@ -432,8 +432,8 @@ def _in_place_order(items: list[list], places: list[list]) -> list:
     return [every[k] for k in sorted(range(len(where)), key=where.__getitem__)]
 
 
-def _refusals(runs: list[_PartitionRun]) -> tuple[dict[int, str], list[int]]:
-    """The refused events of all runs: (index -> reason, in index order), duplicate indices."""
+def _refusals(runs: list[_PartitionRun]) -> tuple[dict[int, tuple[str, str]], list[int]]:
+    """The refused events of all runs: (index -> (code, reason), in index order), duplicate indices."""
     rejected = dict(sorted((i, reason) for run in runs for i, reason in run.rejected.items()))
     return rejected, sorted(i for run in runs for i in run.duplicates)
 

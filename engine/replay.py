@@ -32,12 +32,16 @@ class ReplayStats:
 
 @dataclass(frozen=True)
 class Reject:
+    """One input line that was not evaluated: where, a stable code (events.REJECT_CODES) and why."""
+
     line: int
+    code: str
     reason: str
     text: str
 
     def to_json(self) -> str:
-        return json.dumps({"line": self.line, "reason": self.reason, "input": self.text}, ensure_ascii=False)
+        return json.dumps({"line": self.line, "code": self.code, "reason": self.reason, "input": self.text},
+                          ensure_ascii=False)
 
 
 def read_log(lines: Iterable[str]) -> tuple[list[tuple[int, int, Any, str]], list[Reject]]:
@@ -51,12 +55,12 @@ def read_log(lines: Iterable[str]) -> tuple[list[tuple[int, int, Any, str]], lis
         try:
             obj = json.loads(text)
         except json.JSONDecodeError as exc:
-            rejects.append(Reject(number, f"invalid JSON: {exc.msg} at column {exc.colno}", text))
+            rejects.append(Reject(number, "invalid-json", f"invalid JSON: {exc.msg} at column {exc.colno}", text))
             continue
         try:
             event = parse_event(obj)
         except EventError as exc:
-            rejects.append(Reject(number, str(exc), text))
+            rejects.append(Reject(number, exc.code, str(exc), text))
             continue
         good.append((event.at, number, event, text))
     good.sort(key=lambda item: (item[0], item[1]))
@@ -91,7 +95,8 @@ def replay(engine: Engine, lines: Iterable[str], out: IO[str], rejects_out: IO[s
         engine.problems.extend(result.problems)
         stats.duplicates = len(result.duplicates)
         stats.events = len(events) - len(result.duplicates) - len(result.rejected)
-        pending_rejects.extend(Reject(events[i][1], reason, events[i][3]) for i, reason in result.rejected.items())
+        pending_rejects.extend(Reject(events[i][1], code, reason, events[i][3])
+                               for i, (code, reason) in result.rejected.items())
     else:
         last = None
         for at, number, event, text in events:
@@ -102,7 +107,7 @@ def replay(engine: Engine, lines: Iterable[str], out: IO[str], rejects_out: IO[s
             except DuplicateEvent:
                 stats.duplicates += 1
             except EventError as exc:
-                pending_rejects.append(Reject(number, str(exc), text))
+                pending_rejects.append(Reject(number, exc.code, str(exc), text))
         end = until if until is not None else last
         if end is not None:
             write(engine.advance(end))

@@ -39,6 +39,8 @@ _UNKNOWN = object()  # agenda: this rule's match must be (re)computed
 class RuleLoopError(EventError):
     """The agenda kept re-activating; names the rules in the loop."""
 
+    code = "rule-loop"
+
 
 class TicketState:
     """Everything the engine keeps about one ticket; small, and serialisable with `to_dict`."""
@@ -181,17 +183,20 @@ class Engine:
                             f"{format_instant(now)}; events must arrive in time order")
         quarantined = self.quarantined
         if ticket in quarantined:
-            raise EventError(f"ticket {ticket!r} is quarantined: {quarantined[ticket]}")
+            raise EventError(f"ticket {ticket!r} is quarantined: {quarantined[ticket]}", "quarantined")
         state = self.tickets.get(ticket)
         if kind == "opened":
             if state is not None:
-                raise EventError(f"ticket {ticket!r} is already open (opened {format_instant(state.opened_at)})")
+                raise EventError(f"ticket {ticket!r} is already open (opened {format_instant(state.opened_at)})",
+                                 "already-open")
             if name not in self.contracts:
-                raise EventError(f"unknown contract {name!r}; loaded: {', '.join(sorted(self.contracts))}")
+                raise EventError(f"unknown contract {name!r}; loaded: {', '.join(sorted(self.contracts))}",
+                                 "unknown-contract")
         elif state is None:
-            raise EventError(f"unknown ticket {ticket!r}: no 'opened' event before this {kind!r}")
+            raise EventError(f"unknown ticket {ticket!r}: no 'opened' event before this {kind!r}", "unknown-ticket")
         elif name is not None and name != state.contract:
-            raise EventError(f"ticket {ticket!r} belongs to contract {state.contract!r}, event says {name!r}")
+            raise EventError(f"ticket {ticket!r} belongs to contract {state.contract!r}, event says {name!r}",
+                             "contract-mismatch")
         queue = self._queue
         if (queue and queue[0][0] <= at) or self._carry:
             out = self.fire_due(at, ticket)  # moves the stream's time to `at`
@@ -717,9 +722,13 @@ _HANDLERS = {
 class DuplicateEvent(EventError):
     """An event id seen before: ignored and counted, not an error."""
 
+    code = "duplicate-id"
+
 
 class LateEvent(EventError):
     """An event earlier than the stream's current time (the greatest instant applied so far)."""
+
+    code = "late-event"
 
 
 __all__ = ["Engine", "TicketState", "RuleLoopError", "DuplicateEvent", "LateEvent", "EventError"]

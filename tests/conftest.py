@@ -7,10 +7,22 @@ the one valid base contract; every file in `tests/fixtures/invalid/` is it with 
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests run the "ci" profile in `make test` (a few hundred examples per property, fits CI)
+# and the "fuzz" profile in `make fuzz` (HYPOTHESIS_PROFILE=fuzz: >= 10,000 examples per property).
+# A test that needs another count than the profile's scales from `settings().max_examples`.
+settings.register_profile("ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+                          derandomize=True, print_blob=True)
+settings.register_profile("fuzz", max_examples=10_000, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large], print_blob=True)
+settings.register_profile("dev", max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 TESTS = Path(__file__).resolve().parent
 FIXTURES = TESTS / "fixtures"

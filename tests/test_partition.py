@@ -44,7 +44,7 @@ def reference(contracts, events, end=None):
         except DuplicateEvent:
             duplicates.append(i)
         except EventError as exc:
-            rejected[i] = str(exc)
+            rejected[i] = (exc.code, str(exc))
     final = end if end is not None else last
     if final is not None:
         actions.extend(engine.advance(final))
@@ -149,7 +149,7 @@ def test_a_rule_loop_falls_back_to_one_process():
               ev("e4", "T2", "2026-03-02T10:03:00Z", "rca_requested")]
     got = check_same(contracts, events, 2)
     assert got.partitions == 1
-    assert "quarantined" in got.rejected[3]
+    assert "quarantined" in got.rejected[3][1]
 
 
 def test_end_advances_every_partition(contracts, stream):
@@ -224,7 +224,7 @@ def test_events_out_of_time_order_are_refused_as_one_engine_refuses_them(contrac
     for k in (50, 400, 900):
         events.insert(k, {**events[k + 300], "id": f"early-{k}", "at": events[k - 40]["at"]})
     got = check_same(contracts, events, 2)
-    assert any("earlier than the stream" in reason for reason in got.rejected.values())
+    assert any("earlier than the stream" in reason for _code, reason in got.rejected.values())
 
 
 @pytest.mark.parametrize("jobs", [2, 3])
