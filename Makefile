@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 NATIVE := $(VENV)/.native
 ENGINE_SOURCES := $(wildcard engine/*.py)
 
-.PHONY: install native demo test lint bench clean
+.PHONY: install native demo test lint bench fuzz clean
 
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,12 @@ test: $(NATIVE)
 
 lint: $(STAMP)
 	$(BIN)/ruff check engine tests bench setup.py
+
+# The property tests with >= 10,000 examples each (`make test` runs them with the small "ci" profile):
+# the clock oracle, malformed events, mutated contracts. Prints hypothesis' statistics per test.
+FUZZ_TESTS := tests/test_oracle.py tests/test_hostile_events.py tests/test_hostile_contracts.py
+fuzz: $(NATIVE)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -p no:cacheprovider --hypothesis-show-statistics $(wildcard $(FUZZ_TESTS))
 
 bench: $(NATIVE)
 	$(BIN)/python bench/bench_engine.py
