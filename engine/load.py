@@ -4,11 +4,18 @@ The locations let later stages (schema, semantic checks) report `file:line:col` 
 YAML 1.2 booleans only (`on:`/`yes:` stay strings), mapping keys are strings, timestamps stay
 text (parsed where their meaning is known), duplicate keys are an error rather than a silent
 overwrite.
+
+A contract may come from anyone, so loading is bounded: at most `MAX_BYTES` of file, `MAX_NODES`
+values once aliases are expanded (a "billion laughs" file is a few lines), `MAX_ALIASES` alias
+uses and `MAX_DEPTH` levels of nesting, all checked while the YAML is composed, before anything
+walks it recursively. Each limit, a control character and a byte that is not UTF-8 are located
+diagnostics like any other mistake.
 """
 
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,9 +24,83 @@ import yaml
 
 from .diagnostics import Diagnostic, JsonPath
 
+MAX_BYTES = 1024 * 1024  # the largest seed contract is 43 kB
+MAX_NODES = 50_000  # values (scalars, lists, mappings) once aliases are expanded; seed files have < 3,000
+MAX_ALIASES = 1_000  # uses of `*anchor`; the seed contracts use none
+MAX_DEPTH = 64  # levels of nesting once aliases are expanded; seed files reach 11
+
+
+class LimitError(yaml.YAMLError):
+    """A document over one of the loading limits, raised while composing and turned into a diagnostic."""
+
+    def __init__(self, code: str, message: str, mark: yaml.Mark):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.mark = mark
+
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2 booleans (PyYAML's 1.1 resolver turns `on:` into True)."""
+    """SafeLoader with YAML 1.2 booleans (PyYAML's 1.1 resolver turns `on:` into True) whose
+    composer counts values, alias uses and depth as it goes, aliases expanded.
+
+    PyYAML composes `*a` as a second reference to the anchored node, so the node graph stays small
+    while the tree it stands for (what the builder and every later stage walk) can be exponential
+    or, with `&a [*a]`, infinite. Each anchored node's expanded size and height are recorded when
+    it is complete; an alias adds them to the running totals, and an alias to an unfinished node
+    (a recursive structure) is refused.
+    """
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self._values = 0  # values in the expanded tree so far
+        self._aliases = 0
+        self._depth = 0  # depth of the node being composed
+        self._reach = 0  # deepest expanded level seen in the node being composed
+        self._anchored: dict[int, tuple[int, int]] = {}  # id(anchored node) -> (expanded size, height)
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            node = super().compose_node(parent, index)  # raises for an undefined alias
+            return self._alias(node, event)
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise LimitError("too-deep", f"nested more than {MAX_DEPTH} levels deep; a contract needs far fewer",
+                             event.start_mark)
+        before, outer = self._values, self._reach
+        self._count(1, "too-large", f"more than {MAX_NODES:,} values; a contract needs far fewer", event.start_mark)
+        self._reach = self._depth
+        node = super().compose_node(parent, index)
+        if event.anchor is not None:
+            self._anchored[id(node)] = (self._values - before, self._reach - self._depth + 1)
+        self._reach = max(outer, self._reach)
+        self._depth -= 1
+        return node
+
+    def _alias(self, node: yaml.Node, event: yaml.AliasEvent) -> yaml.Node:
+        """Account for `*anchor` as the whole value it stands for."""
+        self._aliases += 1
+        if self._aliases > MAX_ALIASES:
+            raise LimitError("yaml-aliases", f"more than {MAX_ALIASES:,} uses of aliases (*name); "
+                             "a contract needs few or none", event.start_mark)
+        known = self._anchored.get(id(node))
+        if known is None:
+            raise LimitError("yaml-aliases", f"alias *{event.anchor} is used inside the value it names: "
+                             "a recursive structure cannot be a contract", event.start_mark)
+        size, height = known
+        if self._depth + height > MAX_DEPTH:
+            raise LimitError("too-deep", f"alias *{event.anchor} nests the document more than {MAX_DEPTH} levels deep",
+                             event.start_mark)
+        self._reach = max(self._reach, self._depth + height)
+        self._count(size, "yaml-aliases", f"aliases expand the document to more than {MAX_NODES:,} values "
+                    f"(*{event.anchor} stands for {size:,})", event.start_mark)
+        return node
+
+    def _count(self, n: int, code: str, message: str, mark: yaml.Mark) -> None:
+        self._values += n
+        if self._values > MAX_NODES:
+            raise LimitError(code, message, mark)
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -81,7 +162,7 @@ class _Builder:
                 if key_node.tag in _STRING_TAGS:  # `2026-01-01T10:00:00Z:` keeps its text, not str(datetime)
                     key = key_node.value
                 else:
-                    key = _key_text(self.loader.construct_object(key_node, deep=True))
+                    key = _key_text(self._construct(key_node))
                 child = (*path, key)
                 if key in out:
                     self.problems.append(
@@ -101,7 +182,17 @@ class _Builder:
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
         if node.tag in _STRING_TAGS:
             return node.value
-        return self.loader.construct_object(node, deep=True)
+        return self._construct(node)
+
+    def _construct(self, node: yaml.Node) -> Any:
+        """PyYAML's value for a node; a number Python refuses to read (over 4,300 digits) is a limit."""
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except ValueError as exc:
+            if "digits" in str(exc):
+                raise LimitError("too-large", f"a number with more than {sys.get_int_max_str_digits():,} digits; "
+                                 "write it in quotes if it is text", node.start_mark) from None
+            raise LimitError("yaml-syntax", f"YAML syntax error: cannot read this value ({exc})", node.start_mark) from None
 
 
 def _key_text(key: Any) -> str:
@@ -114,6 +205,9 @@ def _key_text(key: Any) -> str:
 
 def load_text(text: str, file: str) -> tuple[Document | None, list[Diagnostic]]:
     """Parse one YAML document from `text`; never raises for a user's mistake."""
+    problem = _text_problem(text, file)
+    if problem is not None:
+        return None, [problem]
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -122,6 +216,8 @@ def load_text(text: str, file: str) -> tuple[Document | None, list[Diagnostic]]:
         doc = Document(file, None)
         builder = _Builder(doc, loader)
         doc.data = builder.build(node, ())
+    except LimitError as exc:
+        return None, [Diagnostic(exc.code, exc.message, file, exc.mark.line + 1, exc.mark.column + 1)]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -144,17 +240,63 @@ def load_text(text: str, file: str) -> tuple[Document | None, list[Diagnostic]]:
     return doc, builder.problems
 
 
-def load_file(path: str | Path) -> tuple[Document | None, list[Diagnostic]]:
-    """Read and parse a YAML file; a missing or unreadable file is a diagnostic, not a traceback."""
-    name = str(path)
+_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")  # what PyYAML counts as a line break
+_NAMES = {0: "NUL", 7: "BEL", 8: "backspace", 0x0B: "vertical tab", 0x0C: "form feed", 0x1B: "ESC", 0x7F: "DEL"}
+
+
+def position(text: str, index: int) -> tuple[int, int]:
+    """1-based line and column of `text[index]`, counted as PyYAML counts them (so they agree with
+    every other diagnostic): its line breaks, a byte-order mark takes no column."""
+    line, start = 1, 0
+    for match in _BREAK.finditer(text, 0, index):
+        line, start = line + 1, match.end()
+    return line, index - start - text.count("\ufeff", start, index) + 1
+
+
+def _text_problem(text: str, file: str) -> Diagnostic | None:
+    """Too long, or holding a character YAML forbids (PyYAML would raise before it has a line)."""
+    if len(text) > MAX_BYTES or (len(text) > MAX_BYTES // 4 and len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES):
+        return Diagnostic("too-large", f"larger than {MAX_BYTES // 1024 ** 2} MiB; a contract needs far less", file, 1, 1)
+    bad = yaml.reader.Reader.NON_PRINTABLE.search(text)
+    if bad is None:
+        return None
+    code = ord(bad.group())
+    name = f" ({_NAMES[code]})" if code in _NAMES else ""
+    line, col = position(text, bad.start())
+    escape = f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    how = "" if 0xD800 <= code <= 0xDFFF else f", or write it as \"{escape}\" inside double quotes"
+    return Diagnostic("control-character", f"character U+{code:04X}{name} is not allowed in a YAML file; delete it{how}",
+                      file, line, col)
+
+
+def _decode(data: bytes, file: str) -> tuple[str | None, Diagnostic | None]:
+    """UTF-8 text, or an `encoding` diagnostic at the line and column of the first bad byte."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start].decode("utf-8")  # the first bad byte is at exc.start: all before it is valid
+        line, col = position(before, len(before))
+        return None, Diagnostic("encoding", f"not UTF-8 text: {exc.reason} (byte 0x{data[exc.start]:02X} at offset "
+                                f"{exc.start}); save the file as UTF-8", file, line, col)
+
+
+def load_file(path: str | Path, name: str | None = None) -> tuple[Document | None, list[Diagnostic]]:
+    """Read and parse a YAML file; a missing, unreadable, too large or non-UTF-8 file is a diagnostic,
+    not a traceback. `name` is how diagnostics call the file (default: `path` as given)."""
+    name = str(path) if name is None else name
+    try:
+        with open(path, "rb") as stream:
+            data = stream.read(MAX_BYTES + 1)  # never more: the file may be huge, or endless (/dev/zero)
     except FileNotFoundError:
         return None, [Diagnostic("file-not-found", "no such file", name)]
     except IsADirectoryError:
         return None, [Diagnostic("file-not-found", "is a directory, expected a YAML file", name)]
-    except UnicodeDecodeError as exc:
-        return None, [Diagnostic("encoding", f"not UTF-8 text ({exc.reason} at byte {exc.start})", name)]
     except OSError as exc:
         return None, [Diagnostic("file-unreadable", exc.strerror or str(exc), name)]
+    if len(data) > MAX_BYTES:
+        return None, [Diagnostic("too-large", f"larger than {MAX_BYTES // 1024 ** 2} MiB; a contract needs far less",
+                                 name, 1, 1)]
+    text, problem = _decode(data, name)
+    if problem is not None:
+        return None, [problem]
     return load_text(text, name)

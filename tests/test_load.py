@@ -216,8 +216,9 @@ def test_not_utf8(tmp_path):
     path.write_bytes("title: Assistance d'experts\nparty: Société\n".encode("latin-1"))
     doc, problems = load_file(path)
     assert doc is None
-    assert [(p.code, p.file, p.line) for p in problems] == [("encoding", str(path), None)]
-    assert problems[0].message == "not UTF-8 text (invalid continuation byte at byte 39)"
+    assert [(p.code, p.file, p.line, p.col) for p in problems] == [("encoding", str(path), 2, 12)]
+    assert problems[0].message == ("not UTF-8 text: invalid continuation byte (byte 0xE9 at offset 39); "
+                                   "save the file as UTF-8")
 
 
 def test_utf8_with_bom_and_non_ascii_text(tmp_path):
@@ -239,3 +240,111 @@ def test_unreadable_file(tmp_path):
     finally:
         path.chmod(0o600)
     assert [(p.code, p.message) for p in problems] == [("file-unreadable", "Permission denied")]
+
+
+@pytest.mark.parametrize(("data", "line", "col"), [
+    (b"\xff\xfea\x00:\x00", 1, 1),  # UTF-16 with its byte-order mark
+    (b"a: 1\nb: [x, \xc3]\n", 2, 8),  # a truncated two-byte sequence
+    ("a: 1\r\nb: \u2603 \u2603 ".encode() + b"\x80\n", 2, 8),  # columns count characters, not bytes
+])
+def test_not_utf8_is_located_at_the_first_bad_byte(tmp_path, data, line, col):
+    path = tmp_path / "bad.yaml"
+    path.write_bytes(data)
+    _, problems = load_file(path)
+    assert [(p.code, p.line, p.col) for p in problems] == [("encoding", line, col)]
+
+
+# --- hostile documents: bounded, located, never a traceback -------------------------------------
+
+def billion_laughs(levels: int = 9) -> str:
+    lines = ["a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    for i in range(1, levels):
+        lines.append(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]")
+    return "\n".join(lines) + "\n"
+
+
+def test_an_alias_bomb_is_refused_at_the_alias_that_crosses_the_limit():
+    doc, problems = load_text(billion_laughs(), "t.yaml")
+    assert doc is None
+    assert [(p.code, p.line, p.col) for p in problems] == [("yaml-aliases", 5, 25)]  # the fourth *a3
+    assert problems[0].message == "aliases expand the document to more than 50,000 values (*a3 stands for 11,111)"
+
+
+def test_aliases_within_the_limits_still_work():
+    doc = load(billion_laughs(4))  # 12,349 values once expanded
+    assert doc.data["a3"][9][9][9] == ["lol"] * 10
+
+
+def test_too_many_alias_uses_are_refused():
+    text = "a: &a x\nb: [" + ", ".join(["*a"] * 1_001) + "]\n"
+    _, problems = load_text(text, "t.yaml")
+    assert [(p.code, p.line) for p in problems] == [("yaml-aliases", 2)]
+    assert "more than 1,000 uses of aliases" in problems[0].message
+
+
+@pytest.mark.parametrize("text", ["a: &a [*a]\n", "a: &a {b: {c: *a}}\n", "a: &a\n  - 1\n  - *a\n"])
+def test_a_recursive_alias_is_refused(text):
+    _, problems = load_text(text, "t.yaml")
+    assert [p.code for p in problems] == ["yaml-aliases"]
+    assert "recursive structure" in problems[0].message
+
+
+@pytest.mark.parametrize(("text", "line", "col"), [
+    ("a: " + "[" * 600 + "]" * 600 + "\n", 1, 3 + 64),  # the top mapping is level 1, the first `[` level 2
+    ("a: " + "{a: " * 600 + "1" + "}" * 600 + "\n", 1, 4 * 64 - 3),  # the key `a` of the 64th mapping
+    ("a: &x " + "[" * 40 + "]" * 40 + "\nb: " + "[" * 30 + "*x" + "]" * 30 + "\n", 2, 3 + 31),  # depth through an alias
+])
+def test_deep_nesting_is_refused_before_anything_recurses(text, line, col):
+    _, problems = load_text(text, "t.yaml")
+    assert [(p.code, p.line, p.col) for p in problems] == [("too-deep", line, col)]
+
+
+def test_block_nesting_at_the_limit_loads():
+    text = "".join("  " * i + "k:\n" for i in range(62)) + "  " * 62 + "k: 1\n"  # the 1 is level 64
+    assert load(text).data["k"]["k"]["k"] is not None
+
+
+@pytest.mark.parametrize(("text", "line", "col", "char"), [
+    ("a: 1\nb: x\x00y\n", 2, 5, "U+0000 (NUL)"),
+    ("a: 1\nb: 'x\x07'\n", 2, 6, "U+0007 (BEL)"),
+    ("a: 1\r\nb: \u00e9\x1b\n", 2, 5, "U+001B (ESC)"),
+    ("\ufeffa: \x7f\n", 1, 4, "U+007F (DEL)"),
+    ("a: \ud800\n", 1, 4, "U+D800"),
+])
+def test_control_characters_are_located(text, line, col, char):
+    doc, problems = load_text(text, "t.yaml")
+    assert doc is None
+    assert [(p.code, p.line, p.col) for p in problems] == [("control-character", line, col)]
+    assert problems[0].message.startswith(f"character {char} is not allowed in a YAML file; delete it")
+
+
+def test_a_control_character_in_a_file_is_located(tmp_path):
+    path = tmp_path / "bel.yaml"
+    path.write_bytes(MINIMAL.read_bytes().replace(b"title: Minimal test contract", b"title: Minimal\x07test contract"))
+    _, problems = load_file(path)
+    assert [(p.code, p.line, p.col) for p in problems] == [("control-character", 3, 15)]
+
+
+def test_a_file_over_the_size_limit_is_refused_without_reading_it_all(tmp_path):
+    path = tmp_path / "big.yaml"
+    path.write_text("a: " + "x" * (1024 * 1024) + "\n", encoding="utf-8")
+    _, problems = load_file(path)
+    assert [(p.code, p.line, p.col) for p in problems] == [("too-large", 1, 1)]
+    assert problems[0].message == "larger than 1 MiB; a contract needs far less"
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+def test_an_endless_file_is_refused():
+    _, problems = load_file("/dev/zero")
+    assert [p.code for p in problems] == ["too-large"]
+
+
+def test_too_many_values_are_refused():
+    _, problems = load_text("a: [" + "1, " * 50_000 + "1]\n", "t.yaml")
+    assert [(p.code, p.line) for p in problems] == [("too-large", 1)]
+    assert problems[0].message == "more than 50,000 values; a contract needs far fewer"
+
+
+def test_a_number_python_cannot_read_is_a_diagnostic():
+    _, problems = load_text("a: 1\nb: " + "9" * 5000 + "\n", "t.yaml")
+    assert [(p.code, p.line, p.col) for p in problems] == [("too-large", 2, 4)]
