@@ -6,11 +6,14 @@ call per event would cost more than evaluating it); `tests/test_events.py` keeps
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 EVENT_TYPES = frozenset({
     "opened", "acknowledged", "updated", "responded", "info_requested", "info_provided", "escalation_requested",
@@ -31,6 +34,7 @@ _RFC3339 = re.compile(
 )
 # The fast path of `parse_instant` splits `2026-03-02T16:50:00+01:00` into three table lookups:
 # `2026-03-02T16` (`_hour_start`), `:50:00` and `+01:00` (or `Z`); each table holds only valid text.
+_ZONE_NAME = re.compile(r"[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*")  # the shape of an IANA name (attrs.timezone)
 _SECONDS_INTO_HOUR = {f":{m:02}:{s:02}": m * 60 + s for m in range(60) for s in range(60)}
 _OFFSET_SECONDS = {"Z": 0, "z": 0} | {
     f"{sign}{h:02}:{m:02}": factor * (h * 3600 + m * 60)
@@ -38,6 +42,19 @@ _OFFSET_SECONDS = {"Z": 0, "z": 0} | {
 }
 _HOUR_SHAPE = bytes.maketrans(b"0123456789t ", b"0000000000TT")  # ASCII digits -> 0, the 3 date-time separators -> T
 _UNIX_EPOCH_DAY = date(1970, 1, 1).toordinal()
+_UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# The instants the engine accepts: UTC years FIRST_YEAR..LAST_YEAR. Python's dates end at years 1 and
+# 9999, and the engine adds durations to instants (a deadline is the start plus a target of at most
+# about a year, counted in business time, so a few calendar years at most); an instant near either
+# end made that date arithmetic overflow and abort the whole replay. Centuries of margin on both
+# sides make that impossible for any duration a contract may hold; every real ticket log fits, and
+# the years stay four digits, so instants sort and print as text.
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+MIN_INSTANT = (date(FIRST_YEAR, 1, 1).toordinal() - _UNIX_EPOCH_DAY) * 86400  # 1900-01-01T00:00:00Z
+MAX_INSTANT = (date(LAST_YEAR + 1, 1, 1).toordinal() - _UNIX_EPOCH_DAY) * 86400 - 1  # 2199-12-31T23:59:59Z
+# An hour of local time the fast path may take without a range check: at least a day inside the
+# range, so that no offset (< 24 h) nor minute of the hour can carry the instant out of it.
+_FAST_FIRST_HOUR, _FAST_LAST_HOUR = MIN_INSTANT + 86400, MAX_INSTANT + 1 - 86400 - 3600
 _HOUR_MINUTE = tuple(f"{h:02}:{m:02}" for h in range(24) for m in range(60))  # for format_instant
 _SECOND_Z = tuple(f":{s:02}Z" for s in range(60))
 
@@ -54,9 +71,9 @@ class EventError(ValueError):
             self.code = code
 
 
-# Every code a reject may carry (docs/FORMAT.md and README list them); tests check raisers use only these.
+# Every code a reject may carry (docs/REJECTS.md lists them with examples); tests check raisers use only these.
 REJECT_CODES = frozenset({
-    "invalid-json",        # the line is not JSON (or has NaN/Infinity, which JSON does not have)
+    "invalid-json",        # not JSON, or beyond parse_json's limits (NaN/Infinity, 1e999, deep nesting, ...)
     "invalid-encoding",    # the line is not UTF-8
     "invalid-event",       # a required field is missing or has the wrong type or value
     "invalid-instant",     # `at` (or another instant) is not RFC 3339 with an offset, or out of range
@@ -67,7 +84,8 @@ REJECT_CODES = frozenset({
     "already-open",        # a second `opened` for one ticket
     "contract-mismatch",   # the event names another contract than its ticket's
     "unknown-severity",    # a severity the ticket's contract does not define
-    "unknown-timezone",    # a `timezone` attribute that is not an IANA zone
+    "unknown-timezone",    # a `timezone` attribute (or a calendar's zone attribute) that is not an IANA zone
+    "unknown-country",     # a holiday-country attribute a calendar cannot use
     "rule-loop",           # the contract's rules kept re-activating on this event
     "quarantined",         # its ticket was quarantined by an earlier rule loop
 })
@@ -86,7 +104,9 @@ class Event:
 
 
 def parse_instant(text: Any, what: str = "at") -> int:
-    """RFC 3339 with an offset (or Z) -> epoch seconds; sub-second digits are dropped.
+    """RFC 3339 with an offset (or Z) -> epoch seconds; sub-second digits are dropped. Raises
+    EventError (code `invalid-instant`) for anything else, and for instants outside the years
+    FIRST_YEAR..LAST_YEAR (UTC), which the engine's date arithmetic must never see.
 
     Runs once per event, so the shapes events use (`...T16:50:00Z`, `...T16:50:00+01:00`) take three
     dictionary lookups (a regex and an aware datetime cost three times as much); the rest (fractions,
@@ -103,42 +123,128 @@ def parse_instant(text: Any, what: str = "at") -> int:
 
 @lru_cache(maxsize=4096)
 def _hour_start(text: str) -> int | None:
-    """`2026-03-02T16` -> epoch seconds of that hour (UTC), None if not a real one; remembered, as
-    most events share the hour of the one before."""
+    """`2026-03-02T16` -> epoch seconds of that hour (UTC), None if not a real one or too near the
+    ends of the supported range (the full path checks those exactly); remembered, as most events
+    share the hour of the one before, so the range check costs nothing."""
     if not (text.isascii() and text.encode().translate(_HOUR_SHAPE) == b"0000-00-00T00" and text[11:13] < "24"):
         return None
     try:
         day = date.fromisoformat(text[:10])  # month 01-12, day of that month, year 0001-9999
     except ValueError:
         return None
-    return (day.toordinal() - _UNIX_EPOCH_DAY) * 86400 + int(text[11:13]) * 3600
+    hour = (day.toordinal() - _UNIX_EPOCH_DAY) * 86400 + int(text[11:13]) * 3600
+    return hour if _FAST_FIRST_HOUR <= hour <= _FAST_LAST_HOUR else None
 
 
 def _parse_instant_in_full(text: Any, what: str) -> int:
     """Any RFC 3339 instant (with a fraction too) and the reason for each rejection: the reference."""
     if not isinstance(text, str):
-        raise EventError(f"'{what}' must be an RFC 3339 string with an offset, got {text!r}")
+        raise EventError(f"'{what}' must be an RFC 3339 string with an offset, got {text!r}", "invalid-instant")
     if _RFC3339.fullmatch(text) is None:
         if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?", text):
-            raise EventError(f"'{what}' has no offset: {text!r}; expected e.g. 2026-03-02T16:50:00+01:00 or ...Z")
-        raise EventError(f"'{what}' is not an RFC 3339 instant: {text!r}; expected e.g. 2026-03-02T16:50:00+01:00")
+            raise EventError(f"'{what}' has no offset: {text!r}; expected e.g. 2026-03-02T16:50:00+01:00 or ...Z",
+                             "invalid-instant")
+        raise EventError(f"'{what}' is not an RFC 3339 instant: {text!r}; expected e.g. 2026-03-02T16:50:00+01:00",
+                         "invalid-instant")
     try:
         moment = datetime.fromisoformat(text.upper())
     except ValueError as exc:
-        raise EventError(f"'{what}' is not a valid instant: {text!r} ({exc})") from None
-    return int(moment.timestamp())
+        raise EventError(f"'{what}' is not a valid instant: {text!r} ({exc})", "invalid-instant") from None
+    # whole seconds, floored (int(timestamp()) rounded instants before 1970 up), in exact integers
+    seconds = (moment.replace(microsecond=0) - _UNIX_EPOCH) // timedelta(seconds=1)
+    if not MIN_INSTANT <= seconds <= MAX_INSTANT:
+        raise EventError(f"'{what}' is out of range: {text!r}; instants must lie in the years {FIRST_YEAR} to "
+                         f"{LAST_YEAR} (UTC)", "invalid-instant")
+    return seconds
 
 
 def format_instant(t: int) -> str:
-    """Epoch seconds -> `YYYY-MM-DDTHH:MM:SSZ`. Every action's `at` and `due` go through here: the
-    date part is formatted once per day (datetime + strftime cost ~1.5 us), the time from tables."""
+    """Epoch seconds -> `YYYY-MM-DDTHH:MM:SSZ` (RFC 3339, always a four-digit year; ValueError or
+    OverflowError outside the years 1-9999). Every action's `at` and `due` go through here: the date
+    part is formatted once per day, the time from tables."""
     day, second = divmod(t, 86400)
     return _day_text(day) + _HOUR_MINUTE[second // 60] + _SECOND_Z[second % 60]
 
 
 @lru_cache(maxsize=4096)
 def _day_text(day: int) -> str:
-    return datetime.fromtimestamp(day * 86400, UTC).strftime("%Y-%m-%dT")
+    """Days since the epoch -> `YYYY-MM-DDT`, padded by hand: strftime's %Y writes year 1 as `1` on Linux."""
+    moment = date.fromordinal(day + _UNIX_EPOCH_DAY)
+    return f"{moment.year:04}-{moment.month:02}-{moment.day:02}T"
+
+
+# Limits on a log line's JSON beyond the grammar (RFC 8259 leaves them to the reader; I-JSON, RFC
+# 7493, sets most): a value Python would turn into something no event means, or fail on, is refused.
+MAX_DEPTH = 32  # arrays/objects inside one another; json.loads itself fails (RecursionError) near 1000
+MAX_INT_DIGITS = 4300  # Python's own limit for int(text) (3.11), fixed here whatever the interpreter's setting
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"{text} is too large for a number")
+    return value
+
+
+def _bounded_int(text: str) -> int:
+    if len(text) > MAX_INT_DIGITS and len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise ValueError(f"an integer of {len(text.lstrip('-'))} digits (at most {MAX_INT_DIGITS})")
+    return int(text)
+
+
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float, parse_int=_bounded_int)
+
+
+def parse_json(text: str) -> Any:
+    """One log line's text -> its JSON value, or EventError (code `invalid-json`) with the reason.
+
+    Python's json module takes NaN and Infinity, turns 1e999 into inf, fails with ValueError on a
+    5000-digit integer and with RecursionError on deep nesting, and lets `\\ud800` make a string
+    that cannot be written back as UTF-8: each of those is a refused line here, never a crash later.
+    A str that is not Unicode text (a lone surrogate, as `surrogateescape` makes) is `invalid-encoding`.
+    """
+    if not text.isascii():  # a flag of the str: free for the usual ASCII line
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise EventError(f"not UTF-8: the lone surrogate U+{ord(text[exc.start]):04X} at character {exc.start}",
+                             "invalid-encoding") from None
+    try:
+        value = _DECODER.decode(text)
+    except json.JSONDecodeError as exc:
+        raise EventError(f"invalid JSON: {exc.msg} at column {exc.colno}", "invalid-json") from None
+    except ValueError as exc:  # raised by the hooks above
+        raise EventError(f"invalid JSON: {exc}", "invalid-json") from None
+    except RecursionError:
+        raise EventError(f"invalid JSON: nested more than {MAX_DEPTH} levels deep", "invalid-json") from None
+    if text.count("[") + text.count("{") > MAX_DEPTH and _depth(value) > MAX_DEPTH:  # only lines that may be deep
+        raise EventError(f"invalid JSON: nested more than {MAX_DEPTH} levels deep", "invalid-json")
+    if "\\u" in text:  # only an escape can still make a lone surrogate (the text is valid Unicode)
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise EventError(f"invalid JSON: a \\u escape makes the lone surrogate U+{ord(exc.object[exc.start]):04X}, "
+                             "which is not a character", "invalid-json") from None
+    return value
+
+
+def _depth(value: Any) -> int:
+    """How many arrays/objects deep `value` goes, without recursion (a list of (value, depth) to visit)."""
+    deepest, todo = 0, [(value, 1)]
+    while todo:
+        item, level = todo.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        elif not isinstance(item, list):
+            continue
+        deepest = max(deepest, level)
+        if level <= MAX_DEPTH:  # deeper than that is all the caller needs to know
+            todo.extend((child, level + 1) for child in item)
+    return deepest
 
 
 def parse_event(obj: Any) -> Event:
@@ -199,5 +305,29 @@ def _check_attrs(kind: str, attrs: dict) -> None:
         raise EventError("'fulfilled' needs attrs.obligation, the id of the obligation that was met")
     if "by" in attrs and not isinstance(attrs["by"], str):
         raise EventError(f"attrs.by must be a string (vendor, customer, ...), got {attrs['by']!r}")
-    if "timezone" in attrs and not isinstance(attrs["timezone"], str):
-        raise EventError(f"attrs.timezone must be an IANA zone name, got {attrs['timezone']!r}")
+    if "timezone" in attrs:
+        zone = attrs["timezone"]
+        if not isinstance(zone, str):
+            raise EventError(f"attrs.timezone must be an IANA zone name, got {zone!r}")
+        problem = zone_problem(zone)
+        if problem is not None:
+            raise EventError(f"attrs.timezone is {zone!r}: {problem}", "unknown-timezone")
+
+
+@lru_cache(maxsize=1024)
+def zone_problem(name: str) -> str | None:
+    """Why `name` is not an IANA zone this machine can load (None if it is one), asked of zoneinfo
+    once per name: an event is refused for it here, so that the calendars never see a bad zone.
+    `localtime` is the host's own zone, not an IANA name: a replay must not depend on the machine."""
+    expected = "expected an IANA time zone name like 'Europe/Paris' or 'UTC'"
+    if _ZONE_NAME.fullmatch(name) is None:  # what schemas/event.schema.json allows: no path, no space
+        return f"not a time zone name; {expected}"
+    if name == "localtime":
+        return f"the host's local zone is not an IANA name; {expected}"
+    try:
+        ZoneInfo(name)
+    except ZoneInfoNotFoundError:
+        return f"no such time zone; {expected}"
+    except (ValueError, OSError):  # a path (../x, /x, x/), a file that is not zone data, a directory
+        return f"not a time zone name; {expected}"
+    return None

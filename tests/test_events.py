@@ -4,6 +4,7 @@ RFC 3339 instants, and the hand-written checks kept in step with schemas/event.s
 from __future__ import annotations
 
 import json
+import re
 from collections import OrderedDict, defaultdict
 from datetime import UTC, datetime
 from typing import Any
@@ -13,7 +14,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import events as events_module
-from engine.events import CHANNELS, EVENT_TYPES, Event, EventError, format_instant, parse_event, parse_instant
+from engine.events import (
+    CHANNELS,
+    EVENT_TYPES,
+    FIRST_YEAR,
+    LAST_YEAR,
+    MAX_INSTANT,
+    MIN_INSTANT,
+    REJECT_CODES,
+    Event,
+    EventError,
+    format_instant,
+    parse_event,
+    parse_instant,
+    parse_json,
+    zone_problem,
+)
 from engine.schema import instance_errors
 
 # INTERFACE.md, "Events (input)", verbatim
@@ -108,14 +124,28 @@ MALFORMED = [
     pytest.param(with_attrs(info="report, steps"), "attrs.info must be an object, got 'report, steps'", id="info"),
     pytest.param(with_attrs(info=None), "attrs.info must be an object, got None", id="info-null"),
     pytest.param(with_attrs(timezone=1), "attrs.timezone must be an IANA zone name, got 1", id="timezone"),
+    pytest.param(with_attrs(timezone="Mars/Olympus"), "attrs.timezone is 'Mars/Olympus': no such time zone",
+                 id="unknown-timezone"),
+    pytest.param(with_attrs(timezone="../../etc/passwd"), "attrs.timezone is '../../etc/passwd': not a time zone name",
+                 id="path-timezone"),
+    pytest.param(event(at="0001-01-02T10:00:00Z"), "'at' is out of range: '0001-01-02T10:00:00Z'; instants must lie in "
+                 "the years 1900 to 2199 (UTC)", id="year-1"),
+    pytest.param(event(at="9999-12-31T23:00:00Z"), "'at' is out of range: '9999-12-31T23:00:00Z'", id="year-9999"),
 ]
+
+# The code each MALFORMED case is rejected with (by id); every other case is a shape problem.
+CODES = {"epoch": "invalid-instant", "no-offset": "invalid-instant", "date-only": "invalid-instant",
+         "words": "invalid-instant", "feb-30": "invalid-instant", "year-1": "invalid-instant",
+         "year-9999": "invalid-instant", "unknown-timezone": "unknown-timezone", "path-timezone": "unknown-timezone"}
 
 
 @pytest.mark.parametrize(("obj", "reason"), MALFORMED)
-def test_malformed_events_are_rejected_with_a_clear_reason(obj, reason):
+def test_malformed_events_are_rejected_with_a_clear_reason(obj, reason, request):
     with pytest.raises(EventError) as info:
         parse_event(obj)
     assert reason in str(info.value)
+    case = request.node.callspec.id
+    assert info.value.code == CODES.get(case, "invalid-event")
 
 
 # --- instants ---------------------------------------------------------------------------------
@@ -178,13 +208,73 @@ def test_parse_instant_needs_text(value):
 
 @settings(max_examples=500, deadline=None)
 @given(st.integers(-62135596800, 253402300799))  # 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59Z
-def test_format_instant_agrees_with_strftime(t):
-    assert format_instant(t) == datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def test_format_instant_agrees_with_isoformat(t):
+    # isoformat, not strftime: %Y writes year 999 as "999" on Linux, RFC 3339 needs "0999"
+    assert format_instant(t) == datetime.fromtimestamp(t, UTC).isoformat().replace("+00:00", "Z")
+
+
+@pytest.mark.parametrize(("moment", "text"), [
+    (datetime(1, 1, 2, 10, tzinfo=UTC), "0001-01-02T10:00:00Z"),  # was "1-01-02T10:00:00Z"
+    (datetime(1, 1, 1, tzinfo=UTC), "0001-01-01T00:00:00Z"),
+    (datetime(999, 12, 31, 23, 59, 59, tzinfo=UTC), "0999-12-31T23:59:59Z"),
+    (datetime(1899, 12, 31, 23, 59, 59, tzinfo=UTC), "1899-12-31T23:59:59Z"),
+    (datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC), "9999-12-31T23:59:59Z"),
+])
+def test_format_instant_writes_four_digit_years(moment, text):
+    assert format_instant(int((moment - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds())) == text
 
 
 def test_format_instant_round_trips():
-    for text in ("2026-03-02T15:50:00Z", "1970-01-01T00:00:00Z", "2099-12-31T23:59:59Z"):
+    for text in ("2026-03-02T15:50:00Z", "1970-01-01T00:00:00Z", "2099-12-31T23:59:59Z", "1900-01-01T00:00:00Z",
+                 "2199-12-31T23:59:59Z", "1969-12-31T23:59:59Z"):
         assert format_instant(parse_instant(text)) == text
+
+
+# --- the supported range of instants ---------------------------------------------------------------
+
+def test_the_supported_range_is_the_years_1900_to_2199_utc():
+    assert (FIRST_YEAR, LAST_YEAR) == (1900, 2199)
+    assert (format_instant(MIN_INSTANT), format_instant(MAX_INSTANT)) == ("1900-01-01T00:00:00Z", "2199-12-31T23:59:59Z")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("1900-01-01T00:00:00Z", MIN_INSTANT),
+    ("1899-12-31T23:00:00-01:00", MIN_INSTANT),       # written in 1899, 1900 in UTC
+    ("1900-01-01T00:59:00.999+00:59", MIN_INSTANT),
+    ("2199-12-31T23:59:59Z", MAX_INSTANT),
+    ("2200-01-01T00:59:59+01:00", MAX_INSTANT),       # written in 2200, 2199 in UTC
+    ("2199-12-31T23:59:59.999999Z", MAX_INSTANT),
+    ("1969-12-31T23:59:59.5Z", -1),                   # fractions are dropped (floored), before 1970 too
+    ("1950-06-15T12:00:00.25+02:00", int((datetime(1950, 6, 15, 10, tzinfo=UTC)
+                                          - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds())),
+])
+def test_instants_at_the_ends_of_the_range_are_accepted(text, expected):
+    events_module._hour_start.cache_clear()
+    assert parse_instant(text) == expected
+    assert parse_instant(text) == expected  # remembered hour
+
+
+@pytest.mark.parametrize("text", [
+    "0001-01-02T10:00:00Z", "9999-12-31T23:00:00Z",   # aborted a replay (date arithmetic overflowed)
+    "0001-01-01T00:00:00+23:59", "9999-12-31T23:59:59-23:59",  # beyond datetime's own range in UTC
+    "1899-12-31T23:59:59Z", "1900-01-01T00:00:00+00:01", "1900-01-01T00:30:00.5+01:00",
+    "2200-01-01T00:00:00Z", "2199-12-31T23:59:59-00:01", "2199-12-31T23:30:00.5-01:00",
+    "1000-06-01T12:00:00Z", "3000-06-01T12:00:00Z",
+])
+def test_instants_outside_the_range_are_rejected_as_invalid_instant(text):
+    for _ in range(2):  # the hour not seen before, then remembered
+        with pytest.raises(EventError) as info:
+            parse_instant(text, "at")
+        assert info.value.code == "invalid-instant"
+        assert str(info.value) == f"'at' is out of range: {text!r}; instants must lie in the years 1900 to 2199 (UTC)"
+
+
+def test_every_instant_problem_is_coded_invalid_instant():
+    for value in ("tomorrow", "2026-03-02T16:50:00", "2026-02-30T10:00:00Z", "0000-01-01T00:00:00Z", 17, None,
+                  "2300-01-01T00:00:00Z"):
+        with pytest.raises(EventError) as info:
+            parse_instant(value)
+        assert info.value.code == "invalid-instant", value
 
 
 # --- parse_event and schemas/event.schema.json agree -------------------------------------------
@@ -202,17 +292,35 @@ AGREEMENT = [
     with_attrs(product="Azure StorSimple", severity=1, nested={"x": [1, 2]}),
     event(at="2026-03-02 16:50:00.25-03:00"),
     event(at="2026-03-02t16:50:00z"),
+    event(at="1900-01-01T00:00:00Z"),
+    event(at="2199-12-31T23:59:59Z"),
+    event(at="1899-12-31T23:59:59Z"),
+    event(at="2200-01-01T00:00:00Z"),
+    with_attrs(timezone="UTC"),
+    with_attrs(timezone="Etc/GMT+5"),
+    with_attrs(timezone="America/Port-au-Prince"),
+    with_attrs(timezone=""),
+    with_attrs(timezone="/etc/passwd"),
+    with_attrs(timezone="Europe/Paris "),
     *[p.values[0] for p in MALFORMED],
 ]
 
 
-@pytest.mark.parametrize("obj", AGREEMENT, ids=[str(i) for i in range(len(AGREEMENT))])
-def test_parser_and_json_schema_agree(obj):
+def schema_would_accept(obj: Any) -> bool:
+    """Whether the parser takes `obj`, counting as taken what a JSON Schema cannot know is wrong: a
+    well-formed zone name the zone database does not have (the zone check comes last, so every other
+    check passed), an instant written in 1900 or 2199 whose UTC time falls outside the range."""
     try:
         parse_event(obj)
-        parser_accepts = True
-    except EventError:
-        parser_accepts = False
+    except EventError as exc:
+        return exc.code == "unknown-timezone" and "no such time zone" in str(exc) or (
+            exc.code == "invalid-instant" and "out of range" in str(exc) and obj["at"][:4] in ("1900", "2199"))
+    return True
+
+
+@pytest.mark.parametrize("obj", AGREEMENT, ids=[str(i) for i in range(len(AGREEMENT))])
+def test_parser_and_json_schema_agree(obj):
+    parser_accepts = schema_would_accept(obj)
     schema_errors = instance_errors(obj, "event")
     if obj == event(at="2026-02-30T10:00:00Z"):
         # the one known difference: a pattern cannot know February has no 30th
@@ -223,7 +331,8 @@ def test_parser_and_json_schema_agree(obj):
 
 _scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.sampled_from(
     ["", "x", "web", "fax", "opened", "updated", "Europe/Paris", "2026-03-02T16:50:00Z", "2026-03-02T16:50:00",
-     "2026-03-02T16:50:00+01:00", "2026-03-02T16:50Z", "adobe"]))
+     "2026-03-02T16:50:00+01:00", "2026-03-02T16:50Z", "adobe", "UTC", "Mars/Olympus", "../etc/passwd",
+     "0001-01-02T10:00:00Z", "9999-12-31T23:00:00Z"]))
 _values = st.one_of(_scalars, st.lists(_scalars, max_size=2), st.dictionaries(st.sampled_from(["report", "x"]), _scalars,
                                                                                 max_size=2))
 _attrs = st.dictionaries(st.sampled_from(["channel", "production", "named_contact", "consent", "azure", "around_the_clock",
@@ -242,12 +351,7 @@ _events = st.fixed_dictionaries({}, optional={
 @settings(max_examples=400, deadline=None)
 @given(_events)
 def test_parser_and_json_schema_agree_on_generated_events(obj):
-    try:
-        parse_event(obj)
-        parser_accepts = True
-    except EventError:
-        parser_accepts = False
-    assert parser_accepts == (instance_errors(obj, "event") == [])
+    assert schema_would_accept(obj) == (instance_errors(obj, "event") == [])
 
 
 # --- the fast paths give what the straightforward code gave ------------------------------------
@@ -312,14 +416,16 @@ def reference_check_attrs(kind: str, attrs: dict) -> None:
         raise EventError(f"attrs.by must be a string (vendor, customer, ...), got {attrs['by']!r}")
     if "timezone" in attrs and not isinstance(attrs["timezone"], str):
         raise EventError(f"attrs.timezone must be an IANA zone name, got {attrs['timezone']!r}")
+    if "timezone" in attrs and zone_problem(attrs["timezone"]):  # added with the zone check, last
+        raise EventError(f"attrs.timezone is {attrs['timezone']!r}: {zone_problem(attrs['timezone'])}", "unknown-timezone")
 
 
-def outcome(fn, *args) -> tuple[str, Any]:
-    """What a call gives: ("ok", value) or (exception class, message)."""
+def outcome(fn, *args) -> tuple[str, Any, Any]:
+    """What a call gives: ("ok", value, None) or (exception class, message, reject code)."""
     try:
-        return "ok", fn(*args)
+        return "ok", fn(*args), None
     except Exception as exc:
-        return type(exc).__name__, str(exc)
+        return type(exc).__name__, str(exc), getattr(exc, "code", None)
 
 
 class Text(str):
@@ -455,3 +561,135 @@ def test_no_attributes_as_the_reference_checks_them(kind, attrs):
 @given(st.one_of(_event_objects(), _scalars, st.lists(_scalars, max_size=1)))
 def test_parse_event_agrees_with_the_reference(obj):
     assert outcome(parse_event, obj) == outcome(reference_parse_event, obj)
+
+
+# --- JSON limits of a log line (parse_json) -------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ('{"severity": NaN}', "invalid JSON: NaN is not a JSON number"),
+    ("[Infinity]", "invalid JSON: Infinity is not a JSON number"),
+    ('{"a": -Infinity}', "invalid JSON: -Infinity is not a JSON number"),
+    ('{"a": 1e999}', "invalid JSON: 1e999 is too large for a number"),
+    ('{"a": -1E+400}', "invalid JSON: -1E+400 is too large for a number"),
+    ('{"a": ' + "9" * 5000 + "}", "invalid JSON: an integer of 5000 digits (at most 4300)"),
+    ('{"a": -' + "9" * 4301 + "}", "invalid JSON: an integer of 4301 digits (at most 4300)"),
+    ("[" * 100_000, "invalid JSON: nested more than 32 levels deep"),  # RecursionError in json itself
+    ("[" * 33 + "]" * 33, "invalid JSON: nested more than 32 levels deep"),
+    ('{"attrs": ' + '{"a": ' * 32 + "1" + "}" * 33, "invalid JSON: nested more than 32 levels deep"),
+    ('{"ticket": "T\\ud800"}', "invalid JSON: a \\u escape makes the lone surrogate U+D800, which is not a character"),
+    ('{"ticket": "\\uDC00x"}', "invalid JSON: a \\u escape makes the lone surrogate U+DC00"),
+    ("this is not json", "invalid JSON: Expecting value at column 1"),
+    ('{"a": 1} {"b": 2}', "invalid JSON: Extra data at column 10"),
+])
+def test_parse_json_refuses_what_python_would_take_or_crash_on(text, reason):
+    with pytest.raises(EventError) as info:
+        parse_json(text)
+    assert str(info.value).startswith(reason) and info.value.code == "invalid-json"
+
+
+def test_parse_json_refuses_a_str_that_is_not_unicode_text():
+    with pytest.raises(EventError) as info:
+        parse_json('{"ticket": "T\udcff"}')  # what surrogateescape makes of the byte 0xff
+    assert (info.value.code, str(info.value)) == ("invalid-encoding", "not UTF-8: the lone surrogate U+DCFF at character 13")
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ('{"a": 1e-999}', {"a": 0.0}),
+    ('{"a": 1e308, "b": -0.5}', {"a": 1e308, "b": -0.5}),
+    ('{"a": ' + "9" * 4300 + "}", {"a": int("9" * 4300)}),
+    ("[" * 32 + "]" * 32, json.loads("[" * 32 + "]" * 32)),
+    ('{"a": "' + "[" * 52 + '"}', {"a": "[" * 52}),  # brackets in a string
+    ('{"ticket": "\\ud83d\\ude00 \\u00e9"}', {"ticket": "\U0001f600 é"}),  # a surrogate pair is a character
+    ('{"ticket": "\\\\ud800"}', {"ticket": "\\ud800"}),  # an escaped backslash, then text
+    ('{"ticket": "Tâche-été"}', {"ticket": "Tâche-été"}),
+])
+def test_parse_json_takes_the_json_events_use(text, value):
+    assert parse_json(text) == value
+
+
+# --- ticket time zones ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["UTC", "Etc/GMT+5", "Etc/GMT-14", "Europe/Paris", "America/Argentina/Buenos_Aires",
+                                  "America/Port-au-Prince", "Asia/Kolkata", "GMT"])
+def test_iana_zones_are_accepted(name):
+    assert zone_problem(name) is None
+    assert parse_event(with_attrs(timezone=name)).attrs["timezone"] == name
+
+
+@pytest.mark.parametrize(("name", "problem"), [
+    ("Mars/Olympus", "no such time zone"),
+    ("europe/paris", "no such time zone"),  # names are case-sensitive (a case-insensitive disk must not decide)
+    ("Europe/Pari", "no such time zone"),
+    ("../../etc/passwd", "not a time zone name"),  # ZoneInfo refuses it with ValueError
+    ("/etc/passwd", "not a time zone name"),
+    ("Europe/Paris/", "not a time zone name"),
+    ("Europe/Paris ", "not a time zone name"),
+    ("", "not a time zone name"),
+    ("a\x00b", "not a time zone name"),
+    ("America", "not a time zone name"),  # a directory of the zone database (IsADirectoryError)
+    ("zone.tab", "not a time zone name"),  # a file of it that is not zone data
+    ("x" * 300, "not a time zone name"),  # longer than a file name may be (OSError)
+    ("localtime", "the host's local zone is not an IANA name"),
+])
+def test_unknown_or_path_like_zones_are_rejected_as_unknown_timezone(name, problem):
+    assert zone_problem(name).startswith(problem)
+    for kind in ("opened", "updated"):
+        with pytest.raises(EventError) as info:
+            parse_event(event(type=kind, attrs={"timezone": name}))
+        assert info.value.code == "unknown-timezone"
+        assert str(info.value).startswith(f"attrs.timezone is {name!r}: {problem}")
+
+
+# --- every code a reject can carry is listed --------------------------------------------------------
+
+def _reject_codes_in_engine_source() -> dict[str, str]:
+    """code -> where, for every code the engine's source can give a rejected line: the literal code
+    argument of an EventError (or subclass) or Reject call, a subclass's `code = ...`, and the codes a
+    `*_problem` function returns; a non-literal code argument must pass on an already checked code."""
+    import ast
+    from pathlib import Path
+
+    engine_dir = Path(events_module.__file__).resolve().parent
+    found: dict[str, str] = {"invalid-event": "EventError.code"}
+    raisers = {"EventError", "Reject"}
+    trees = {path: ast.parse(path.read_text(encoding="utf-8")) for path in sorted(engine_dir.glob("*.py"))}
+    for tree in trees.values():  # subclasses, in any module
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef) and any(isinstance(b, ast.Name) and b.id in raisers for b in node.bases):
+                raisers.add(node.name)
+    passed_on = {"exc.code", "problem[0]", "code"}  # an EventError's own code; a *_problem's result (below)
+    for path, tree in trees.items():
+        for node in ast.walk(tree):
+            where = f"{path.name}:{getattr(node, 'lineno', 0)}"
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in raisers:
+                code = node.args[1] if node.func.id == "Reject" and len(node.args) > 1 else (
+                    node.args[1] if len(node.args) > 1 else next((k.value for k in node.keywords if k.arg == "code"), None))
+                if isinstance(code, ast.Constant):
+                    found[code.value] = where
+                elif code is not None:
+                    assert ast.unparse(code) in passed_on, f"{where}: a reject code from {ast.unparse(code)}"
+            elif isinstance(node, ast.ClassDef) and node.name in raisers:
+                for item in node.body:
+                    if isinstance(item, ast.Assign) and [ast.unparse(t) for t in item.targets] == ["code"]:
+                        found[item.value.value] = where
+            elif isinstance(node, ast.FunctionDef) and node.name.endswith("_problem"):
+                for item in ast.walk(node):
+                    if isinstance(item, ast.Constant) and isinstance(item.value, str) and \
+                            re.fullmatch(r"(unknown|invalid|already|contract|late|duplicate)-[a-z-]+", item.value):
+                        found[item.value] = f"{path.name}:{item.lineno}"
+    return found
+
+
+def test_every_code_a_reject_can_carry_is_in_reject_codes():
+    found = _reject_codes_in_engine_source()
+    assert {"invalid-event", "invalid-instant", "invalid-json", "invalid-encoding", "unknown-timezone",
+            "unknown-ticket", "unknown-contract"} <= set(found)  # the scan sees the codes it must
+    assert {code: where for code, where in found.items() if code not in REJECT_CODES} == {}
+
+
+def test_reject_codes_are_documented_in_docs_rejects_md():
+    from pathlib import Path
+
+    doc = (Path(events_module.__file__).resolve().parent.parent / "docs" / "REJECTS.md").read_text(encoding="utf-8")
+    table = {line.split("|")[1].strip().strip("`") for line in doc.splitlines() if line.startswith("| `")}
+    assert table == REJECT_CODES
