@@ -3,12 +3,19 @@
 The result is a plain dict in which every rule, target and obligation holds concrete values, each
 rule remembering the document and JSON path it came from so later stages can locate diagnostics
 in the right file (the contract or the included rule document).
+
+An include may only name a file inside the contract's own folder (and below) or inside a rules
+library (`default_libraries`: the `rules/` folder beside the contract's folder, as `contracts/`
+and `rules/` sit in this repository). The check is made on the path with symlinks resolved and
+before the file is opened, so a contract cannot read, merge or echo a file outside them.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import stat
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -94,8 +101,17 @@ def contract_params(data: dict, overrides: dict[str, Any] | None = None) -> dict
     return params
 
 
-def expand(doc: Document, overrides: dict[str, Any] | None = None) -> tuple[Expanded, list[Diagnostic]]:
-    """Substitute parameters and inline includes; diagnostics for unknown params and bad includes."""
+def default_libraries(contract_file: str | Path) -> tuple[Path, ...]:
+    """The rules library a contract may include from besides its own folder: `../rules` of it."""
+    return (Path(contract_file).parent / os.pardir / "rules",)
+
+
+def expand(doc: Document, overrides: dict[str, Any] | None = None,
+           libraries: Sequence[str | Path] | None = None) -> tuple[Expanded, list[Diagnostic]]:
+    """Substitute parameters and inline includes; diagnostics for unknown params and bad includes.
+
+    `libraries`: the folders besides the contract's own that includes may read from
+    (default: `default_libraries`)."""
     diags: list[Diagnostic] = []
     data = doc.data
     unknown = sorted(set(overrides or {}) - set(data.get("parameters") or {}))
@@ -113,19 +129,97 @@ def expand(doc: Document, overrides: dict[str, Any] | None = None) -> tuple[Expa
     for i, rule in enumerate(data.get("rules") or []):
         origin = Origin(doc, ("rules", i))
         rules.append((f"{contract_id}.{rule.get('id')}", substitute(rule, params, origin, (), diags), origin))
+    scope = _Scope.of(doc.file, default_libraries(doc.file) if libraries is None else libraries)
     for i, inc in enumerate(data.get("include") or []):
-        rules.extend(_include(doc, inc, ("include", i), params, contract_id, diags))
+        rules.extend(_include(doc, inc, ("include", i), params, contract_id, diags, scope))
     return Expanded(doc, expanded, params, rules), diags
 
 
+@dataclass(frozen=True)
+class _Scope:
+    """Where a contract's includes may read: its folder and the libraries, symlinks resolved."""
+
+    contract: Path  # the contract file, resolved
+    roots: tuple[Path, ...]  # its folder, then the libraries, resolved
+    shown: tuple[str, ...]  # the same as the author knows them, for messages
+
+    @classmethod
+    def of(cls, contract_file: str, libraries: Sequence[str | Path]) -> _Scope:
+        folder = Path(contract_file).parent
+        roots = (folder, *map(Path, libraries))
+        return cls(Path(contract_file).resolve(), tuple(r.resolve() for r in roots),
+                   tuple(os.path.normpath(r) for r in roots))
+
+    def allows(self, path: Path) -> bool:
+        return any(path.is_relative_to(root) for root in self.roots)
+
+    def name(self, path: Path) -> str:
+        """`path` relative to the contract's folder, as an include would write it."""
+        return os.path.relpath(path, self.roots[0])
+
+    def refusal(self) -> str:
+        folder, *libraries = self.shown
+        where = f"the contract's folder ({folder})"
+        if libraries:
+            where += f" or the rules librar{'y' if len(libraries) == 1 else 'ies'} ({', '.join(libraries)})"
+        return f"an include must name a file inside {where}"
+
+
+def _resolve(base: Path, written: Any) -> Path | None:
+    """`written` relative to `base`, symlinks and `..` resolved (None: not a usable file name)."""
+    try:
+        return (base / str(written)).resolve()
+    except (OSError, ValueError):  # an embedded NUL, a name too long for the system
+        return None
+
+
+def _include_problem(written: Any, target: Path | None, scope: _Scope) -> tuple[str, str] | None:
+    """(code, message) when the include may not be read: outside the scope, a cycle, not a file."""
+    if target is None:
+        return "include", f"cannot include {written!r}: not a usable file name"
+    if not scope.allows(target):
+        return "include-outside", f"cannot include '{written}': {scope.refusal()}"
+    if target == scope.contract:
+        name = scope.name(target)
+        return "include-cycle", f"include cycle: {name} -> {name} (a contract cannot include itself)"
+    try:
+        mode = target.stat().st_mode
+    except OSError:
+        return None  # missing or unreadable: load_file says which
+    if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        return "include", f"cannot include '{written}': not a regular file"
+    return None
+
+
+def _cycle_back(rule_doc: Document, target: Path, scope: _Scope) -> str | None:
+    """The chain `a.yaml -> b.yaml -> a.yaml` when the included document includes the contract (or
+    itself) back. Rule documents cannot include (the schema says so), so one step is all there is."""
+    entries = rule_doc.data.get("include")
+    for entry in entries if isinstance(entries, list) else []:
+        back = _resolve(target.parent, entry.get("rules")) if isinstance(entry, dict) else None
+        if back in (scope.contract, target):
+            return " -> ".join(scope.name(p) for p in (scope.contract, target, back))
+    return None
+
+
 def _include(doc: Document, inc: dict, path: tuple, params: dict, contract_id: str,
-             diags: list[Diagnostic]) -> list[tuple[str, dict, Origin]]:
-    target = os.path.normpath(Path(doc.file).parent / str(inc.get("rules")))
-    rule_doc, problems = load_file(target)
+             diags: list[Diagnostic], scope: _Scope) -> list[tuple[str, dict, Origin]]:
+    written = inc.get("rules")
+    shown = os.path.normpath(Path(doc.file).parent / str(written))  # how diagnostics name the file
+    target = _resolve(Path(doc.file).parent, written)
+    problem = _include_problem(written, target, scope)
+    if problem is not None:
+        diags.append(doc.diag(*problem, (*path, "rules")))
+        return []
+    rule_doc, problems = load_file(target, shown)
     if rule_doc is None:
         for p in problems:
             where = f"line {p.line}, column {p.col or 1}: " if p.line is not None else ""
-            diags.append(doc.diag("include", f"cannot include '{inc.get('rules')}': {where}{p.message}", (*path, "rules")))
+            diags.append(doc.diag("include", f"cannot include '{written}': {where}{p.message}", (*path, "rules")))
+        return []
+    chain = _cycle_back(rule_doc, target, scope)
+    if chain is not None:
+        diags.append(doc.diag("include-cycle", f"include cycle: {chain}", (*path, "rules")))
         return []
     diags.extend(problems)
     schema_problems = schema_diagnostics(rule_doc, "rules")

@@ -6,7 +6,7 @@ it recognises each file's kind (contract, rule document, scenario file) and chec
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -60,12 +60,14 @@ def resolve_inventory(paths: Iterable[str | Path], inventory: str | Path | Inven
         return None, [Diagnostic("inventory-missing", f"cannot read inventory: {exc.strerror or exc}", str(where))]
 
 
-def check_contract(doc: Document, inventory: Inventory | None, overrides: dict[str, Any] | None = None) -> tuple[
-        CompiledContract | None, list[Diagnostic]]:
-    """Schema, expansion and semantic checks of one contract document, then compile it if clean."""
+def check_contract(doc: Document, inventory: Inventory | None, overrides: dict[str, Any] | None = None,
+                   libraries: Sequence[str | Path] | None = None) -> tuple[CompiledContract | None, list[Diagnostic]]:
+    """Schema, expansion and semantic checks of one contract document, then compile it if clean.
+
+    `libraries`: rules folders includes may read besides the contract's own (default: `../rules`)."""
     schema = schema_diagnostics(doc, "contract")
     try:
-        exp, diags = expand(doc, overrides)
+        exp, diags = expand(doc, overrides, libraries)
         diags += semantic_diagnostics(exp, inventory)
     except (AttributeError, TypeError, KeyError, ValueError):
         if not schema:
@@ -84,7 +86,8 @@ def check_contract(doc: Document, inventory: Inventory | None, overrides: dict[s
 
 
 def load_contracts(paths: Iterable[str | Path], overrides: dict[str, dict[str, Any]] | None = None,
-                   inventory: str | Path | Inventory | None = None) -> tuple[dict[str, CompiledContract], list[Diagnostic]]:
+                   inventory: str | Path | Inventory | None = None, libraries: Sequence[str | Path] | None = None,
+                   ) -> tuple[dict[str, CompiledContract], list[Diagnostic]]:
     """Compile every contract under `paths`; all problems are returned, none raised."""
     paths = list(paths)
     named = {Path(p) for p in paths if not Path(p).is_dir()}  # files the user named, not found in a folder
@@ -106,7 +109,7 @@ def load_contracts(paths: Iterable[str | Path], overrides: dict[str, dict[str, A
                 diags.append(doc.diag("not-a-contract", f"this is {why}"))
             continue
         cid = doc.data.get("id")
-        compiled, problems = check_contract(doc, inv, (overrides or {}).get(cid))
+        compiled, problems = check_contract(doc, inv, (overrides or {}).get(cid), libraries)
         diags += problems
         if compiled is None:
             continue
@@ -126,7 +129,8 @@ def validated_files(paths: Iterable[str | Path]) -> list[Path]:
     return out
 
 
-def check_files(paths: Iterable[str | Path], inventory: str | Path | None = None) -> list[Diagnostic]:
+def check_files(paths: Iterable[str | Path], inventory: str | Path | None = None,
+                libraries: Sequence[str | Path] | None = None) -> list[Diagnostic]:
     """`obligo validate`: every given file checked as the kind of document it is."""
     expanded = validated_files(paths)
     inv, diags = resolve_inventory(expanded, inventory)
@@ -137,7 +141,7 @@ def check_files(paths: Iterable[str | Path], inventory: str | Path | None = None
             continue
         kind = document_kind(doc)
         if kind == "contract":
-            diags += check_contract(doc, inv)[1]
+            diags += check_contract(doc, inv, None, libraries)[1]
         elif kind == "rules":
             problems = schema_diagnostics(doc, "rules")
             diags += problems or rule_document_diagnostics(doc)

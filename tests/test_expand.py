@@ -3,13 +3,15 @@ included rule documents (ids prefixed with `as`), and parameter diagnostics in t
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
 import pytest
 from conftest import MINIMAL
 
-from engine.expand import Origin, expand, substitute
+from engine import expand as expand_module
+from engine.expand import Origin, default_libraries, expand, substitute
 from engine.load import load_file, load_text
 
 PARAMS = {"n": 2, "ratios": [0.8, 0.9], "name": "emea", "flag": True, "nothing": None, "table": {"P1": "1 hour"}}
@@ -266,3 +268,119 @@ def test_duplicate_keys_in_an_included_document_are_reported_there(tmp_path):
         "  clock: clock name\n", "  clock: clock name\n  clock: again\n")
     _, diags = expand(minimal(tmp_path, rules_doc=rules_doc))
     assert [(d.code, Path(d.file).name, d.line) for d in diags] == [("duplicate-key", "clock.yaml", 6)]
+
+
+# --- includes stay inside the contract's folder and the rules library ------------------------------
+
+def include(tmp_path: Path, written: str, **kwargs):
+    """expand minimal.yaml (in tmp_path/valid) with its include naming `written`; files opened recorded."""
+    doc = minimal(tmp_path, replace=("  - rules: ../rules/clock.yaml", f"  - rules: {written}"))
+    return expand(doc, **kwargs)
+
+
+@pytest.fixture
+def outside(tmp_path: Path, monkeypatch) -> list[str]:
+    """A valid rule document outside the contract tree (tmp_path/elsewhere/clock.yaml); returns the list
+    of every file `expand` loads, to show the outside one is never read."""
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "clock.yaml").write_text(
+        (MINIMAL.parent.parent / "rules" / "clock.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    opened: list[str] = []
+    real = expand_module.load_file
+
+    def spy(path, name=None):
+        opened.append(str(path))
+        return real(path, name)
+
+    monkeypatch.setattr(expand_module, "load_file", spy)
+    return opened
+
+
+@pytest.mark.parametrize("written", [
+    "../elsewhere/clock.yaml",
+    "../rules/../elsewhere/clock.yaml",
+    "./../../{tmp}/elsewhere/clock.yaml",
+    "{tmp}/elsewhere/clock.yaml",  # absolute
+])
+def test_an_include_outside_the_tree_is_refused_without_reading_it(tmp_path, outside, written):
+    exp, diags = include(tmp_path, written.format(tmp=tmp_path).replace("/./../../", "/../../"))
+    assert [(d.code, d.line, d.col, d.json_path) for d in diags] == [("include-outside", 57, 12, "$.include[0].rules")]
+    assert diags[0].message.startswith(f"cannot include '{written.format(tmp=tmp_path)}'".replace("/./../../", "/../../"))
+    assert "an include must name a file inside the contract's folder" in diags[0].message
+    assert outside == []
+    assert [rid for rid, _, _ in exp.rules] == ["minimal.escalate-on-request"]
+
+
+def test_a_symlink_inside_the_folder_to_a_file_outside_is_refused(tmp_path, outside):
+    (tmp_path / "valid").mkdir()
+    (tmp_path / "valid" / "clock.yaml").symlink_to(tmp_path / "elsewhere" / "clock.yaml")
+    _, diags = include(tmp_path, "clock.yaml")
+    assert [d.code for d in diags] == ["include-outside"]
+    assert outside == []
+
+
+def test_a_symlinked_library_folder_is_judged_by_where_it_points(tmp_path, outside):
+    (tmp_path / "valid").mkdir()
+    (tmp_path / "valid" / "lib").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    _, diags = include(tmp_path, "lib/clock.yaml")
+    assert [d.code for d in diags] == ["include-outside"]
+    assert outside == []
+
+
+def test_includes_in_the_contract_folder_and_below_are_allowed(tmp_path):
+    (tmp_path / "valid" / "sub").mkdir(parents=True)
+    (tmp_path / "valid" / "sub" / "clock.yaml").write_text(
+        (MINIMAL.parent.parent / "rules" / "clock.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    exp, diags = include(tmp_path, "sub/clock.yaml")
+    assert diags == []
+    assert exp.rules[1][2].doc.file == str(tmp_path / "valid" / "sub" / "clock.yaml")
+
+
+def test_the_rules_library_can_be_given_and_then_the_default_one_is_not_allowed(tmp_path, outside):
+    exp, diags = include(tmp_path, "../elsewhere/clock.yaml", libraries=[tmp_path / "elsewhere"])
+    assert diags == []
+    assert len(exp.rules) == 3
+    _, diags = include(tmp_path, "../rules/clock.yaml", libraries=[tmp_path / "elsewhere"])
+    assert [d.code for d in diags] == ["include-outside"]
+    assert diags[0].message.endswith(f"the rules library ({tmp_path / 'elsewhere'})")
+
+
+def test_default_library_is_rules_beside_the_contract_folder(tmp_path):
+    assert default_libraries(tmp_path / "contracts" / "a.yaml") == (tmp_path / "contracts" / ".." / "rules",)
+
+
+def test_a_contract_including_itself_is_a_cycle(tmp_path):
+    _, diags = include(tmp_path, "c.yaml")
+    assert [(d.code, d.line, d.message) for d in diags] == [
+        ("include-cycle", 57, "include cycle: c.yaml -> c.yaml (a contract cannot include itself)")]
+
+
+def test_a_cycle_through_a_second_document_names_the_chain(tmp_path):
+    (tmp_path / "valid").mkdir()
+    (tmp_path / "valid" / "b.yaml").write_text(
+        "id: b\ninclude: [{rules: c.yaml}]\nrules: [{id: x, clause: TEST-RT, when: {event: opened}, then: [{notify: {to: x}}]}]\n",
+        encoding="utf-8")
+    _, diags = include(tmp_path, "b.yaml")
+    assert [(d.code, d.line, d.message) for d in diags] == [("include-cycle", 57, "include cycle: c.yaml -> b.yaml -> c.yaml")]
+
+
+def test_an_included_document_with_an_include_that_is_no_cycle_fails_its_schema(tmp_path):
+    (tmp_path / "valid").mkdir()
+    (tmp_path / "valid" / "b.yaml").write_text(
+        "id: b\ninclude: [{rules: ../rules/clock.yaml}]\nrules: [{id: x, clause: TEST-RT, when: {event: opened}, then: [{notify: {to: x}}]}]\n",
+        encoding="utf-8")
+    _, diags = include(tmp_path, "b.yaml")
+    assert [(d.code, Path(d.file).name, d.line) for d in diags] == [("schema", "b.yaml", 2)]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_an_include_of_a_fifo_is_refused_not_waited_on(tmp_path):
+    (tmp_path / "valid").mkdir()
+    os.mkfifo(tmp_path / "valid" / "pipe.yaml")
+    _, diags = include(tmp_path, "pipe.yaml")
+    assert [(d.code, d.message) for d in diags] == [("include", "cannot include 'pipe.yaml': not a regular file")]
+
+
+def test_an_include_name_with_a_nul_is_a_diagnostic(tmp_path):
+    _, diags = include(tmp_path, '"clock\\0.yaml"')
+    assert [(d.code, d.message) for d in diags] == [("include", "cannot include 'clock\\x00.yaml': not a usable file name")]
