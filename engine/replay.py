@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from .actions import Action
-from .events import EventError, parse_event
+from .events import EventError, parse_event, parse_json
 from .partition import evaluate
 from .runtime import DuplicateEvent, Engine
 
@@ -44,33 +44,51 @@ class Reject:
                           ensure_ascii=False)
 
 
-def read_log(lines: Iterable[str]) -> tuple[list[tuple[int, int, Any, str]], list[Reject]]:
-    """Parse every line; returns ((at, line number, event, text), ...) sorted stably by time, and the rejects."""
+def read_log(lines: Iterable[str | bytes]) -> tuple[list[tuple[int, int, Any, str]], list[Reject]]:
+    """Parse every line (text, or bytes decoded here line by line, so that one bad byte costs only its
+    own line); returns ((at, line number, event, text), ...) sorted stably by time, and the rejects."""
     good: list[tuple[int, int, Any, str]] = []
     rejects: list[Reject] = []
     for number, raw in enumerate(lines, start=1):
-        text = raw.rstrip("\n")
-        if not text.strip():
+        if isinstance(raw, str):
+            text = raw.rstrip("\r\n")
+        else:
+            raw = bytes(raw).rstrip(b"\r\n")
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                rejects.append(Reject(number, "invalid-encoding", encoding_reason(raw, exc), shown(raw)))
+                continue
+        if not text.strip(" \t\r\n"):  # blank: JSON's whitespace only (a line of U+00A0 is a reject)
             continue
         try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as exc:
-            rejects.append(Reject(number, "invalid-json", f"invalid JSON: {exc.msg} at column {exc.colno}", text))
-            continue
-        try:
-            event = parse_event(obj)
+            event = parse_event(parse_json(text))
         except EventError as exc:
-            rejects.append(Reject(number, exc.code, str(exc), text))
+            rejects.append(Reject(number, exc.code, str(exc), text if exc.code != "invalid-encoding" else shown(text)))
             continue
         good.append((event.at, number, event, text))
     good.sort(key=lambda item: (item[0], item[1]))
     return good, rejects
 
 
-def replay(engine: Engine, lines: Iterable[str], out: IO[str], rejects_out: IO[str] | None = None,
+def encoding_reason(raw: bytes, exc: UnicodeDecodeError) -> str:
+    """Which bytes of a line are not UTF-8 and where (offset from 0 in the line's bytes)."""
+    return f"not UTF-8: byte(s) {raw[exc.start:exc.end].hex(' ')} at offset {exc.start} ({exc.reason})"
+
+
+def shown(raw: bytes | str) -> str:
+    """A line that is not Unicode text as text the rejects file can hold: each bad byte (or lone
+    surrogate) as a backslash escape, the rest as it was."""
+    if isinstance(raw, str):
+        return raw.encode("utf-8", "backslashreplace").decode("utf-8")
+    return raw.decode("utf-8", "backslashreplace")
+
+
+def replay(engine: Engine, lines: Iterable[str | bytes], out: IO[str], rejects_out: IO[str] | None = None,
            until: int | None = None, jobs: int = 1) -> ReplayStats:
-    """Evaluate a whole log; rejects never stop the stream. Output is byte-identical across runs,
-    and across `jobs` (processes, the stream partitioned by ticket: engine.partition)."""
+    """Evaluate a whole log (lines of text or of bytes); rejects never stop the stream. Output is
+    byte-identical across runs, and across `jobs` (processes, the stream partitioned by ticket:
+    engine.partition)."""
     stats = ReplayStats()
     events, rejects = read_log(lines)
     stats.lines = len(events) + len(rejects)

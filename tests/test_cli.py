@@ -196,11 +196,70 @@ def test_documented_argument_order_contracts_then_events(tmp_path):
     assert len(lines(out)) == 5
 
 
-def test_events_file_not_utf8_exits_2(tmp_path):
+def _with_latin1_line(log: str, at: int) -> bytes:
+    """The log as UTF-8 bytes with one line in Latin-1 (its é a lone byte e9) inserted at index `at`."""
+    bad = json.dumps(ev("lat", "T1", "2026-03-02T10:30:00+01:00", "updated", product="Café"), ensure_ascii=False)
+    rows = [row.encode("utf-8") for row in log.splitlines()]
+    rows.insert(at, bad.encode("latin-1"))
+    return b"\n".join(rows) + b"\n"
+
+
+def test_a_line_that_is_not_utf8_is_a_reject_with_its_byte_offset_and_the_rest_goes_on(tmp_path):
+    """One byte that is not UTF-8 used to refuse the whole log (exit 2, no line number): the file is
+    now read as bytes and decoded line by line."""
+    clean = write(tmp_path / "clean.jsonl", MESSY_LOG)
     events = tmp_path / "events.jsonl"
-    events.write_bytes(b'{"id": "e1", "ticket": "T\xe9"}\n')
-    code, out, err = cli("replay", "--contracts", ACME, "--inventory", INVENTORY, events)
-    assert (code, out) == (2, "") and "not UTF-8" in err
+    events.write_bytes(_with_latin1_line(MESSY_LOG, 0))
+    rejects = tmp_path / "rejects.jsonl"
+    code, out, err = cli("replay", "--contracts", ACME, "--inventory", INVENTORY, "--rejects", rejects, events)
+    assert code == 0, err
+    kept = lines(rejects.read_text(encoding="utf-8"))
+    offset = _with_latin1_line(MESSY_LOG, 0).index(b"\xe9")
+    assert kept[0] == {"line": 1, "code": "invalid-encoding",
+                       "reason": f"not UTF-8: byte(s) e9 at offset {offset} (invalid continuation byte)",
+                       "input": _with_latin1_line(MESSY_LOG, 0).splitlines()[0].decode("latin-1").replace("é", "\\xe9")}
+    assert [r["line"] for r in kept] == [1] + [n + 1 for n in (2, 3, 4, 5, 6, 11)]  # the others, one line later
+    assert out == cli("replay", "--contracts", ACME, "--inventory", INVENTORY, clean)[1]  # same actions as without it
+    assert "rejects 7" in err
+
+
+def test_a_line_that_is_not_utf8_on_standard_input_is_a_reject(tmp_path):
+    argv = [sys.executable, "-m", "engine.cli", "replay", "--contracts", str(ACME), "--inventory", str(INVENTORY),
+            "--rejects", str(tmp_path / "rejects.jsonl"), "-"]
+    done = subprocess.run(argv, input=_with_latin1_line(MESSY_LOG, 3), capture_output=True, cwd=REPO, timeout=60)
+    assert done.returncode == 0, done.stderr
+    kept = lines((tmp_path / "rejects.jsonl").read_text(encoding="utf-8"))
+    assert [(r["line"], r["code"]) for r in kept if r["code"] == "invalid-encoding"] == [(4, "invalid-encoding")]
+    assert len(lines(done.stdout.decode("utf-8"))) == 5
+
+
+def test_windows_line_ends_are_read_like_unix_ones(tmp_path):
+    events = tmp_path / "events.jsonl"
+    events.write_bytes(MESSY_LOG.replace("\n", "\r\n").encode("utf-8"))
+    rejects = tmp_path / "rejects.jsonl"
+    code, out, err = cli("replay", "--contracts", ACME, "--inventory", INVENTORY, "--rejects", rejects, events)
+    assert (code, err.splitlines()[0]) == (0, SUMMARY)
+    assert [r["line"] for r in lines(rejects.read_text(encoding="utf-8"))] == [2, 3, 4, 5, 6, 11]
+    assert not any(r["input"].endswith("\r") for r in lines(rejects.read_text(encoding="utf-8")))
+
+
+@pytest.mark.parametrize("until", ["0001-01-02T10:00:00Z", "9999-12-31T23:00:00Z", "2200-01-01T00:00:00Z"])
+def test_until_outside_the_supported_years_is_a_usage_error(tmp_path, until):
+    code, out, err = replay_acme(tmp_path, "--until", until)
+    assert (code, out) == (2, "")
+    assert err == f"obligo replay: '--until' is out of range: {until!r}; instants must lie in the years 1900 to 2199 (UTC)\n"
+
+
+def test_events_near_year_1_or_9999_are_rejects_and_the_later_events_are_evaluated(tmp_path):
+    """Such an instant aborted the whole replay with exit 70 (the deadline arithmetic overflowed)."""
+    extreme = [ev("y1", "T8", "0001-01-02T10:00:00Z", "opened", severity="S2", channel="web"),
+               ev("y9", "T9", "9999-12-31T23:00:00Z", "opened", severity="S2", channel="web")]
+    rejects = tmp_path / "rejects.jsonl"
+    code, out, err = replay_acme(tmp_path, "--rejects", rejects, log=jsonl(*extreme) + MESSY_LOG)
+    assert code == 0, err
+    kept = lines(rejects.read_text(encoding="utf-8"))
+    assert [(r["line"], r["code"]) for r in kept[:2]] == [(1, "invalid-instant"), (2, "invalid-instant")]
+    assert out == replay_acme(tmp_path, log=MESSY_LOG)[1]
 
 
 @pytest.mark.parametrize("argv", [

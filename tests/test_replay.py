@@ -225,3 +225,73 @@ def test_odd_attribute_values_are_rejected_or_evaluated_never_a_crash(real_contr
             pass
     assert "T5" in engine.tickets and accepted >= 1
     engine.advance("2026-04-30T00:00:00Z")
+
+
+# --- hostile lines: each a reject with its code and line number, the rest evaluated as without it ---
+
+HOSTILE = [
+    (b'{"id": "h", "ticket": "T1", "at": "2026-03-02T10:20:00+01:00", "type": "updated", "attrs": {"product": "Caf\xe9"}}',
+     "invalid-encoding", "not UTF-8: byte(s) e9 at offset 107 (invalid continuation byte)"),
+    (b'\xff\xfe{}', "invalid-encoding", "not UTF-8: byte(s) ff at offset 0 (invalid start byte)"),
+    (b'{"id": "h", "ticket": "T1\xe2\x82", "at": "2026-03-02T10:20:00Z", "type": "responded"}', "invalid-encoding",
+     "not UTF-8: byte(s) e2 82 at offset 25 (invalid continuation byte)"),
+    (b'{"id": "h", "ticket": "T1", "at": "2026-03-02T10:20:00Z", "type": "updated", "attrs": {"severity": NaN}}',
+     "invalid-json", "invalid JSON: NaN is not a JSON number"),
+    (b'{"id": "h", "ticket": "T1", "at": "2026-03-02T10:20:00Z", "type": "updated", "attrs": {"x": Infinity}}',
+     "invalid-json", "invalid JSON: Infinity is not a JSON number"),
+    (b'{"id": "h", "ticket": "T1", "at": "2026-03-02T10:20:00Z", "type": "updated", "attrs": {"x": 1e999}}',
+     "invalid-json", "invalid JSON: 1e999 is too large for a number"),
+    (b'{"id": "h", "ticket": "T1", "at": "2026-03-02T10:20:00Z", "type": "updated", "attrs": {"x": ' + b"7" * 5000 + b"}}",
+     "invalid-json", "invalid JSON: an integer of 5000 digits (at most 4300)"),
+    (b"[" * 100_000, "invalid-json", "invalid JSON: nested more than 32 levels deep"),
+    (b'{"id": "h", "ticket": "T\\ud800", "at": "2026-03-02T10:20:00Z", "type": "opened", "contract": "acme"}',
+     "invalid-json", "invalid JSON: a \\u escape makes the lone surrogate U+D800, which is not a character"),
+    (b'{"id": "h", "ticket": "T8", "at": "0001-01-02T10:00:00Z", "type": "opened", "contract": "acme"}',
+     "invalid-instant", "'at' is out of range: '0001-01-02T10:00:00Z'; instants must lie in the years 1900 to 2199 (UTC)"),
+    (b'{"id": "h", "ticket": "T8", "at": "9999-12-31T23:00:00Z", "type": "opened", "contract": "acme"}',
+     "invalid-instant", "'at' is out of range: '9999-12-31T23:00:00Z'; instants must lie in the years 1900 to 2199 (UTC)"),
+    (b'{"id": "h", "ticket": "T1", "at": "2026-03-02T10:20:00Z", "type": "updated", "attrs": {"timezone": "Mars/Olympus"}}',
+     "unknown-timezone", "attrs.timezone is 'Mars/Olympus': no such time zone; expected an IANA time zone name like "
+                         "'Europe/Paris' or 'UTC'"),
+    ("\u00a0".encode(), "invalid-json", "invalid JSON: Expecting value at column 1"),  # not JSON whitespace
+]
+
+
+@pytest.mark.parametrize(("line", "code", "reason"), HOSTILE, ids=[h[1] + "-" + str(i) for i, h in enumerate(HOSTILE)])
+@pytest.mark.parametrize("where", [0, 4, 11])
+def test_a_hostile_line_is_a_reject_and_the_others_are_evaluated_as_without_it(line, code, reason, where):
+    clean = [row.encode("utf-8") for row in MESSY_LOG.splitlines(keepends=True)]
+    lines = [*clean[:where], line + b"\n", *clean[where:]]
+    engine, out, rejects = load(), io.StringIO(), io.StringIO()
+    stats = replay(engine, lines, out, rejects)
+    bad = [json.loads(row) for row in rejects.getvalue().splitlines()]
+    assert {"line": where + 1, "code": code, "reason": reason} in [{k: r[k] for k in ("line", "code", "reason")}
+                                                                  for r in bad]
+    assert out.getvalue() == run_replay(MESSY_LOG)[3] and stats.rejects == 7
+
+
+def test_bytes_lines_and_text_lines_give_the_same_bytes():
+    text = MESSY_LOG + jsonl(ev("u1", "T-é✓", "2026-03-02T10:40:00+01:00", "opened", **ATTRS_S2))
+    outputs = []
+    for lines in (io.StringIO(text), io.BytesIO(text.encode("utf-8")), text.encode("utf-8").splitlines(keepends=True),
+                  [bytearray(row) for row in text.encode("utf-8").splitlines()]):
+        out, rejects = io.StringIO(), io.StringIO()
+        replay(load(), lines, out, rejects)
+        outputs.append((out.getvalue(), rejects.getvalue()))
+    assert len(set(outputs)) == 1 and "T-é✓" in outputs[0][0]
+
+
+def test_a_text_line_with_a_lone_surrogate_is_an_invalid_encoding_reject():
+    """What reading a file with errors='surrogateescape' gives for a bad byte; written back as an escape."""
+    bad = json.dumps(ev("s", "T\udce9", "2026-03-02T10:00:00Z", "opened", **ATTRS_S2), ensure_ascii=False) + "\n"
+    lines = [bad] + MESSY_LOG.splitlines(keepends=True)
+    out, rejects = io.StringIO(), io.StringIO()
+    replay(load(), lines, out, rejects)
+    first = json.loads(rejects.getvalue().splitlines()[0])
+    assert (first["line"], first["code"]) == (1, "invalid-encoding") and "\\udce9" in first["input"]
+    assert out.getvalue() == run_replay(MESSY_LOG)[3]
+
+
+def test_blank_lines_are_json_whitespace_only():
+    events, rejects = read_log(["", "  \t", "\r\n", b" \r\n", "\x0c", "\u2028"])
+    assert events == [] and [(r.line, r.code) for r in rejects] == [(5, "invalid-json"), (6, "invalid-json")]
