@@ -4,17 +4,27 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from hashlib import blake2b
 from typing import Any
 
 from .events import format_instant
 
 # Output key order: identity, what, its extra fields, provenance. Fixed so output is byte-stable.
-_EXTRA = ("clock", "due", "met", "elapsed_ratio", "level", "from_", "to", "mode", "exclusion", "party", "obligation")
+_EXTRA = ("clock", "severity", "target", "calendar", "due", "met", "excluded", "elapsed", "paused", "elapsed_ratio",
+          "level", "from_", "to", "initial", "mode", "exclusion", "party", "obligation")
+# Actions whose `due` is written even when None (a standing obligation: owed with no deadline).
+_DUE_ALWAYS = frozenset({"obligation"})
+# stop_clock of an excluded request: `met` is written as null (neither met nor breached).
+_MET_NULL = frozenset({"stop_clock"})
 
 
 @dataclass(slots=True)
 class Action:
-    """One emitted action. Treated as immutable; not frozen because frozen init is slow on the hot path."""
+    """One emitted action. Treated as immutable; not frozen because frozen init is slow on the hot path.
+
+    `id` is set by the engine once the action's cause is known (see `action_id`); the clock fields
+    (`severity`, `target`, `calendar`, `elapsed`, `paused`) only on clock actions.
+    """
 
     ticket: str
     at: int
@@ -35,18 +45,36 @@ class Action:
     party: str | None = None
     obligation: str | None = None
     event: str | None = None  # id of the event that caused it (absent for deadline firings)
+    id: str | None = None
+    version: str | None = None
+    severity: str | None = None
+    target: str | None = None
+    calendar: str | None = None
+    elapsed: int | None = None
+    paused: int | None = None
+    excluded: bool | None = None
+    initial: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"ticket": self.ticket, "at": format_instant(self.at), "action": self.action}
+        out: dict[str, Any] = {}
+        if self.id is not None:
+            out["id"] = self.id
+        out["ticket"] = self.ticket
+        out["at"] = format_instant(self.at)
+        out["action"] = self.action
         for name in _EXTRA:
             value = getattr(self, name)
             if value is None:
-                if name == "due" and self.action == "obligation":
-                    out["due"] = None  # a standing obligation: owed with no deadline
+                if name == "due" and self.action in _DUE_ALWAYS:
+                    out["due"] = None
+                elif name == "met" and self.excluded and self.action in _MET_NULL:
+                    out["met"] = None
                 continue
             key = "from" if name == "from_" else name
             out[key] = format_instant(value) if name == "due" else value
         out["contract"] = self.contract
+        if self.version is not None:
+            out["version"] = self.version
         out["rule"] = self.rule
         out["clause"] = self.clause
         out["reason"] = self.reason
@@ -56,6 +84,15 @@ class Action:
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False)
+
+
+def action_id(cause: tuple[str, ...], n: int) -> str:
+    """The deterministic id of the n-th action of one cause: an event (its id) or a deadline (ticket,
+    kind, name, instant). It depends on nothing but the stream's content, so one engine, partitions
+    and any live batching give the same ids. Length-prefixed parts, then hashed: no id text can be
+    crafted to collide with another cause's (80 bits)."""
+    key = "".join(f"{len(part)}:{part}" for part in cause) + f"#{n}"
+    return blake2b(key.encode("utf-8", "surrogatepass"), digest_size=10).hexdigest()
 
 
 ACTION_FIELDS = tuple(Action.__dataclass_fields__)  # in positional order

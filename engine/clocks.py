@@ -49,6 +49,11 @@ class Clock:
         # was paused or retargeted: they let a reschedule say exactly when a new target ran out
         self.segments: list[tuple[int, int, int, BusinessCalendar]] | None = None
 
+    @property
+    def calendar_id(self) -> str:
+        """The calendar's id (`emea`, `24x7`) without the description the label adds."""
+        return self.label.partition(" (")[0]
+
     def elapsed(self, now: int) -> int:
         """Open seconds counted so far (paused time excluded)."""
         if self.run_since is None:
@@ -91,7 +96,8 @@ class Clock:
 
     def retarget(self, now: int, duration: Duration, calendar: BusinessCalendar, label: str, clause: str,
                  target: str) -> bool:
-        """Apply a new target keeping elapsed time; True when the new target is already used up."""
+        """Apply a new target keeping elapsed time, running or paused; True when the new target is
+        already used up (the caller then breaches it at `now`, INTERFACE "Time")."""
         elapsed = self.elapsed(now)
         self._close_segment(now)
         self.used = elapsed
@@ -100,25 +106,38 @@ class Clock:
         exceeded = self.used > self.budget
         if self.status == RUNNING:
             self.run_since = now
-        # Already exceeded: due is when the new target ran out, on the calendars the time was counted on.
+        # Already exceeded: `due` is when the new target ran out, on the calendars the time was counted
+        # on (INTERFACE: "the instant from which time beyond the target would count"), in the past;
+        # the caller breaches at `now`. Paused: the instant it would be due if it ran again from now.
         if exceeded:
-            self.due = self.ran_out_at(self.budget) or now
+            ran_out = self.ran_out_at(self.budget)
+            self.due = ran_out if ran_out is not None else now
         else:
             self.due = calendar.add(now, self.budget - self.used)
         self.gen += 1
         return exceeded
 
     def stop(self, now: int) -> bool:
-        """Stop; True (met) when not breached and `now` is no later than due."""
+        """Stop; True (met) when never breached and the counted time is within the target: a goal
+        event at or before `due` while running, or no more than the budget counted while paused."""
         if self.status == PAUSED:
             met = not self.breached and self.used <= self.budget
         else:
-            met = not self.breached and (self.due is None or now <= self.due)
+            met = not self.breached and self.due is not None and now <= self.due and self.elapsed(now) <= self.budget
+        self.paused_total = self.paused_seconds(now)
+        self.paused_at = None
         self.used = self.elapsed(now)
         self.run_since = None
         self.status = STOPPED
         self.gen += 1
         return met
+
+    def paused_seconds(self, now: int) -> int:
+        """Business seconds (this clock's calendar) that passed while it was paused, up to `now`:
+        the time its pauses moved `due` by, so elapsed + paused is the business time since the start."""
+        if self.paused_at is None:
+            return self.paused_total
+        return self.paused_total + self.calendar.between(self.paused_at, now)
 
     def next_deadline(self, warn_at: tuple[float, ...]) -> tuple[int, str, float] | None:
         """(instant, 'warn'|'breach', ratio) of the next thing to fire while running, or None."""

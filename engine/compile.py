@@ -184,6 +184,29 @@ class Obligation:
     consequence: str = ""
 
 
+@dataclass(frozen=True)
+class SeverityRefusal:
+    """One `severity_changes.refuse` entry: a change its condition holds for is refused."""
+
+    predicate: Predicate
+    reason: Template | None
+    condition: dict  # the durable_rules JSON, for the decision log and a second backend
+
+
+@dataclass(frozen=True)
+class SeverityPolicy:
+    """How a severity change asked by an `updated` event is decided and recorded: refused when a
+    `refuse` entry holds, else applied; either way one action citing `clause` (None: the definition
+    clause of the severity changed to)."""
+
+    rule: str
+    clause: str | None = None
+    refusals: tuple[SeverityRefusal, ...] = ()
+
+    def refusal(self, facts: Facts) -> SeverityRefusal | None:
+        return next((r for r in self.refusals if r.predicate(facts)), None)
+
+
 @dataclass
 class CompiledContract:
     """Everything the runtime needs for one contract; no reference back to YAML."""
@@ -212,12 +235,15 @@ class CompiledContract:
     # per trigger, one function returning the `Rule.match` of each of its rules (same list)
     matches: dict[str, Callable[[Facts], list[tuple | None]]]
     warn_at: tuple[float, ...]
+    severity_policy: SeverityPolicy | None = None
+    severity_clauses: dict[str, str] = field(default_factory=dict)  # severity -> the clause defining it
     # per trigger, (rules_by_event, matches, affects, rescan) of it: what the agenda reads, in one look-up
     agendas: dict[str, tuple] = field(init=False, repr=False, compare=False)
     _calendars: dict[tuple, tuple[BusinessCalendar, str]] = field(default_factory=dict, repr=False)
     _fixed: dict[str, tuple[BusinessCalendar, str]] = field(default_factory=dict, repr=False)
     _zone_attrs: dict[str, str | None] = field(default_factory=dict, repr=False)
     _country_attrs: dict[str, str | None] = field(default_factory=dict, repr=False)
+    _usable: set[tuple[str, str, str]] = field(default_factory=set, repr=False)  # attribute values checked good
 
     def __post_init__(self) -> None:
         self.agendas = {event: (rules, self.matches[event], self.affects[event], self.rescan[event])
@@ -252,14 +278,39 @@ class CompiledContract:
     def _build_calendar(self, name: str, zone: str | None, country: str | None) -> tuple[BusinessCalendar, str]:
         if name == ALWAYS:
             return BusinessCalendar.always_open(), ALWAYS
-        spec = self.calendar_specs[name]
-        try:
-            cal = calendar_from_spec(spec, zone or None, country or None)
-        except ValueError:
-            # a bad `timezone` / `country` attribute falls back to the contract's defaults (the reason
-            # of every clock action names the calendar actually used)
-            cal = calendar_from_spec(spec)
+        # a bad `timezone` / `country` attribute never gets here: the event that set it was
+        # rejected (attribute_problem), as a silently substituted calendar is a silently wrong SLA
+        cal = calendar_from_spec(self.calendar_specs[name], zone or None, country or None)
         return cal, f"{name} ({cal.describe()})"
+
+    def attribute_problem(self, attrs: dict, opened: bool = False) -> tuple[str, str] | None:
+        """(reject code, reason) when `attrs` (an event's) set a severity this contract does not
+        define, or a zone or holiday country attribute that one of its calendars cannot use. Only
+        `opened` may leave the severity unset (null): a change always goes to a defined severity."""
+        if "severity" in attrs and not (opened and attrs["severity"] is None):
+            severity = attrs["severity"]
+            if type(severity) is not str or severity not in self.severities:
+                hint = f' (a number: write "{severity}")' if str(severity) in self.severities else ""
+                return "unknown-severity", (f"severity {severity!r} is not defined by contract {self.id!r}{hint}; "
+                                            f"expected one of {', '.join(self.severities)}")
+        for name, spec in self.calendar_specs.items():
+            zone_attr, country_attr = self._zone_attrs.get(name), self._country_attrs.get(name)
+            for attr, code in ((zone_attr, "unknown-timezone"), (country_attr, "unknown-country")):
+                if attr is None or attrs.get(attr) is None:
+                    continue
+                value = attrs[attr]
+                if (name, code, value) in self._usable:
+                    continue
+                try:
+                    if code == "unknown-timezone":
+                        calendar_from_spec(spec, value, None)
+                    else:
+                        calendar_from_spec(spec, None, value)
+                except (ValueError, TypeError) as exc:
+                    return code, f"attrs.{attr} {value!r} cannot be used by calendar {name!r}: {exc}"
+                if type(value) is str:
+                    self._usable.add((name, code, value))
+        return None
 
     def target(self, clock: str, severity: Any, facts: Facts) -> tuple[Target, TargetRow] | None:
         """First target entry for `clock` whose condition holds and which covers `severity`."""
@@ -268,6 +319,13 @@ class CompiledContract:
             if row is not None and (target.predicate is None or target.predicate(facts)):
                 return target, row
         return None
+
+    def change_clause(self, to: str) -> str:
+        """The clause an applied or refused severity change cites."""
+        policy = self.severity_policy
+        if policy is not None and policy.clause is not None:
+            return policy.clause
+        return self.severity_clauses.get(to, "")
 
     def next_severity(self, severity: Any) -> str | None:
         if severity in self.severities:
@@ -371,6 +429,12 @@ def compile_contract(exp: Expanded) -> CompiledContract:
                for event, rules in ordered.items()}
     rescan = {event: tuple(min(j + 1, min(hit, default=j + 1)) for j, hit in enumerate(per_rule))
               for event, per_rule in affects.items()}
+    changes = d.get("severity_changes") or {}
+    policy = SeverityPolicy(
+        rule=f"{contract_id}.severity-changes", clause=changes.get("clause"),
+        refusals=tuple(SeverityRefusal(compile_condition(r["when"]),
+                                       compile_template(r["reason"]) if r.get("reason") else None, r["when"])
+                       for r in changes.get("refuse") or []))
     warn = exp.params.get("warn_at", [])
     warn = [warn] if isinstance(warn, (int, float)) else list(warn or [])
     return CompiledContract(
@@ -395,4 +459,6 @@ def compile_contract(exp: Expanded) -> CompiledContract:
         matches={event: compile_matches([_match_spec(r.condition, r.reads) for r in rules], freeze)
                  for event, rules in ordered.items()},
         warn_at=tuple(sorted(float(x) for x in warn)),
+        severity_policy=policy,
+        severity_clauses={s["id"]: s["clause"] for s in d["severities"]},
     )

@@ -21,7 +21,7 @@ from pathlib import Path
 from sys import intern
 from typing import Any
 
-from .actions import Action
+from .actions import Action, action_id
 from .clocks import PAUSED, RUNNING, STOPPED, Clock, human_seconds
 from .compile import CompiledContract, Rule
 from .conditions import compile_getter
@@ -33,6 +33,8 @@ from .trace import Tracer
 
 MAX_FIRINGS = 256  # per event cycle; a rule set that keeps re-activating stops here with an error
 _META_ATTRS = frozenset({"by", "consent"})  # describe the event, not the ticket
+# events whose attrs set the ticket's attributes (or ask for a severity): checked against the contract
+_ATTR_EVENTS = frozenset({"opened", "updated", "reclassification_requested"})
 _UNKNOWN = object()  # agenda: this rule's match must be (re)computed
 
 
@@ -46,7 +48,7 @@ class TicketState:
     """Everything the engine keeps about one ticket; small, and serialisable with `to_dict`."""
 
     __slots__ = ("ticket", "contract", "attrs", "clocks", "timers", "obligations", "vars", "opened_at",
-                 "opened_severity", "escalation_graph", "escalation_node", "escalation_level", "closed")
+                 "opened_severity", "escalation_graph", "escalation_node", "escalation_level", "closed", "excluded")
 
     def __init__(self, ticket: str, contract: str, attrs: dict, at: int):
         self.ticket = ticket
@@ -63,6 +65,7 @@ class TicketState:
         self.escalation_node: str | None = None
         self.escalation_level = 0
         self.closed = False
+        self.excluded = False  # an `exclude` action fired: clocks stopped from now on end neither met nor breached
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -74,7 +77,7 @@ class TicketState:
                             for k, v in sorted((self.obligations or {}).items())},
             "vars": dict(self.vars or {}),
             "escalation": {"graph": self.escalation_graph, "node": self.escalation_node, "level": self.escalation_level},
-            "closed": self.closed,
+            "closed": self.closed, "excluded": self.excluded,
         }
 
 
@@ -125,7 +128,29 @@ def _emit(out: list[Action], state: TicketState, contract: CompiledContract, rul
     """Append the Action of a rule's action. A function, not a method: it needs no engine."""
     # every field positional (no **kwargs dict to build and unpack): one action per firing, the hot path
     out.append(Action(state.ticket, now, action, contract.id, rule.id, clause or rule.clause, reason, clock, due,
-                      met, None, level, from_, to, mode, exclusion, party, obligation, facts.event.get("id")))
+                      met, None, level, from_, to, mode, exclusion, party, obligation, facts.event.get("id"), None,
+                      contract.version))
+
+
+def _clock_action(out: list[Action], state: TicketState, contract: CompiledContract, rule: str, clock: Clock,
+                  now: int, event: str | None, action: str, reason: str, due: int | None = None,
+                  met: bool | None = None, ratio: float | None = None, totals: bool = False,
+                  excluded: bool | None = None) -> None:
+    """Append a clock action with the fields every clock action carries (INTERFACE.md): the ticket's
+    severity now, the target as written and the calendar; with `totals` (breach, stop_clock) the
+    business seconds counted and paused."""
+    severity = state.attrs.get("severity")
+    out.append(Action(state.ticket, now, action, contract.id, rule, clock.clause, reason, clock.name, due, met, ratio,
+                      None, None, None, None, None, None, None, event, None, contract.version,
+                      None if severity is None else str(severity), str(clock.duration), clock.calendar_id,
+                      clock.elapsed(now) if totals else None, clock.paused_seconds(now) if totals else None,
+                      excluded))
+
+
+def _number(out: list[Action], mark: int, cause: tuple[str, ...], first: int = 0) -> None:
+    """Give the actions `out[mark:]`, all of one cause, their deterministic ids (actions.action_id)."""
+    for n in range(mark, len(out)):
+        out[n].id = action_id(cause, first + n - mark)
 
 
 def _loop_names(firings: list[str]) -> str:
@@ -197,6 +222,10 @@ class Engine:
         elif name is not None and name != state.contract:
             raise EventError(f"ticket {ticket!r} belongs to contract {state.contract!r}, event says {name!r}",
                              "contract-mismatch")
+        if attrs and kind in _ATTR_EVENTS:  # a value the contract cannot use is a reject, never a silent default
+            problem = self.contracts[name if state is None else state.contract].attribute_problem(attrs, kind == "opened")
+            if problem is not None:
+                raise EventError(problem[1], problem[0])
         queue = self._queue
         if (queue and queue[0][0] <= at) or self._carry:
             out = self.fire_due(at, ticket)  # moves the stream's time to `at`
@@ -214,6 +243,7 @@ class Engine:
         mark = len(out)
         try:
             self._apply(state, kind, eid, attrs, at, out)
+            _number(out, mark, (eid,))
         except RuleLoopError as exc:
             # The event's own actions are dropped and its ticket quarantined: a looping contract
             # gives no trustworthy state. Deadline actions fired before it come with the next call.
@@ -282,6 +312,7 @@ class Engine:
         queue, tickets, pop = self._queue, self.tickets, heapq.heappop
         deferred = []
         per_instant: Counter[tuple[str, int]] | None = None
+        causes: Counter[tuple[str, ...]] | None = None  # a deadline firing twice at one instant numbers on
         while queue and queue[0][0] <= t:
             entry = pop(queue)
             instant, ticket, name, _order, gen, kind, ratio = entry
@@ -300,6 +331,11 @@ class Engine:
             mark = len(out)
             try:
                 self._fire_one(state, contract, instant, name, gen, kind, ratio, out)
+                if len(out) > mark:
+                    cause = (ticket, kind, name, str(instant), repr(ratio))
+                    causes = causes or Counter()
+                    _number(out, mark, cause, causes[cause])
+                    causes[cause] += len(out) - mark
                 if kind == "timer":
                     per_instant = per_instant or Counter()
                     per_instant[(ticket, instant)] += 1
@@ -339,7 +375,7 @@ class Engine:
             spec = contract.obligations[name]
             out.append(Action(state.ticket, instant, "obligation_breached", contract.id, ob[3], spec.clause,
                               f"{spec.party} did not {spec.what} by {format_instant(instant)}", party=spec.party,
-                              obligation=name))
+                              obligation=name, version=contract.version))
             self._run_agenda(state, contract, {"type": "obligation_breached", "obligation": name,
                                                "party": spec.party, "id": None, "attrs": {}}, instant, out)
 
@@ -347,20 +383,19 @@ class Engine:
                         ratio: float, out: list[Action]) -> None:
         if kind == "warn":
             clock.warned += 1
-            out.append(Action(state.ticket, instant, "warn", contract.id, clock.rule, clock.clause,
-                              f"{round(ratio * 100)}% of the {clock.name} target ({clock.duration}, {clock.target}) "
-                              f"used; due {format_instant(clock.due)}", clock=clock.name, due=clock.due,
-                              elapsed_ratio=ratio))
+            _clock_action(out, state, contract, clock.rule, clock, instant, None, "warn",
+                          f"{round(ratio * 100)}% of the {clock.name} target ({clock.duration}, {clock.target}) "
+                          f"used; due {format_instant(clock.due)}", due=clock.due, ratio=ratio)
             self._schedule_clock(state, clock, contract.warn_at)
             self._run_agenda(state, contract, {"type": "warn", "clock": clock.name, "ratio": ratio, "id": None,
                                                "attrs": {}}, instant, out)
             return
         clock.breached = True
-        ran_out = clock.due if clock.due is not None else instant
-        late = "" if ran_out >= instant else f" (the new target ran out at {format_instant(ran_out)}, before the change)"
-        out.append(Action(state.ticket, instant, "breach", contract.id, clock.rule, clock.clause,
-                          f"{clock.name} target {clock.duration} ({clock.target}) on {clock.label} passed without "
-                          f"its goal event{late}", clock=clock.name, due=instant))
+        elapsed = clock.elapsed(instant)
+        _clock_action(out, state, contract, clock.rule, clock, instant, None, "breach",
+                      f"{clock.name} target {clock.duration} ({clock.target}) on {clock.label} passed without "
+                      f"its goal event: {human_seconds(elapsed)} counted"
+                      + (", clock paused" if clock.status == PAUSED else ""), due=instant, totals=True)
         self._run_agenda(state, contract, {"type": "breach", "clock": clock.name, "id": None, "attrs": {}},
                          instant, out)
 
@@ -370,11 +405,14 @@ class Engine:
         bookkeeping, then the agenda."""
         fact = {"type": kind, "id": eid, "attrs": attrs}
         derived: list[dict] | None = None
+        contract = self.contracts[state.contract]
         if kind == "updated":
             prev = {}
             current = state.attrs
+            refused = "severity" in attrs and attrs["severity"] != current.get("severity") and \
+                self._severity_change(state, contract, eid, attrs, at, out)
             for key, value in attrs.items():
-                if key in _META_ATTRS:
+                if key in _META_ATTRS or (refused and key == "severity"):
                     continue
                 old = current.get(key)
                 if isinstance(value, dict) and isinstance(old, dict):
@@ -385,6 +423,11 @@ class Engine:
             fact["prev"] = prev
             if "severity" in prev:
                 derived = [_severity_changed(prev["severity"], current["severity"], eid, attrs)]
+        elif kind == "info_provided":  # INTERFACE: attrs.info merges into the ticket's info like `updated`
+            info = attrs.get("info")
+            if info:
+                old = state.attrs.get("info")
+                state.attrs["info"] = {**old, **info} if isinstance(old, dict) else dict(info)
         elif kind == "fulfilled":  # extension event: the named obligation was met
             if state.obligations:
                 state.obligations.pop(attrs["obligation"], None)
@@ -392,7 +435,43 @@ class Engine:
             state.closed = True
         elif kind == "reopened":
             state.closed = False
-        self._run_agenda(state, self.contracts[state.contract], fact, at, out, derived)
+        self._run_agenda(state, contract, fact, at, out, derived)
+
+    def _severity_change(self, state: TicketState, contract: CompiledContract, eid: str, attrs: dict, at: int,
+                         out: list[Action]) -> bool:
+        """Decide the severity change an `updated` event asks for, under the contract's
+        `severity_changes` (INTERFACE: every change yields exactly one action citing the clause that
+        governs it): True when refused (the severity stays), else the change is recorded as applied."""
+        old, new = state.attrs.get("severity"), attrs["severity"]
+        policy = contract.severity_policy
+        if policy is None:
+            return False
+        event = {"type": "updated", "id": eid, "attrs": attrs, "from": old, "to": new}
+        facts = _Facts(event, state, contract, at)
+        refusal = policy.refusal(facts)
+        clause = contract.change_clause(new)
+        if self.tracer is not None:
+            self.tracer.fired(at=at, ticket=state.ticket, event=eid, trigger="updated", rule=policy.rule,
+                              clause=clause, contract=contract.id, version=contract.version,
+                              facts={"event.from": old, "event.to": new, "refused": refusal is not None})
+        by = attrs.get("by")
+        who = f" by {by}" if isinstance(by, str) else ""
+        if refusal is not None:
+            reason = refusal.reason.render(facts) if refusal.reason is not None else \
+                f"severity change {old} -> {new}{who} refused ({clause}); severity stays {old}"
+            out.append(Action(state.ticket, at, "reclassify_refused", contract.id, policy.rule, clause, reason,
+                              from_=None if old is None else str(old), to=str(new), event=eid,
+                              version=contract.version, initial=True if old is None else None))
+            return True
+        if old is None:
+            out.append(Action(state.ticket, at, "reclassify", contract.id, policy.rule, clause,
+                              f"severity set to {new}{who} (first assignment)", to=str(new), event=eid,
+                              version=contract.version, initial=True))
+        else:
+            out.append(Action(state.ticket, at, "reclassify", contract.id, policy.rule, clause,
+                              f"severity {old} -> {new}{who}", from_=str(old), to=str(new), event=eid,
+                              version=contract.version))
+        return False
 
     def _run_agenda(self, state: TicketState, contract: CompiledContract, fact: dict, now: int,
                     out: list[Action], derived: list[dict] | None = None) -> None:
@@ -489,10 +568,16 @@ class Engine:
                 continue
             met = clock.stop(now)
             elapsed = clock.used  # stopping counted it: no second calendar walk
+            if state.excluded:  # out of scope: neither met nor breached (INTERFACE.md)
+                reason = (f"{clock.name} ends: the request is excluded; {human_seconds(elapsed)} of {clock.duration} "
+                          f"had been used ({clock.target})")
+                _clock_action(out, state, contract, rule.id, clock, now, facts.event.get("id"), "stop_clock",
+                              custom or reason, totals=True, excluded=True)
+                continue
             verdict = "met" if met else "missed"
-            _emit(out, state, contract, rule, now, facts, "stop_clock",
-                  custom or f"{clock.name} {verdict} on {facts.event['type']}: {human_seconds(elapsed)} of "
-                  f"{clock.duration} used ({clock.target})", clause=clock.clause, clock=clock.name, met=met)
+            _clock_action(out, state, contract, rule.id, clock, now, facts.event.get("id"), "stop_clock",
+                          custom or f"{clock.name} {verdict} on {facts.event['type']}: {human_seconds(elapsed)} of "
+                          f"{clock.duration} used ({clock.target})", met=met, totals=True)
 
     def _act_pause_clock(self, kind: str, args: dict, rule: Rule, state: TicketState, contract: CompiledContract,
                          facts: _Facts, now: int, out: list[Action], pending: list, custom: str | None) -> None:
@@ -500,9 +585,9 @@ class Engine:
             if clock.status != RUNNING:
                 continue
             clock.pause(now)
-            _emit(out, state, contract, rule, now, facts, "pause_clock",
-                  custom or f"{clock.name} paused on {facts.event['type']}: {human_seconds(clock.used)} of "
-                  f"{clock.duration} used", clause=clock.clause, clock=clock.name)
+            _clock_action(out, state, contract, rule.id, clock, now, facts.event.get("id"), "pause_clock",
+                          custom or f"{clock.name} paused on {facts.event['type']}: {human_seconds(clock.used)} of "
+                          f"{clock.duration} used")
 
     def _act_resume_clock(self, kind: str, args: dict, rule: Rule, state: TicketState, contract: CompiledContract,
                           facts: _Facts, now: int, out: list[Action], pending: list, custom: str | None) -> None:
@@ -510,10 +595,9 @@ class Engine:
             if clock.status != PAUSED:
                 continue
             credited = clock.resume(now)
-            _emit(out, state, contract, rule, now, facts, "resume_clock",
-                  custom or f"{clock.name} resumed on {facts.event['type']}: {human_seconds(credited)} of "
-                  f"business time paused, total paused {human_seconds(clock.paused_total)}",
-                  clause=clock.clause, clock=clock.name, due=clock.due)
+            _clock_action(out, state, contract, rule.id, clock, now, facts.event.get("id"), "resume_clock",
+                          custom or f"{clock.name} resumed on {facts.event['type']}: {human_seconds(credited)} of "
+                          f"business time paused, total paused {human_seconds(clock.paused_total)}", due=clock.due)
             self._schedule_clock(state, clock, contract.warn_at)
 
     def _act_reschedule_clock(self, kind: str, args: dict, rule: Rule, state: TicketState, contract: CompiledContract,
@@ -534,6 +618,7 @@ class Engine:
         value = args.get("exclusion")
         category = value.get(facts) if value is not None else state.attrs.get("category")
         clause = contract.exclusions.get(category, rule.clause)
+        state.excluded = True
         _emit(out, state, contract, rule, now, facts, "exclude",
               custom or f"category '{category}' is excluded from the contract ({clause})", clause=clause,
               exclusion=str(category))
@@ -587,21 +672,22 @@ class Engine:
             clock.gen = old.gen + 1
         state.clocks[name] = clock
         who = _plan_and_severity(state.attrs)
-        _emit(out, state, contract, rule, now, facts, "start_clock",
-              custom or f"{who}: {name} within {duration} on {label} ({target_id}), paused 0 min",
-              clause=clause, clock=name, due=clock.due)
+        _clock_action(out, state, contract, rule.id, clock, now, facts.event.get("id"), "start_clock",
+                      custom or f"{who}: {name} within {duration} on {label} ({target_id}), paused 0 min", due=clock.due)
         self._schedule_clock(state, clock, contract.warn_at)
 
     def _reschedule(self, clock: Clock, rule: Rule, state: TicketState, contract: CompiledContract, facts: _Facts,
                     now: int, out: list[Action], custom: str | None) -> bool:
-        """Retarget `clock` after a severity change; True when that ran the breach agenda (already exceeded)."""
+        """Retarget `clock` after a severity change, running or paused; True when that ran the breach
+        agenda (the new target is already used up: breach at the change, INTERFACE "Time")."""
+        eid = facts.event.get("id")
         found = contract.target(clock.name, state.attrs.get("severity"), facts)
         if found is None or found[1].duration is None:
             met = clock.stop(now)
             elapsed = clock.used
-            _emit(out, state, contract, rule, now, facts, "stop_clock",
-                  custom or f"{clock.name}: no target for severity {state.attrs.get('severity')} any more; "
-                  f"{human_seconds(elapsed)} had elapsed", clause=clock.clause, clock=clock.name, met=met)
+            _clock_action(out, state, contract, rule.id, clock, now, eid, "stop_clock",
+                          custom or f"{clock.name}: no target for severity {state.attrs.get('severity')} any more; "
+                          f"{human_seconds(elapsed)} had elapsed", met=met, totals=True)
             return False
         target, row = found
         cal = contract.calendar(row.calendar, state.attrs)
@@ -611,10 +697,17 @@ class Engine:
             return False  # same target as before (e.g. reclassified before the clock started): nothing changes
         exceeded = clock.retarget(now, row.duration, cal[0], cal[1], target.clause, target.id)
         who = f"severity {facts.event.get('from', '?')} -> {state.attrs.get('severity')}"
-        _emit(out, state, contract, rule, now, facts, "reschedule_clock",
-              custom or f"{who}: {clock.name} target now {row.duration} on {cal[1]} ({target.id}), "
-              f"{human_seconds(clock.used)} already elapsed", clause=clock.clause, clock=clock.name, due=clock.due)
-        if exceeded and not clock.breached and clock.status == RUNNING:
+        paused = ", paused" if clock.status == PAUSED else ""
+        if exceeded:
+            state_text = f"already used up at {format_instant(clock.due)}, breached now" if clock.due is not None \
+                else "already used up"
+        else:
+            state_text = "due if it runs again from now" if clock.status == PAUSED else ""
+        _clock_action(out, state, contract, rule.id, clock, now, eid, "reschedule_clock",
+                      custom or f"{who}: {clock.name} target now {row.duration} on {cal[1]} ({target.id}), "
+                      f"{human_seconds(clock.used)} already elapsed{paused}"
+                      + (f"; {state_text}" if state_text else ""), due=clock.due)
+        if exceeded and not clock.breached:
             self._clock_deadline(state, contract, clock, now, "breach", 1.0, out)
             return True
         self._schedule_clock(state, clock, contract.warn_at)
@@ -661,7 +754,10 @@ class Engine:
             to = contract.next_severity(current)
         if to is None or to == current or to not in contract.severities:
             return
-        if kind == "downgrade":
+        if current is None:  # a first assignment is not a change: no `from`, `initial: true`
+            _emit(out, state, contract, rule, now, facts, "reclassify", custom or f"severity set to {to}", to=to)
+            out[-1].initial = True
+        elif kind == "downgrade":
             mode = args["mode"]
             _emit(out, state, contract, rule, now, facts, "downgrade",
                   custom or f"severity {current} -> {to} ({mode})", from_=str(current), to=to, mode=mode)

@@ -131,6 +131,11 @@ class _Checker:
             self.events(root, (*sub, "on"), rc.get("on"))
             self.condition(root, (*sub, "match"), rc.get("match"))
             self.severity(root, (*sub, "to"), rc.get("to"))
+        changes = d.get("severity_changes") or {}
+        if changes.get("clause") is not None:
+            self.cite(root, ("severity_changes", "clause"), changes.get("clause"))
+        for i, refusal in enumerate(changes.get("refuse") or []):
+            self.condition(root, ("severity_changes", "refuse", i, "when"), refusal.get("when"))
         self.escalation()
         self.rules()
         self.unique_ids()
