@@ -4,6 +4,11 @@ A condition reads facts by dotted path (`event.attrs.channel`, `ticket.severity`
 `state.clock.response`). Paths are resolved once, at compile time, into small generated functions, so
 evaluation does no string parsing. `$in`/`$nin` are sugar that `to_durable` expands into the
 `$or`/`$and` forms durable_rules understands, so the same document can drive either backend.
+
+`$mt`/`$imt` patterns run on RE2 (the `google-re2` package), as OPA's `regex.match` does: matching
+is linear in the text whatever the pattern, where Python's backtracking `re` never finishes
+`(a+)+$` on 48 characters. RE2 has no backreferences or lookaround; such a pattern is refused when
+the contract is validated (`bad-regex`).
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from typing import Any, Protocol
+
+import re2
 
 MISSING = None
 COMPARISONS = ("$lt", "$lte", "$gt", "$gte", "$neq")
@@ -33,11 +40,67 @@ Predicate = Callable[[Facts], bool]
 
 
 class ConditionError(ValueError):
-    """A condition the compiler cannot accept; `path` says where inside the condition."""
+    """A condition the compiler cannot accept; `path` says where inside the condition, `code` is the
+    diagnostic code the validator reports it under."""
 
-    def __init__(self, message: str, path: tuple = ()):
+    def __init__(self, message: str, path: tuple = (), code: str = "bad-condition"):
         super().__init__(message)
         self.path = path
+        self.code = code
+
+
+REGEX_SYNTAX = ("RE2 syntax (as OPA's regex.match): no backreferences (\\1), no lookaround "
+                "((?=, (?!, (?<=, (?<!), repetition counts {n} of at most 1000")
+_REGEX_MEMORY = 1 << 20  # bytes per pattern (RE2 default 8 MiB); a contract may hold thousands of patterns
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _quoted(text: str) -> str:
+    """'text' as the author wrote it (backslashes single), or its repr when it holds a line break or control."""
+    return f"'{text}'" if text.isprintable() else repr(text)
+
+
+class Regex:
+    """A `$mt`/`$imt` pattern compiled by RE2; `fullmatch` takes time linear in the text.
+
+    Raises ConditionError (code `bad-regex`) for a pattern RE2 cannot compile: backreferences,
+    lookaround, or a pattern whose program exceeds its memory budget (`_REGEX_MEMORY`).
+    """
+
+    __slots__ = ("pattern", "ignore_case", "_regex")
+
+    def __init__(self, pattern: str, ignore_case: bool = False):
+        self.pattern = pattern
+        self.ignore_case = ignore_case
+        options = re2.Options()
+        options.case_sensitive = not ignore_case
+        options.log_errors = False  # RE2 would print every refused pattern on stderr
+        options.never_capture = True  # only "does it match" is asked
+        options.max_mem = _REGEX_MEMORY
+        try:
+            self._regex = re2.compile(pattern, options)
+        except re2.error as exc:
+            reason = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+            hint = (f"a pattern may compile to at most {_REGEX_MEMORY // 1024} KiB" if "too large" in reason
+                    else f"expected {REGEX_SYNTAX}")
+            raise ConditionError(f"invalid regular expression {_quoted(pattern)}: {reason}; {hint}",
+                                 code="bad-regex") from None
+        except UnicodeEncodeError:  # a lone surrogate in the pattern
+            raise ConditionError(f"invalid regular expression {_quoted(pattern)}: not valid Unicode text",
+                                 code="bad-regex") from None
+
+    def fullmatch(self, text: str) -> bool:
+        """Does the whole of `text` match? A lone surrogate (JSON "\\ud800") reads as U+FFFD."""
+        try:
+            return self._regex.fullmatch(text) is not None
+        except UnicodeEncodeError:
+            return self._regex.fullmatch(_SURROGATE.sub("\ufffd", text)) is not None
+
+    def __reduce__(self) -> tuple:
+        return (Regex, (self.pattern, self.ignore_case))
+
+    def __repr__(self) -> str:
+        return f"Regex({self.pattern!r}{', ignore_case=True' if self.ignore_case else ''})"
 
 
 def _walk(root: Any, parts: tuple[str, ...]) -> Any:
@@ -249,11 +312,11 @@ def _key_expr(key: str, value: Any, path: tuple, gen: _Source) -> str:
     if key in ("$mt", "$imt"):
         field, pattern = _single(value, key, path)
         try:
-            regex = re.compile(str(pattern), re.IGNORECASE if key == "$imt" else 0)
-        except re.error as exc:
-            raise ConditionError(f"invalid regular expression {pattern!r}: {exc}", path) from None
+            regex = Regex(str(pattern), ignore_case=key == "$imt")
+        except ConditionError as exc:
+            raise ConditionError(str(exc), (*path, field), exc.code) from None
         v = gen.temp()
-        return f"(isinstance(({v} := {_getter(field, path, gen)}), str) and {gen.const(regex)}.fullmatch({v}) is not None)"
+        return f"(isinstance(({v} := {_getter(field, path, gen)}), str) and {gen.const(regex)}.fullmatch({v}))"
     if key in ("$in", "$nin"):
         field, options = _single(value, key, path)
         if not isinstance(options, list):

@@ -6,8 +6,9 @@ in the right file (the contract or the included rule document).
 
 An include may only name a file inside the contract's own folder (and below) or inside a rules
 library (`default_libraries`: the `rules/` folder beside the contract's folder, as `contracts/`
-and `rules/` sit in this repository). The check is made on the path with symlinks resolved and
-before the file is opened, so a contract cannot read, merge or echo a file outside them.
+and `rules/` sit in this repository, and obligo's own `rules/`). The check is made on the path
+with symlinks resolved and before the file is opened, so a contract cannot read, merge or echo a
+file outside them.
 """
 
 from __future__ import annotations
@@ -101,9 +102,14 @@ def contract_params(data: dict, overrides: dict[str, Any] | None = None) -> dict
     return params
 
 
+BUILTIN_RULES = Path(__file__).resolve().parent.parent / "rules"  # obligo's rule documents (issue 13: in the package)
+
+
 def default_libraries(contract_file: str | Path) -> tuple[Path, ...]:
-    """The rules library a contract may include from besides its own folder: `../rules` of it."""
-    return (Path(contract_file).parent / os.pardir / "rules",)
+    """The rules libraries a contract may include from besides its own folder: the `rules/` folder
+    beside that folder (`contracts/x.yaml` -> `rules/`), and obligo's own rule documents."""
+    beside = Path(contract_file).parent / os.pardir / "rules"
+    return (beside,) if beside.resolve() == BUILTIN_RULES else (beside, BUILTIN_RULES)
 
 
 def expand(doc: Document, overrides: dict[str, Any] | None = None,

@@ -71,7 +71,7 @@ class _Checker:
         try:
             compile_condition(cond)
         except ConditionError as exc:
-            self.err(origin, "bad-condition", str(exc), (*sub, *exc.path))
+            self.err(origin, exc.code, str(exc), (*sub, *exc.path))
             return
         for path, field, value in _equalities(cond, sub):
             known = self.known_values.get(field)
@@ -378,7 +378,7 @@ def rule_document_diagnostics(doc: Any) -> list[Diagnostic]:
             try:
                 compile_condition(cond)
             except ConditionError as exc:
-                out.append(doc.diag("bad-condition", str(exc), (*where, "when", "match", *exc.path)))
+                out.append(doc.diag(exc.code, str(exc), (*where, "when", "match", *exc.path)))
         for j, action in enumerate(rule.get("then") or []):
             for kind, args in action.items():
                 if not isinstance(args, dict):

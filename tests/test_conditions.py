@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from engine.conditions import ConditionError, compile_condition, compile_getter, condition_fields, to_durable
+from engine.conditions import ConditionError, Regex, compile_condition, compile_getter, condition_fields, to_durable
 
 
 @dataclass
@@ -275,7 +275,8 @@ def test_in_on_an_object_or_list_fact_is_false_not_a_crash():
     ({"$ex": {}}, "'$ex' takes a mapping with exactly one field", ("$ex",)),
     ({"$in": {"ticket.severity": "P1"}}, "'$in' takes a list of values, got 'P1'", ("$in",)),
     ({"$nin": {"ticket.severity": "${severities}"}}, "'$nin' takes a list of values", ("$nin",)),
-    ({"$mt": {"ticket.product": "(unclosed"}}, "invalid regular expression '(unclosed'", ("$mt",)),
+    ({"$mt": {"ticket.product": "(unclosed"}}, "invalid regular expression '(unclosed': missing ): (unclosed; expected "
+     "RE2 syntax", ("$mt", "ticket.product")),
     ({"ticket.severity": ["P1", "P2"]}, "equality on 'ticket.severity' takes a single value; use $in for a list",
      ("ticket.severity",)),
     ({"ticket.info": {"report": "yes"}}, "takes a single value", ("ticket.info",)),
@@ -447,3 +448,68 @@ def test_generated_source_is_one_flat_expression():
     assert pred(facts) is True
     facts = FakeFacts(ticket={"plan": "ultimate"}, clocks={"response": "paused"}, event={"attrs": {}})
     assert pred(facts) is False
+
+
+# --- $mt / $imt on RE2: linear time, a located refusal for what RE2 cannot do ------------------------
+
+def test_a_catastrophic_pattern_finishes_at_once():
+    """`(a+)+$` on 48 a's and a '!' takes Python's backtracking `re` longer than the universe; RE2 is linear."""
+    import time
+
+    pred = compile_condition({"$mt": {"ticket.product": "(a+)+$"}})
+    start = time.perf_counter()
+    assert pred(FakeFacts(ticket={"product": "a" * 48 + "!"})) is False
+    assert pred(FakeFacts(ticket={"product": "a" * 100_000})) is True
+    assert time.perf_counter() - start < 1.0
+
+
+@pytest.mark.parametrize(("pattern", "reason"), [
+    ("(web)\\1", "invalid escape sequence: \\1"),
+    ("(?=web)w.*", "invalid perl operator: (?="),
+    ("(?<!x)web", "invalid perl operator: (?<"),
+    ("a{1001}", "invalid repetition size: {1001}"),
+    ("((a{100}){100}){100}", "invalid repetition size: {100}"),  # nested counts multiply past 1000
+    ("(unclosed", "missing ): (unclosed"),
+])
+def test_a_pattern_re2_cannot_compile_is_a_bad_regex(pattern, reason):
+    with pytest.raises(ConditionError) as info:
+        compile_condition({"$and": [{"$imt": {"ticket.channel": pattern}}]})
+    assert info.value.code == "bad-regex"
+    assert info.value.path == ("$and", 0, "$imt", "ticket.channel")
+    assert str(info.value).startswith(f"invalid regular expression '{pattern}': {reason}")
+    assert str(info.value).endswith("; expected RE2 syntax (as OPA's regex.match): no backreferences (\\1), no "
+                                    "lookaround ((?=, (?!, (?<=, (?<!), repetition counts {n} of at most 1000")
+
+
+def test_a_pattern_too_large_for_its_memory_budget_is_a_bad_regex():
+    with pytest.raises(ConditionError) as info:
+        compile_condition({"$mt": {"ticket.product": "\\pL{100}"}})
+    assert info.value.code == "bad-regex"
+    assert "pattern too large" in str(info.value) and "at most 1024 KiB" in str(info.value)
+
+
+def test_other_condition_errors_keep_the_bad_condition_code():
+    with pytest.raises(ConditionError) as info:
+        compile_condition({"$foo": {"ticket.x": 1}})
+    assert info.value.code == "bad-condition"
+
+
+@pytest.mark.parametrize(("cond", "text", "expected"), [
+    ({"$imt": {"ticket.product": "société.*"}}, "SOCIÉTÉ générale", True),  # case folding beyond ASCII
+    ({"$mt": {"ticket.product": "\\p{Greek}+"}}, "αβγ", True),  # Unicode classes (Python's re has none)
+    ({"$mt": {"ticket.product": "[0-9]+"}}, "٣", False),
+    ({"$mt": {"ticket.product": "\\d+"}}, "٣", False),  # ASCII \d, where Python's re says True
+    ({"$mt": {"ticket.product": "x.y"}}, "x\ud800y", True),  # a lone surrogate reads as U+FFFD, no crash
+    ({"$mt": {"ticket.product": "a.b"}}, "a\nb", False),  # . does not match a line break, as in Python
+    ({"$mt": {"ticket.product": "ab"}}, "ab\n", False),  # a full match: no trailing-newline leniency
+])
+def test_re2_semantics(cond, text, expected):
+    assert compile_condition(cond)(FakeFacts(ticket={"product": text})) is expected
+
+
+def test_a_compiled_regex_survives_pickling():
+    import pickle
+
+    regex = Regex("azure .*", ignore_case=True)
+    again = pickle.loads(pickle.dumps(regex))
+    assert again.fullmatch("Azure Stack") and repr(again) == "Regex('azure .*', ignore_case=True)"

@@ -8,10 +8,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import MINIMAL
+from conftest import MINIMAL, REPO
 
 from engine import expand as expand_module
-from engine.expand import Origin, default_libraries, expand, substitute
+from engine.expand import BUILTIN_RULES, Origin, default_libraries, expand, substitute
 from engine.load import load_file, load_text
 
 PARAMS = {"n": 2, "ratios": [0.8, 0.9], "name": "emea", "flag": True, "nothing": None, "table": {"P1": "1 hour"}}
@@ -345,8 +345,14 @@ def test_the_rules_library_can_be_given_and_then_the_default_one_is_not_allowed(
     assert diags[0].message.endswith(f"the rules library ({tmp_path / 'elsewhere'})")
 
 
-def test_default_library_is_rules_beside_the_contract_folder(tmp_path):
-    assert default_libraries(tmp_path / "contracts" / "a.yaml") == (tmp_path / "contracts" / ".." / "rules",)
+def test_default_libraries_are_rules_beside_the_contract_folder_and_obligos_own(tmp_path):
+    assert default_libraries(tmp_path / "contracts" / "a.yaml") == (tmp_path / "contracts" / ".." / "rules", BUILTIN_RULES)
+    assert default_libraries(REPO / "contracts" / "a.yaml") == (REPO / "contracts" / ".." / "rules",)
+
+
+def test_obligos_own_rules_library_can_be_included_from_anywhere(tmp_path):
+    _, diags = include(tmp_path, str(BUILTIN_RULES / "sla-clock.yaml"))
+    assert diags == []
 
 
 def test_a_contract_including_itself_is_a_cycle(tmp_path):
@@ -355,11 +361,13 @@ def test_a_contract_including_itself_is_a_cycle(tmp_path):
         ("include-cycle", 57, "include cycle: c.yaml -> c.yaml (a contract cannot include itself)")]
 
 
+B_RULES = "rules: [{id: x, clause: TEST-RT, when: {event: opened}, then: [{notify: {to: x}}]}]\n"
+
+
 def test_a_cycle_through_a_second_document_names_the_chain(tmp_path):
     (tmp_path / "valid").mkdir()
     (tmp_path / "valid" / "b.yaml").write_text(
-        "id: b\ninclude: [{rules: c.yaml}]\nrules: [{id: x, clause: TEST-RT, when: {event: opened}, then: [{notify: {to: x}}]}]\n",
-        encoding="utf-8")
+        "id: b\ninclude: [{rules: c.yaml}]\n" + B_RULES, encoding="utf-8")
     _, diags = include(tmp_path, "b.yaml")
     assert [(d.code, d.line, d.message) for d in diags] == [("include-cycle", 57, "include cycle: c.yaml -> b.yaml -> c.yaml")]
 
@@ -367,8 +375,7 @@ def test_a_cycle_through_a_second_document_names_the_chain(tmp_path):
 def test_an_included_document_with_an_include_that_is_no_cycle_fails_its_schema(tmp_path):
     (tmp_path / "valid").mkdir()
     (tmp_path / "valid" / "b.yaml").write_text(
-        "id: b\ninclude: [{rules: ../rules/clock.yaml}]\nrules: [{id: x, clause: TEST-RT, when: {event: opened}, then: [{notify: {to: x}}]}]\n",
-        encoding="utf-8")
+        "id: b\ninclude: [{rules: ../rules/clock.yaml}]\n" + B_RULES, encoding="utf-8")
     _, diags = include(tmp_path, "b.yaml")
     assert [(d.code, Path(d.file).name, d.line) for d in diags] == [("schema", "b.yaml", 2)]
 

@@ -124,6 +124,12 @@ CASES: dict[str, list[tuple[str, int | None, int | None, str, str]]] = {
         ("include-outside", 57, 12, "$.include[0].rules",
          "cannot include '../valid/minimal.yaml': an include must name a file inside the contract's folder ("),
     ],
+    "bad-regex.yaml": [
+        ("bad-regex", 65, 37, "$.rules[0].when.match.$mt.ticket.channel",
+         "invalid regular expression '(web|chat)\\1': invalid escape sequence: \\1; expected RE2 syntax (as OPA's "
+         "regex.match): no backreferences (\\1), no lookaround ((?=, (?!, (?<=, (?<!), repetition counts {{n}} of at most "
+         "1000"),
+    ],
     "include-cycle.yaml": [
         ("include-cycle", 57, 12, "$.include[0].rules",
          "include cycle: include-cycle.yaml -> include-cycle.yaml (a contract cannot include itself)"),
