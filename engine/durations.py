@@ -4,6 +4,10 @@ Contracts state targets in words (docs/FORMAT.md, "Durations"). Minutes and hour
 open calendar time, so they share one unit (minutes); business days follow a different rule
 (same wall time on the N-th following business day) and keep their own unit. How the calendar
 applies a duration lives in ``engine.calendar.BusinessCalendar.due``.
+
+A contract duration is at most one year (``MAX_MINUTES``, ``MAX_HOURS``, ``MAX_BUSINESS_DAYS``):
+every real SLA fits, and a bound here keeps "999999999 hours" from making replay walk the
+calendar for minutes and hundreds of MB. ``parse_duration`` raises ``DurationTooLong`` beyond it.
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["Duration", "DurationUnit", "parse_duration"]
+__all__ = ["MAX_BUSINESS_DAYS", "MAX_HOURS", "MAX_MINUTES", "Duration", "DurationTooLong", "DurationUnit",
+           "parse_duration"]
 
 DurationUnit = Literal["minutes", "business_days"]
 
@@ -22,6 +27,16 @@ _UNITS: tuple[str, ...] = ("minutes", "business_days")
 _DURATION_RE = re.compile(r"([0-9]+) (minutes?|hours?|business days?)")
 
 _EXPECTED = "expected 'N minutes', 'N hours' or 'N business days'"
+
+MAX_MINUTES = 366 * 24 * 60  # 527,040: one (leap) year of every minute
+MAX_HOURS = 366 * 24  # 8,784
+MAX_BUSINESS_DAYS = 366  # more than a year of business days on any calendar with a day off
+_LIMITS = {"minute": MAX_MINUTES, "hour": MAX_HOURS, "business day": MAX_BUSINESS_DAYS}
+_LIMIT_TEXT = f"at most {MAX_MINUTES} minutes, {MAX_HOURS} hours or {MAX_BUSINESS_DAYS} business days (one year)"
+
+
+class DurationTooLong(ValueError):
+    """A well-formed duration over the one-year bound; the validator reports it as `duration-too-long`."""
 
 
 @dataclass(frozen=True)
@@ -92,16 +107,21 @@ def parse_duration(text: str) -> Duration:
     """Parse a contract duration; hours become minutes (they count the same open time).
 
     Accepted: ``"N minute(s)"``, ``"N hour(s)"``, ``"N business day(s)"`` with N a whole number
-    >= 0, one space between words, lowercase. Anything else raises ``ValueError`` naming what
-    was expected, because the validator shows the message to the contract author as is.
+    >= 0 up to the one-year bound, one space between words, lowercase. Anything else raises
+    ``ValueError`` (``DurationTooLong`` over the bound) naming what was expected, because the
+    validator shows the message to the contract author as is.
     """
     if not isinstance(text, str):
         raise ValueError(f"{_EXPECTED}, got {text!r} ({type(text).__name__})")
     m = _DURATION_RE.fullmatch(text)
     if m is None:
         raise ValueError(f"{_EXPECTED}, got '{text}'")
-    n = int(m.group(1))
-    word = m.group(2)
+    digits, word = m.group(1), m.group(2)
+    unit = word.rstrip("s")
+    if len(digits.lstrip("0")) > 6 or int(digits) > _LIMITS[unit]:  # the length first: int() of 5,000 digits raises
+        shown = text if len(text) <= 40 else f"{digits[:12]}... ({len(digits)} digits) {word}"
+        raise DurationTooLong(f"'{shown}' is longer than {_LIMITS[unit]} {unit}s; an SLA duration is {_LIMIT_TEXT}")
+    n = int(digits)
     if word.startswith("minute"):
         return Duration(n, "minutes")
     if word.startswith("hour"):

@@ -13,7 +13,7 @@ from typing import Any
 from .calendar import calendar_from_spec, load_zone, parse_hours
 from .conditions import ConditionError, compile_condition
 from .diagnostics import Diagnostic, did_you_mean
-from .durations import parse_duration
+from .durations import DurationTooLong, parse_duration
 from .escalation import graph_problems
 from .expand import _PARAM, Expanded, Origin
 from .inventory import Inventory
@@ -63,7 +63,7 @@ class _Checker:
         try:
             parse_duration(str(text))
         except ValueError as exc:
-            self.err(origin, "bad-duration", str(exc), sub)
+            self.err(origin, _duration_code(exc), str(exc), sub)
 
     def condition(self, origin: Origin, sub: tuple, cond: Any) -> None:
         if cond is None or _unresolved(cond):
@@ -294,6 +294,11 @@ class _Checker:
                          ("not_encoded",))
 
 
+def _duration_code(exc: ValueError) -> str:
+    """`duration-too-long` for a well-formed duration over the one-year bound, else `bad-duration`."""
+    return "duration-too-long" if isinstance(exc, DurationTooLong) else "bad-duration"
+
+
 def _calendar_part(spec: Any) -> tuple:
     """Where inside a calendar spec `calendar_from_spec` failed: the time zone, one hours key, holidays."""
     if not isinstance(spec, dict):
@@ -394,5 +399,5 @@ def rule_document_diagnostics(doc: Any) -> list[Diagnostic]:
                         try:
                             parse_duration(args[key])
                         except ValueError as exc:
-                            out.append(doc.diag("bad-duration", str(exc), (*sub, key)))
+                            out.append(doc.diag(_duration_code(exc), str(exc), (*sub, key)))
     return out

@@ -2,7 +2,7 @@
 
 import pytest
 
-from engine.durations import Duration, parse_duration
+from engine.durations import MAX_BUSINESS_DAYS, MAX_HOURS, MAX_MINUTES, Duration, DurationTooLong, parse_duration
 
 
 @pytest.mark.parametrize(
@@ -131,3 +131,40 @@ def test_frozen() -> None:
     d = parse_duration("30 minutes")
     with pytest.raises(AttributeError):
         d.amount = 5  # type: ignore[misc]
+
+
+# --- the one-year bound ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "amount", "unit"), [
+    ("527040 minutes", 527_040, "minutes"),
+    ("8784 hours", 8_784 * 60, "minutes"),
+    ("366 business days", 366, "business_days"),
+    ("0000366 business days", 366, "business_days"),
+])
+def test_durations_up_to_one_year_parse(text: str, amount: int, unit: str) -> None:
+    assert parse_duration(text) == Duration(amount, unit)
+
+
+@pytest.mark.parametrize(("text", "limit"), [
+    ("527041 minutes", "527040 minutes"),
+    ("8785 hours", "8784 hours"),
+    ("999999999 hours", "8784 hours"),
+    ("367 business days", "366 business days"),
+    ("999999999 business days", "366 business days"),
+])
+def test_durations_over_one_year_are_too_long(text: str, limit: str) -> None:
+    with pytest.raises(DurationTooLong) as info:
+        parse_duration(text)
+    assert str(info.value) == (f"'{text}' is longer than {limit}; an SLA duration is at most 527040 minutes, "
+                               "8784 hours or 366 business days (one year)")
+    assert isinstance(info.value, ValueError)  # callers catching ValueError keep working
+
+
+def test_a_duration_of_thousands_of_digits_is_too_long_not_a_crash() -> None:
+    with pytest.raises(DurationTooLong) as info:
+        parse_duration("9" * 5000 + " hours")
+    assert str(info.value).startswith("'999999999999... (5000 digits) hours' is longer than 8784 hours")
+
+
+def test_the_limits_are_one_year() -> None:
+    assert (MAX_MINUTES, MAX_HOURS, MAX_BUSINESS_DAYS) == (366 * 24 * 60, 366 * 24, 366)

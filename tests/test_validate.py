@@ -130,6 +130,11 @@ CASES: dict[str, list[tuple[str, int | None, int | None, str, str]]] = {
          "regex.match): no backreferences (\\1), no lookaround ((?=, (?!, (?<=, (?<!), repetition counts {{n}} of at most "
          "1000"),
     ],
+    "duration-too-long.yaml": [
+        ("duration-too-long", 44, 22, "$.targets[0].severities.P1.duration",
+         "'999999999 hours' is longer than 8784 hours; an SLA duration is at most 527040 minutes, 8784 hours or "
+         "366 business days (one year)"),
+    ],
     "include-cycle.yaml": [
         ("include-cycle", 57, 12, "$.include[0].rules",
          "include cycle: include-cycle.yaml -> include-cycle.yaml (a contract cannot include itself)"),
@@ -438,3 +443,39 @@ def test_a_directory_is_validated_with_its_yml_files_too(tmp_path):
     assert code == 1
     assert err.splitlines() == [f"{tmp_path / 'a.yml'}:1:1: empty-file: the file is empty; expected a YAML mapping",
                                 "1 error(s) in 1 of 1 file(s)"]
+
+
+# --- durations over the one-year bound, wherever they come from ---------------------------------------
+
+def test_a_parameter_override_cannot_pass_a_duration_over_the_bound():
+    from engine.loader import load_contracts
+
+    contracts, diags = load_contracts([MINIMAL], {"minimal": {"p2_response": "999999999 hours"}}, str(INVENTORY))
+    assert contracts == {}
+    assert [(d.code, d.line, d.col, d.json_path) for d in errors_only(diags)] == [
+        ("duration-too-long", 45, 11, "$.targets[0].severities.P2")]
+
+
+def test_replay_param_over_the_bound_is_a_located_error_not_a_walk(tmp_path):
+    events = tmp_path / "events.jsonl"
+    events.write_text("", encoding="utf-8")
+    code, _, err = run("replay", "--contracts", str(MINIMAL), "--param", "minimal.p2_response=999999999 business days",
+                       "--inventory", str(INVENTORY), str(events))
+    assert code == 1
+    assert f"{MINIMAL}:45:11: duration-too-long: '999999999 business days' is longer than 366 business days" in err
+
+
+@pytest.mark.parametrize("where", [
+    ("      - escalate: {trigger: customer_request}", "      - start_timer: {timer: t, after: 600000 minutes}"),
+    ("      - escalate: {trigger: customer_request}", "      - start_clock: {clock: response, target: 9000 hours}"),
+])
+def test_action_durations_are_bounded_too(variant, where):
+    found = diagnostics(variant(where))
+    assert [d.code for d in found] == ["duration-too-long"]
+
+
+def test_a_rule_document_alone_gets_its_literal_durations_bounded(tmp_path):
+    path = tmp_path / "r.yaml"
+    path.write_text("id: r\nrules:\n  - id: a\n    clause: TEST-RT\n    when: {event: opened}\n"
+                    "    then:\n      - start_timer: {timer: t, after: 400 business days}\n", encoding="utf-8")
+    assert [(d.code, d.line) for d in diagnostics(path)] == [("duration-too-long", 7)]
