@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from runtime_fixtures.helpers import ACME, AGENDA, INVENTORY, MINI, REPO, ev, load, pick, write
 
-from engine import ContractError, Engine, load_contracts
+from engine import ContractError, Engine, EventError, load_contracts
 from engine.durations import parse_duration
 from engine.runtime import TicketState, _Facts
 
@@ -143,15 +143,37 @@ def test_customer_local_calendar_from_ticket_attribute(tmp_path):
     tokyo = c.calendar("local", {"timezone": "Asia/Tokyo"})
     assert tokyo[0].timezone == "Asia/Tokyo" and c.calendar("local", {"timezone": "Asia/Tokyo"}) is tokyo
     # Mon 2026-03-02 10:00 Paris = 09:00Z = 18:00 Tokyo (closed): 2 h from Tue 09:00 Tokyo
-    # (00:00Z) -> 02:00Z. Default Paris: 10:00 + 2 h = 12:00 Paris = 11:00Z. A zone that does not
-    # exist falls back to the default.
+    # (00:00Z) -> 02:00Z. Default Paris: 10:00 + 2 h = 12:00 Paris = 11:00Z.
     out = []
-    for i, zone in enumerate(("Asia/Tokyo", None, "Mars/Olympus")):
+    for i, zone in enumerate(("Asia/Tokyo", None)):
         attrs = {"severity": "high", **({"timezone": zone} if zone else {})}
         out += engine.process(ev(f"e{i}", f"T{i}", "2026-03-02T10:00:00+01:00", "opened", contract="mini", **attrs))
     assert pick(out, "ticket", "due") == [{"ticket": "T0", "due": "2026-03-03T02:00:00Z"},
-                                          {"ticket": "T1", "due": "2026-03-02T11:00:00Z"},
-                                          {"ticket": "T2", "due": "2026-03-02T11:00:00Z"}]
+                                          {"ticket": "T1", "due": "2026-03-02T11:00:00Z"}]
+
+
+@pytest.mark.parametrize(("attrs", "code"), [
+    ({"customer_zone": "Mars/Olympus"}, "unknown-timezone"),
+    ({"customer_zone": "../../etc/passwd"}, "unknown-timezone"),
+    ({"customer_country": "XX"}, "unknown-country"),
+    ({"severity": "urgent"}, "unknown-severity"),
+])
+def test_an_attribute_a_calendar_cannot_use_is_a_reject_not_a_silent_default(tmp_path, attrs, code):
+    # A silently substituted calendar is a silently wrong SLA: the zone and holiday country read
+    # from ticket attributes (named by the contract, here not `timezone`) must be usable, or the
+    # event is rejected with a code, moves no time and leaves no ticket.
+    text = MINI.replace("timezone: {attr: timezone, default: Europe/Paris}",
+                        "timezone: {attr: customer_zone, default: Europe/Paris}\n"
+                        "    holidays: {country: {attr: customer_country, default: FR}}")
+    engine = Engine.load([write(tmp_path / "mini.yaml", text)], inventory=INVENTORY)
+    event = ev("e1", "T1", "2026-03-02T10:00:00+01:00", "opened", contract="mini", **{"severity": "high", **attrs})
+    with pytest.raises(EventError) as info:
+        engine.process(event)
+    assert info.value.code == code
+    assert engine.tickets == {} and engine.now is None
+    ok = ev("e2", "T2", "2026-03-02T10:00:00+01:00", "opened", contract="mini", severity="high",
+            customer_zone="Asia/Tokyo", customer_country="JP")
+    assert pick(engine.process(ok), "due") == [{"due": "2026-03-03T02:00:00Z"}]
 
 
 def test_parameter_override_of_unknown_name_is_a_diagnostic():

@@ -109,3 +109,31 @@ def test_real_log_replays_without_crash_and_deterministically():
     assert instants == sorted(instants)
     assert run(lines)[:2] == (out, rejects)
     assert run(lines, jobs=2)[:2] == (out, rejects)  # partitioned by ticket: the same bytes
+
+
+def _target_seconds(target: str) -> int | None:
+    """'4 hours' -> 14400, '15 minutes' -> 900; None for business days (their budget depends on the start)."""
+    number, unit = target.split(" ", 1)
+    return int(number) * {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600}.get(unit, 0) or None
+
+
+def test_real_log_no_clock_is_met_with_more_time_counted_than_its_target():
+    # Issue 12: on the UCI log, 8 incidents had a target used up while paused (priority raised during
+    # "Awaiting User Info") reported met ("6 h of 4 hours used"). Over the first rows of the log:
+    # a met clock never counted more than its target, and no clock is both breached and met.
+    out, _rejects, _stats = run(to_events(read_rows()))
+    actions = [json.loads(line) for line in out.splitlines()]
+    breached: set[tuple[str, str]] = set()  # clocks breached since their last start
+    stops = 0
+    for action in actions:
+        key = (action["ticket"], action.get("clock", ""))
+        if action["action"] == "start_clock":
+            breached.discard(key)
+        elif action["action"] == "breach":
+            breached.add(key)
+        elif action["action"] == "stop_clock" and action["met"] is True:
+            stops += 1
+            seconds = _target_seconds(action["target"])
+            assert seconds is None or action["elapsed"] <= seconds, action
+            assert key not in breached, action
+    assert stops

@@ -228,6 +228,7 @@ def test_severity_upgrade_keeps_elapsed_and_applies_new_target_and_calendar():
     #   Tue 10:00 Paris = 2026-03-03T09:00Z
     out = engine.process(ev("e2", "T1", "2026-03-02T10:30:00+01:00", "updated", severity="S1", by="vendor"))
     assert pick(out, "action", "clock", "due", "rule") == [
+        {"action": "reclassify", "rule": "acme.severity-changes"},  # the change, recorded once
         {"action": "reschedule_clock", "clock": "response", "due": "2026-03-02T10:00:00Z",
          "rule": "acme.response.reschedule"},
         {"action": "reschedule_clock", "clock": "resolution", "due": "2026-03-03T09:00:00Z",
@@ -248,6 +249,7 @@ def test_severity_downgrade_keeps_elapsed():
     #   Thu 1 = 24 h; 23 h 40 left from Mon 10:20 -> Thu 10:00 Paris = 2026-03-05T09:00Z
     out = engine.process(ev("e2", "T1", "2026-03-02T10:20:00+01:00", "updated", severity="S2"))
     assert pick(out, "action", "clock", "due") == [
+        {"action": "reclassify"},
         {"action": "reschedule_clock", "clock": "response", "due": "2026-03-02T13:00:00Z"},
         {"action": "reschedule_clock", "clock": "resolution", "due": "2026-03-05T09:00:00Z"},
     ]
@@ -263,11 +265,12 @@ def test_severity_change_past_the_new_target_breaches_at_the_change_instant():
     # resolution S1 8 h: 6 h 30 left from 11:30: Mon 5 h 30 + Tue 1 h -> Tue 10:00 Paris = 09:00Z
     out = engine.process(ev("e2", "T1", "2026-03-02T11:30:00+01:00", "updated", severity="S1"))
     assert pick(out, "action", "clock", "at") == [
+        {"action": "reclassify", "at": "2026-03-02T10:30:00Z"},
         {"action": "reschedule_clock", "clock": "response", "at": "2026-03-02T10:30:00Z"},
         {"action": "breach", "clock": "response", "at": "2026-03-02T10:30:00Z"},
         {"action": "reschedule_clock", "clock": "resolution", "at": "2026-03-02T10:30:00Z"},
     ]
-    assert out[2].to_dict()["due"] == "2026-03-03T09:00:00Z"
+    assert out[3].to_dict()["due"] == "2026-03-03T09:00:00Z"
     # breached once only
     assert [a for a in engine.advance("2026-03-02T23:00:00Z") if a.action == "breach"] == []
     out = engine.process(ev("e3", "T1", "2026-03-03T08:00:00+01:00", "responded"))
@@ -313,6 +316,7 @@ def test_a_rule_matched_by_state_a_nested_breach_changed_fires_in_the_same_cycle
     # matching when the cycle began) matches: the agenda must re-match and fire it.
     out = engine.process(ev("u", "T1", "2026-03-03T12:00:00+01:00", "updated", severity="S1"))
     assert pick(out, "action", "clock", "to", "level", "rule", "at") == [
+        {"action": "reclassify", "to": "S1", "rule": "acme.severity-changes", "at": "2026-03-03T11:00:00Z"},
         {"action": "reschedule_clock", "clock": "resolution", "rule": "acme.resolution.reschedule",
          "at": "2026-03-03T11:00:00Z"},
         {"action": "breach", "clock": "resolution", "rule": "acme.resolution.start", "at": "2026-03-03T11:00:00Z"},
