@@ -120,6 +120,12 @@ def render_contract(c: CompiledContract) -> str:
         section("Reclassification", table(["id", "on", "when", "to", "clause"],
                                           [[r["id"], r["on"], r.get("match"), r["to"], r["clause"]]
                                            for r in d["reclassification"]], 40))
+    changes = d.get("severity_changes")
+    if changes:
+        clause = changes.get("clause") or "(the new severity's definition clause)"
+        refusals = [[r["when"], r.get("reason", "")] for r in changes.get("refuse") or []]
+        section(f"Severity changes by `updated` ({clause}): refused when", table(["when", "reason"], refusals, 60)
+                if refusals else "never refused")
     for g in d.get("escalation") or []:
         section(f"Escalation graph {g['id']} ({g['clause']})",
                 table(["from", "to", "trigger", "when"], [[e["from"], e["to"], ", ".join(e["trigger"]), e.get("match")]
