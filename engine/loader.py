@@ -108,8 +108,9 @@ def load_contracts(paths: Iterable[str | Path], overrides: dict[str, dict[str, A
                        else "a reusable rule document, not a contract; contracts use it through `include:`")
                 diags.append(doc.diag("not-a-contract", f"this is {why}"))
             continue
-        cid = doc.data.get("id")
-        compiled, problems = check_contract(doc, inv, (overrides or {}).get(cid), libraries)
+        cid = doc.data.get("id")  # anything until the schema has passed: `id: [a]` must not raise here
+        compiled, problems = check_contract(doc, inv, (overrides or {}).get(cid) if isinstance(cid, str) else None,
+                                            libraries)
         diags += problems
         if compiled is None:
             continue

@@ -137,6 +137,7 @@ class _Checker:
         for i, refusal in enumerate(changes.get("refuse") or []):
             self.condition(root, ("severity_changes", "refuse", i, "when"), refusal.get("when"))
         self.escalation()
+        self.warn_at()
         self.rules()
         self.unique_ids()
         self.assumptions()
@@ -164,6 +165,16 @@ class _Checker:
                     self.calendar_ref(self.root, (*where, "calendar"), value.get("calendar"))
                 else:
                     self.duration(self.root, where, value)
+
+    def warn_at(self) -> None:
+        """The built-in `warn_at` parameter (warning ratios of a target) is compiled as numbers: check it
+        after overrides, so `warn_at: 1e999` (text to YAML) or `[x]` is located, not a crash."""
+        value = self.exp.params.get("warn_at")
+        ratios = value if isinstance(value, list) else [value]
+        if value is None or all(isinstance(r, (int, float)) and not isinstance(r, bool) and 0 < r < 1 for r in ratios):
+            return
+        self.err(self.root, "bad-parameter", f"warn_at is {value!r}; expected a ratio or a list of ratios between 0 and 1 "
+                 "(exclusive), e.g. [0.8]", ("parameters", "warn_at", "value"))
 
     def obligations(self) -> None:
         parties = (self.data.get("parties") or {}).keys()

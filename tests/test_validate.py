@@ -479,3 +479,9 @@ def test_a_rule_document_alone_gets_its_literal_durations_bounded(tmp_path):
     path.write_text("id: r\nrules:\n  - id: a\n    clause: TEST-RT\n    when: {event: opened}\n"
                     "    then:\n      - start_timer: {timer: t, after: 400 business days}\n", encoding="utf-8")
     assert [(d.code, d.line) for d in diagnostics(path)] == [("duration-too-long", 7)]
+
+
+@pytest.mark.parametrize("value", ["1e999", "[x]", "[0.8, 2]", "true", "{a: 1}"])
+def test_warn_at_must_hold_ratios(variant, value):
+    found = diagnostics(variant(("    value: [0.8]", f"    value: {value}")))
+    assert [(d.code, d.line, d.json_path) for d in found] == [("bad-parameter", 12, "$.parameters.warn_at.value")]
