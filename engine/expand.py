@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .diagnostics import Diagnostic, did_you_mean
-from .load import Document, load_file
+from .load import MAX_DEPTH, MAX_NODES, Document, load_file
 from .schema import schema_diagnostics
 
 _PARAM = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -125,6 +125,12 @@ def expand(doc: Document, overrides: dict[str, Any] | None = None,
         known = (data.get("parameters") or {}).keys()
         diags.append(doc.diag("unknown-parameter", f"override of unknown parameter '{name}'{did_you_mean(name, known)}",
                               ("parameters",)))
+    overrides = dict(overrides or {})
+    for name in sorted(overrides):
+        problem = _value_problem(overrides[name])
+        if problem is not None:  # the contract's own value stays
+            diags.append(doc.diag(problem[0], f"override of parameter '{name}': {problem[1]}", ("parameters", name)))
+            del overrides[name]
     params = contract_params(data, overrides)
     root = Origin(doc, ())
     expanded = {key: (value if key in ("parameters", "assumptions", "not_encoded", "include", "rules")
@@ -139,6 +145,25 @@ def expand(doc: Document, overrides: dict[str, Any] | None = None,
     for i, inc in enumerate(data.get("include") or []):
         rules.extend(_include(doc, inc, ("include", i), params, contract_id, diags, scope))
     return Expanded(doc, expanded, params, rules), diags
+
+
+def _value_problem(value: Any) -> tuple[str, str] | None:
+    """(code, message) when an override value is over the loading limits, counted as the tree it
+    stands for: `--param` values are read by plain `yaml.safe_load`, whose aliases share (and can
+    nest) lists, so a short value may stand for billions of values or contain itself."""
+    stack, count = [(value, 1)], 0
+    while stack:
+        item, depth = stack.pop()
+        count += 1
+        if count > MAX_NODES:
+            return "too-large", f"more than {MAX_NODES:,} values once aliases are expanded"
+        if depth > MAX_DEPTH:
+            return "too-deep", f"nested more than {MAX_DEPTH} levels deep"
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return None
 
 
 @dataclass(frozen=True)

@@ -203,8 +203,32 @@ def _key_text(key: Any) -> str:
     return str(key)
 
 
+def load_value(text: str, name: str = "<value>") -> tuple[Any, list[Diagnostic]]:
+    """One YAML value of any kind (a `--param` value), under the same limits as a file; never raises.
+
+    `yaml.safe_load` has none of them: `&a [*a]` is a list containing itself and 600 `[` raise
+    RecursionError."""
+    if not text.strip():
+        return None, []
+    doc, problems = _parse(text, name)
+    return (doc.data if doc is not None else None), problems
+
+
 def load_text(text: str, file: str) -> tuple[Document | None, list[Diagnostic]]:
     """Parse one YAML document from `text`; never raises for a user's mistake."""
+    doc, problems = _parse(text, file)
+    if doc is None:
+        return None, problems
+    if doc.data is None:  # `---` or `--- null`
+        return None, [Diagnostic("empty-file", "the file is empty; expected a YAML mapping", file, 1, 1)]
+    if not isinstance(doc.data, dict):
+        kind = _KINDS.get(type(doc.data).__name__, type(doc.data).__name__)
+        return None, [*problems, doc.diag("not-a-mapping", f"expected a YAML mapping at the top, got {kind}")]
+    return doc, problems
+
+
+def _parse(text: str, file: str) -> tuple[Document | None, list[Diagnostic]]:
+    """The YAML document in `text` with its positions, whatever its top-level kind."""
     problem = _text_problem(text, file)
     if problem is not None:
         return None, [problem]
@@ -232,11 +256,6 @@ def load_text(text: str, file: str) -> tuple[Document | None, list[Diagnostic]]:
         return None, [Diagnostic("yaml-syntax", f"YAML error: {exc}", file, 1, 1)]
     finally:
         loader.dispose()
-    if doc.data is None:  # `---` or `--- null`
-        return None, [Diagnostic("empty-file", "the file is empty; expected a YAML mapping", file, 1, 1)]
-    if not isinstance(doc.data, dict):
-        kind = _KINDS.get(type(doc.data).__name__, type(doc.data).__name__)
-        return None, [*builder.problems, doc.diag("not-a-mapping", f"expected a YAML mapping at the top, got {kind}")]
     return doc, builder.problems
 
 

@@ -391,3 +391,37 @@ def test_an_include_of_a_fifo_is_refused_not_waited_on(tmp_path):
 def test_an_include_name_with_a_nul_is_a_diagnostic(tmp_path):
     _, diags = include(tmp_path, '"clock\\0.yaml"')
     assert [(d.code, d.message) for d in diags] == [("include", "cannot include 'clock\\x00.yaml': not a usable file name")]
+
+
+# --- override values are bounded like loaded ones -----------------------------------------------------
+
+def _shared(levels: int) -> list:
+    value: list = ["lol"] * 10
+    for _ in range(levels):
+        value = [value] * 10  # what yaml.safe_load makes of a billion-laughs value: shared lists
+    return value
+
+
+def _nested(depth: int) -> list:
+    value: list = [1]
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def _self_containing() -> list:
+    value: list = []
+    value.append(value)  # yaml.safe_load("&a [*a]")
+    return value
+
+
+@pytest.mark.parametrize(("value", "code"), [
+    (_shared(8), "too-large"),
+    (_self_containing(), "too-deep"),
+    (_nested(70), "too-deep"),
+])
+def test_an_override_value_over_the_limits_is_refused_and_the_contract_value_kept(tmp_path, value, code):
+    exp, diags = expand(minimal(tmp_path), {"p2_response": value})
+    assert [(d.code, d.line, d.json_path) for d in diags] == [(code, 15, "$.parameters.p2_response")]
+    assert diags[0].message.startswith("override of parameter 'p2_response': ")
+    assert exp.params["p2_response"] == "2 hours"

@@ -9,7 +9,7 @@ import sys
 import pytest
 from conftest import INVALID, MINIMAL
 
-from engine.load import load_file, load_text
+from engine.load import load_file, load_text, load_value
 
 
 def load(text: str):
@@ -348,3 +348,21 @@ def test_too_many_values_are_refused():
 def test_a_number_python_cannot_read_is_a_diagnostic():
     _, problems = load_text("a: 1\nb: " + "9" * 5000 + "\n", "t.yaml")
     assert [(p.code, p.line, p.col) for p in problems] == [("too-large", 2, 4)]
+
+
+@pytest.mark.parametrize(("text", "value"), [("[0.5]", [0.5]), ("2 hours", "2 hours"), ("on", "on"), ("", None),
+                                             ("{a: 1}", {"a": 1})])
+def test_load_value_reads_one_value_of_any_kind(text, value):
+    assert load_value(text) == (value, [])
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("&a [*a]", "yaml-aliases"),
+    ("[" * 600 + "]" * 600, "too-deep"),
+    ("[x, \x07]", "control-character"),
+    ("[0.5", "yaml-syntax"),
+])
+def test_load_value_has_the_limits_of_a_file(text, code):
+    value, problems = load_value(text, "--param a.b")
+    assert value is None
+    assert [(p.code, p.file, p.line) for p in problems] == [(code, "--param a.b", 1)]
