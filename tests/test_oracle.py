@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import reference_model as rm
 import yaml
+from hypothesis import event as label
 from hypothesis import given, note
 from hypothesis import strategies as st
 
@@ -177,7 +178,8 @@ def delays() -> st.SearchStrategy[int]:
 
 @st.composite
 def steps(draw: st.DrawFn) -> Step:
-    kind = draw(st.sampled_from(("info_requested", "info_provided", "updated", "updated", "responded", "resolved")))
+    kind = draw(st.sampled_from(("info_requested", "info_requested", "info_provided", "info_provided", "updated",
+                                 "updated", "responded", "resolved")))
     when = draw(st.sampled_from(("after", "after", "after", "due:response", "due:resolution", "opening", "closing")))
     severity = draw(st.sampled_from(SEVERITIES)) if kind == "updated" else None
     return Step(when, draw(delays()) if when == "after" else 0, kind, severity)
@@ -302,6 +304,20 @@ def views(engine_action: dict, model_action: dict) -> tuple[dict, dict]:
     return {k: engine_action.get(k, "<absent>") for k in keys}, {k: model_action[k] for k in keys}
 
 
+def label_cases(actions: list[dict]) -> None:
+    """Name what a history exercised, for --hypothesis-show-statistics (how often each case ran)."""
+    due = None
+    for a in actions:
+        label(a["action"])
+        if a.get("_exceeded"):
+            label("reschedule onto an exceeded target")
+        if a["action"] == "stop_clock":
+            label(f"stop_clock met={a['met']}" + (" exactly at due" if a["at"] == due else ""))
+        if a.get("_paused_across_change") and a["action"] == "stop_clock":
+            label("stopped after a target change while paused")
+        due = a.get("due", due)
+
+
 def check(oracle: Oracle, history: History) -> None:
     """Per clock, the engine's clock actions equal the model's, in order."""
     engine_actions, model_actions, events = run_both(oracle, history)
@@ -310,6 +326,7 @@ def check(oracle: Oracle, history: History) -> None:
     for clock in GOALS:
         got = [a for a in engine_actions if a["clock"] == clock]
         want = [a for a in model_actions if a["clock"] == clock]
+        label_cases(want)
         pairs = [views(g, w) for g, w in zip(got, want, strict=False)]
         assert len(got) == len(want) and all(g == w for g, w in pairs), (
             f"{clock}:\n engine {got}\n model  {want}")
