@@ -101,19 +101,18 @@ class Clock:
         elapsed = self.elapsed(now)
         self._close_segment(now)
         self.used = elapsed
+        if self.paused_at is not None:  # the pause so far counts on the calendar in force while it lasted
+            self.paused_total += self.calendar.between(self.paused_at, now)
+            self.paused_at = now
         self.duration, self.calendar, self.label, self.clause, self.target = duration, calendar, label, clause, target
         self.budget = budget_of(calendar, duration, self.started)
         exceeded = self.used > self.budget
         if self.status == RUNNING:
             self.run_since = now
-        # Already exceeded: `due` is when the new target ran out, on the calendars the time was counted
-        # on (INTERFACE: "the instant from which time beyond the target would count"), in the past;
-        # the caller breaches at `now`. Paused: the instant it would be due if it ran again from now.
-        if exceeded:
-            ran_out = self.ran_out_at(self.budget)
-            self.due = ran_out if ran_out is not None else now
-        else:
-            self.due = calendar.add(now, self.budget - self.used)
+        # Already exceeded: overdue from the change on, so `due` is `now`, the instant of the breach the
+        # caller emits (a due is never before the action announcing it; `ran_out_at` says when the new
+        # target actually ran out, for the reason). Paused: where it would be due if it ran from now.
+        self.due = now if exceeded else calendar.add(now, self.budget - self.used)
         self.gen += 1
         return exceeded
 

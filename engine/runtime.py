@@ -699,8 +699,9 @@ class Engine:
         who = f"severity {facts.event.get('from', '?')} -> {state.attrs.get('severity')}"
         paused = ", paused" if clock.status == PAUSED else ""
         if exceeded:
-            state_text = f"already used up at {format_instant(clock.due)}, breached now" if clock.due is not None \
-                else "already used up"
+            ran_out = clock.ran_out_at(clock.budget)
+            state_text = "already used up" + (f" (it ran out at {format_instant(ran_out)})"
+                                              if ran_out is not None and ran_out < now else "")
         else:
             state_text = "due if it runs again from now" if clock.status == PAUSED else ""
         _clock_action(out, state, contract, rule.id, clock, now, eid, "reschedule_clock",

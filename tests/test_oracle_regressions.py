@@ -48,8 +48,6 @@ def only(actions: list[dict], action: str) -> dict:
     return found[0]
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: reschedule_clock onto an already exceeded target gives the "
-                                       "past instant the target ran out as due, not the change instant")
 def test_reschedule_onto_an_exceeded_target_is_due_at_the_change(oracle: Oracle) -> None:
     actions = response_actions(
         oracle,
@@ -59,14 +57,12 @@ def test_reschedule_onto_an_exceeded_target_is_due_at_the_change(oracle: Oracle)
     # Elapsed is kept: 10:00 -> 11:31 on 24x7 = 91 min > 90 min, so the new target is already
     # exceeded and `breach` is emitted at the change instant, `at` == `due` == 11:31. The
     # reschedule that causes it says the same due: a clock's due is never before the instant
-    # it is announced (the engine says 11:30, when 90 minutes had run out).
+    # it is announced (the engine said 11:30, when 90 minutes had run out; fixed).
     breach = only(actions, "breach")
     assert (breach["at"], breach["due"]) == ("2026-03-02T11:31:00Z", "2026-03-02T11:31:00Z")
     assert only(actions, "reschedule_clock")["due"] == "2026-03-02T11:31:00Z"
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: a pause that spans a calendar change is measured whole on "
-                                       "the calendar in force at its end")
 def test_paused_time_counts_on_the_calendar_in_force_while_paused(oracle: Oracle) -> None:
     actions = response_actions(
         oracle,
@@ -77,8 +73,8 @@ def test_paused_time_counts_on_the_calendar_in_force_while_paused(oracle: Oracle
     )
     # Paused Mon 10:00 -> Tue 10:00 on 24x7 = 24 h = 86,400 s, then Tue 10:00 -> 11:00 on EMEA
     # hours (open) = 3,600 s: paused = 90,000 s (the wall-clock reading of "seconds the clock
-    # spent paused" gives the same 25 h). The engine measures the whole pause on EMEA hours:
-    # Mon 10:00-17:00 + Tue 09:00-11:00 = 9 h = 32,400 s, under neither reading.
+    # spent paused" gives the same 25 h). The engine measured the whole pause on EMEA hours:
+    # Mon 10:00-17:00 + Tue 09:00-11:00 = 9 h = 32,400 s, under neither reading (fixed).
     # elapsed 0 <= 90 min: met.
     stop = only(actions, "stop_clock")
     assert (stop["met"], stop.get("elapsed"), stop.get("paused")) == (True, 0, 90_000)

@@ -33,8 +33,9 @@ def of_clock(actions: list, clock: str) -> list[dict]:
 def test_a_target_used_up_while_paused_breaches_at_the_change_and_is_never_met(desk):
     # P3 resolution (3 business days) from Mon 09:00 Paris; paused at 15:00 after 6 business hours
     # (09:00-15:00); raised to P1 (4 hours, 24x7) at 16:00 while paused: 6 h > 4 h, so the new
-    # target ran out at Mon 09:00 + 4 h = 13:00 Paris (12:00Z) and the clock breaches at the change,
-    # 16:00 Paris = 15:00Z, with 6 h counted and 1 h paused (15:00-16:00, 24x7 from the change on).
+    # target ran out at Mon 09:00 + 4 h = 13:00 Paris (12:00Z, said in the reason) and the clock is
+    # rescheduled and breached due at the change, 16:00 Paris = 15:00Z, with 6 h counted and 1 h
+    # paused (15:00-16:00, open on the Paris calendar in force until the change).
     # Resumed Tue 10:00 Paris (09:00Z): 19 h paused in all (Mon 15:00 - Tue 10:00, 24x7).
     # Resolved Tue 11:00 Paris (10:00Z): 6 h + 1 h counted = 25,200 s > 14,400 s: missed.
     actions = run(desk, [
@@ -52,7 +53,7 @@ def test_a_target_used_up_while_paused_breaches_at_the_change_and_is_never_met(d
          **p3},
         {"action": "pause_clock", "clock": "resolution", "at": "2026-03-02T14:00:00Z", **p3},
         {"action": "reschedule_clock", "clock": "resolution", "at": "2026-03-02T15:00:00Z",
-         "due": "2026-03-02T12:00:00Z", **p1},
+         "due": "2026-03-02T15:00:00Z", **p1},
         {"action": "breach", "clock": "resolution", "at": "2026-03-02T15:00:00Z", "due": "2026-03-02T15:00:00Z",
          "elapsed": 21600, "paused": 3600, **p1},
         {"action": "resume_clock", "clock": "resolution", "at": "2026-03-03T09:00:00Z", "due": "2026-03-03T09:00:00Z",
@@ -64,8 +65,9 @@ def test_a_target_used_up_while_paused_breaches_at_the_change_and_is_never_met(d
 
 def test_a_fifteen_minute_target_used_up_while_paused_is_missed(desk):
     # P3 response (1 business hour) from Mon 09:00 Paris; paused at 09:20 after 20 min; raised to P1
-    # (15 minutes, 24x7) at 09:30 while paused: 20 min > 15 min, ran out at 09:15 (08:15Z), breach
-    # at 09:30 (08:30Z) with 1,200 s counted and 600 s paused. Resumed 09:40, responded 09:45:
+    # (15 minutes, 24x7) at 09:30 while paused: 20 min > 15 min (it ran out at 09:15), reschedule
+    # and breach due 09:30 (08:30Z) with 1,200 s counted and 600 s paused (09:20-09:30 on Paris hours,
+    # open). Resumed 09:40 (10 more min paused, 24x7), responded 09:45:
     # 20 + 5 = 25 min counted (1,500 s), 20 min paused (1,200 s): missed, never "20 min of 15 used, met".
     actions = run(desk, [
         sd("e1", "2026-03-02T09:00:00+01:00", "opened", plan="standard", region="france", severity="P3"),
@@ -79,7 +81,7 @@ def test_a_fifteen_minute_target_used_up_while_paused_is_missed(desk):
         ("start_clock", "2026-03-02T08:00:00Z"), ("pause_clock", "2026-03-02T08:20:00Z"),
         ("reschedule_clock", "2026-03-02T08:30:00Z"), ("breach", "2026-03-02T08:30:00Z"),
         ("resume_clock", "2026-03-02T08:40:00Z"), ("stop_clock", "2026-03-02T08:45:00Z")]
-    assert response[2]["due"] == "2026-03-02T08:15:00Z"
+    assert response[2]["due"] == "2026-03-02T08:30:00Z"
     assert (response[3]["due"], response[3]["elapsed"], response[3]["paused"]) == ("2026-03-02T08:30:00Z", 1200, 600)
     assert (response[5]["met"], response[5]["elapsed"], response[5]["paused"]) == (False, 1500, 1200)
 
