@@ -69,7 +69,7 @@ def check_contract(doc: Document, inventory: Inventory | None, overrides: dict[s
     try:
         exp, diags = expand(doc, overrides, libraries)
         diags += semantic_diagnostics(exp, inventory)
-    except (AttributeError, TypeError, KeyError, ValueError):
+    except (AttributeError, TypeError, LookupError, ValueError):
         if not schema:
             raise
         diags = []  # the shape is too broken for semantic checks; the schema errors say why
