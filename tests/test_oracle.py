@@ -60,7 +60,7 @@ TARGETS = {  # clock -> severity -> duration, or (duration, calendar)
     "resolution": {"S1": ("2 business days", "24x7"), "S2": "8 hours", "S3": "1 business day",
                    "S4": "5 business days"},
 }
-GOALS = {"response": {"responded"}, "resolution": {"resolved"}}
+GOALS = {"response": {"responded", "closed"}, "resolution": {"resolved", "closed"}}  # sla-clock stops on close too
 CLOCK_ACTIONS = {"start_clock", "pause_clock", "resume_clock", "reschedule_clock", "breach", "stop_clock"}
 OPTIONAL_FIELDS = ("elapsed", "paused", "severity", "target", "calendar")  # compared when the engine emits them
 
@@ -158,7 +158,7 @@ class Step:
 
     when: str  # "after", "due:response", "due:resolution", "opening", "closing"
     minutes: int
-    kind: str  # info_requested, info_provided, updated, responded, resolved
+    kind: str  # info_requested, info_provided, updated, responded, resolved, closed
     severity: str | None = None
 
 
@@ -179,7 +179,7 @@ def delays() -> st.SearchStrategy[int]:
 @st.composite
 def steps(draw: st.DrawFn) -> Step:
     kind = draw(st.sampled_from(("info_requested", "info_requested", "info_provided", "info_provided", "updated",
-                                 "updated", "responded", "resolved")))
+                                 "updated", "responded", "resolved", "closed")))
     when = draw(st.sampled_from(("after", "after", "after", "due:response", "due:resolution", "opening", "closing")))
     severity = draw(st.sampled_from(SEVERITIES)) if kind == "updated" else None
     return Step(when, draw(delays()) if when == "after" else 0, kind, severity)
