@@ -32,6 +32,7 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 
 from engine import Engine
+from engine.calendar import calendar_from_spec
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "contracts"
@@ -341,6 +342,25 @@ def test_engine_agrees_with_the_model_on_olcare_calendars(oracle: Oracle, histor
 @given(history=histories(GROUPS["local"]))
 def test_engine_agrees_with_the_model_on_customer_local_french_and_24x7(oracle: Oracle, history: History) -> None:
     check(oracle, history)
+
+
+@given(region=st.sampled_from(sorted(SEED_CALENDARS)), zone=st.sampled_from((None, *ZONES)),
+       day=st.one_of(st.sampled_from(SPECIAL_DATES), st.dates(date(2026, 1, 1), date(2027, 12, 24))),
+       wall=st.integers(0, 24 * 60 - 1), span=st.integers(0, 6 * 24 * 60), amount=st.integers(0, 3 * 8 * 60),
+       days=st.integers(0, 7))
+def test_business_time_arithmetic_agrees_with_the_model(region: str, zone: str | None, day: date, wall: int,
+                                                        span: int, amount: int, days: int) -> None:
+    """engine.calendar on its own (add, between, add_business_days, is_open), without the clocks
+    around it: a disagreement here is calendar arithmetic (engine/calendar.py)."""
+    attrs = {"timezone": zone} if zone and region in ("microsoft-business", "opentext-business") else {}
+    model = calendar_of(region, attrs)
+    engine = calendar_from_spec(seed_spec(region), timezone=attrs.get("timezone"))
+    t = int(datetime(day.year, day.month, day.day, wall // 60, wall % 60, tzinfo=ZoneInfo(model.zone)).timestamp())
+    m = t // 60
+    assert engine.is_open(t) == rm.open_at(model, m)
+    assert engine.between(t, t + span * 60) == rm.count_open(model, m, m + span) * 60
+    assert engine.add(t, amount * 60) == rm.after_open(model, m, amount) * 60
+    assert engine.add_business_days(t, days) == rm.add_business_days(model, m, days) * 60
 
 
 def test_the_synthetic_contract_uses_every_seed_calendar(oracle: Oracle) -> None:
