@@ -88,11 +88,24 @@ def test_retarget_keeps_elapsed():
 
 def test_retarget_to_an_already_exceeded_target():
     c = clock()  # 4 h from Mon 10:00
-    # at Mon 15:00 (5 h used) the target becomes 1 hour on 24x7: exceeded; the due reported is when
-    # the new target ran out counted from the start: Mon 10:00 + 1 h = Mon 11:00
+    # at Mon 15:00 (5 h used) the target becomes 1 hour on 24x7: exceeded, so it is due (and the
+    # caller breaches it) at the change, Mon 15:00; the new target ran out counted from the start,
+    # Mon 10:00 + 1 h = Mon 11:00, which ran_out_at says (for the reason)
     exceeded = c.retarget(paris("2026-03-02 15:00"), parse_duration("1 hour"), ALWAYS, "24x7", "TST-RT", "r")
     assert exceeded is True
-    assert c.used == 5 * H and c.due == paris("2026-03-02 11:00")
+    assert c.used == 5 * H and c.due == paris("2026-03-02 15:00")
+    assert c.ran_out_at(c.budget) == paris("2026-03-02 11:00")
+
+
+def test_a_pause_spanning_a_retarget_counts_on_each_calendar_for_its_part():
+    c = clock()  # 4 h from Mon 10:00 on Paris hours (09:00-17:00)
+    c.pause(paris("2026-03-02 13:00"))  # 3 h used
+    # paused Mon 13:00 -> Tue 10:00: Paris hours count Mon 13:00-17:00 + Tue 09:00-10:00 = 5 h; at
+    # Tue 10:00 the target moves to 24x7, then the pause lasts until Tue 12:00 (2 h on 24x7)
+    c.retarget(paris("2026-03-03 10:00"), parse_duration("8 hours"), ALWAYS, "24x7", "TST-RT", "r")
+    assert c.paused_seconds(paris("2026-03-03 12:00")) == 7 * H
+    c.resume(paris("2026-03-03 12:00"))
+    assert c.paused_total == 7 * H and c.used == 3 * H
 
 
 def test_next_deadline_walks_warnings_then_breach():
