@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .calendar import calendar_from_spec, load_zone, parse_hours
+from .compile import compile_template
 from .conditions import ConditionError, compile_condition
 from .diagnostics import Diagnostic, did_you_mean
 from .durations import DurationTooLong, parse_duration
@@ -84,6 +85,16 @@ class _Checker:
                 self.err(origin, f"unknown-{what}", f"{what} {text} is written as a {kind} and never equals the text "
                          f"'{text}'; write it in quotes: \"{text}\"", path)
 
+    def reason(self, origin: Origin, sub: tuple, text: Any) -> None:
+        """`{fact.path}` placeholders of a reason read facts as conditions do: an unknown root or field is
+        located here, not raised by the compiler."""
+        if not isinstance(text, str) or _unresolved(text):
+            return
+        try:
+            compile_template(text)
+        except ConditionError as exc:
+            self.err(origin, "bad-placeholder", f"reason placeholder: {exc}", sub)
+
     def severity(self, origin: Origin, sub: tuple, value: Any, allow_next: bool = False) -> None:
         if isinstance(value, dict) or (allow_next and value == "next") or value in self.severities or _unresolved(value):
             return
@@ -136,6 +147,7 @@ class _Checker:
             self.cite(root, ("severity_changes", "clause"), changes.get("clause"))
         for i, refusal in enumerate(changes.get("refuse") or []):
             self.condition(root, ("severity_changes", "refuse", i, "when"), refusal.get("when"))
+            self.reason(root, ("severity_changes", "refuse", i, "reason"), refusal.get("reason"))
         self.escalation()
         self.warn_at()
         self.rules()
@@ -218,6 +230,8 @@ class _Checker:
                     self.action(origin, ("then", j, kind), kind, args, obligations, graphs)
 
     def action(self, origin: Origin, sub: tuple, kind: str, args: Any, obligations: list, graphs: list) -> None:
+        if isinstance(args, dict):
+            self.reason(origin, (*sub, "reason"), args.get("reason"))
         if isinstance(args, dict) and "clock" in args:
             allowed = CLOCKS if kind == "start_clock" else (*CLOCKS, "all")
             if args["clock"] not in allowed and not _unresolved(args["clock"]):

@@ -485,3 +485,11 @@ def test_a_rule_document_alone_gets_its_literal_durations_bounded(tmp_path):
 def test_warn_at_must_hold_ratios(variant, value):
     found = diagnostics(variant(("    value: [0.8]", f"    value: {value}")))
     assert [(d.code, d.line, d.json_path) for d in found] == [("bad-parameter", 12, "$.parameters.warn_at.value")]
+
+
+def test_a_reason_placeholder_reading_an_unknown_fact_is_located(variant):
+    found = diagnostics(variant(("      - escalate: {trigger: customer_request}",
+                                 "      - notify: {to: manager, reason: 'from {even0t.to} on'}")))
+    assert [(d.code, d.line, d.json_path) for d in found] == [("bad-placeholder", 67, "$.rules[0].then[0].notify.reason")]
+    assert found[0].message == ("reason placeholder: unknown fact root 'even0t' in 'even0t.to'; expected event, ticket "
+                                "or state")
