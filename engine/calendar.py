@@ -59,9 +59,16 @@ _DAY_MINUTES = 24 * 60
 _DAY_SECONDS = 86400
 _ONE_DAY = timedelta(days=1)
 _UNIX_EPOCH = datetime(1970, 1, 1)
-# Years a calendar can build. datetime stops at 9999 and a year's last day may close at 24:00.
+# Years a calendar can build. Events lie in 1900-2199 (engine.events) and a target is at most a
+# year of its calendar's open time; a century past that covers any calendar open a few minutes a
+# year, and a target that still runs out later (a sparse calendar) is refused with
+# CalendarRangeError at once instead of building tables up to datetime's year 9999.
 _MIN_YEAR = 1
-_MAX_YEAR = 9998
+_MAX_YEAR = 2299
+
+
+class CalendarRangeError(ValueError):
+    """A due instant beyond the years a calendar builds: the target cannot be reached on it."""
 # A point query further than this from the loaded years starts a fresh cache instead of
 # filling the gap (a stray 1970 or 2999 instant must not build centuries of intervals).
 _MAX_GAP_YEARS = 3
@@ -510,7 +517,7 @@ class BusinessCalendar:
 
     def _build(self, lo_year: int, hi_year: int) -> _Segment:
         if lo_year < _MIN_YEAR or hi_year > _MAX_YEAR:
-            raise ValueError(f"instant outside the supported calendar years {_MIN_YEAR}-{_MAX_YEAR}")
+            raise CalendarRangeError(f"instant outside the supported calendar years {_MIN_YEAR}-{_MAX_YEAR}")
         starts: list[int] = []
         ends: list[int] = []
         cum = [0]
@@ -561,7 +568,7 @@ class BusinessCalendar:
             span = seg[6] - seg[5] + 1
             new = self._build(seg[5], min(seg[6] + span, _MAX_YEAR))
             if new[6] == seg[6]:
-                raise ValueError(f"instant beyond the supported calendar years {_MIN_YEAR}-{_MAX_YEAR}")
+                raise CalendarRangeError(f"instant beyond the supported calendar years {_MIN_YEAR}-{_MAX_YEAR}")
             self._seg = new
             return new
 
@@ -600,7 +607,7 @@ class BusinessCalendar:
         ``_cover``, but a far jump or more than ``_MAX_CACHED_YEARS`` years starts afresh."""
         year = datetime.fromtimestamp(start, self._tz).year
         if not _MIN_YEAR <= year <= _MAX_YEAR:
-            raise ValueError(f"instant outside the supported calendar years {_MIN_YEAR}-{_MAX_YEAR}")
+            raise CalendarRangeError(f"instant outside the supported calendar years {_MIN_YEAR}-{_MAX_YEAR}")
         lo, hi = year, min(year + 1, _MAX_YEAR)
         with self._lock:
             days = self._days
@@ -752,7 +759,7 @@ class BusinessCalendar:
         while count < n:
             day += _ONE_DAY
             if day.year > _MAX_YEAR:
-                raise ValueError(f"instant beyond the supported calendar years {_MIN_YEAR}-{_MAX_YEAR}")
+                raise CalendarRangeError(f"instant beyond the supported calendar years {_MIN_YEAR}-{_MAX_YEAR}")
             if self._week[day.weekday()] and day not in self._holidays_of(day.year):
                 count += 1
         # fold=0: an ambiguous wall time is its first occurrence, a missing one lands after the gap.

@@ -57,7 +57,9 @@ def _positive_int(text: str) -> int:
 
 
 def _overrides(pairs: Sequence[str]) -> dict[str, dict[str, Any]]:
-    import yaml
+    """`--param CONTRACT.NAME=VALUE` pairs; each VALUE read as one YAML value under the contract
+    files' limits (engine.load.load_value: no alias bomb, no RecursionError from 600 `[`)."""
+    from .load import load_value
 
     out: dict[str, dict[str, Any]] = {}
     for pair in pairs:
@@ -65,11 +67,10 @@ def _overrides(pairs: Sequence[str]) -> dict[str, dict[str, Any]]:
         contract, dot, name = key.partition(".")
         if not sep or not dot or not contract or not name:
             raise ValueError(f"--param expects CONTRACT.NAME=VALUE, got {pair!r}")
-        try:
-            out.setdefault(contract, {})[name] = yaml.safe_load(value)
-        except yaml.YAMLError as exc:
-            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            raise ValueError(f"--param {key}: the value {value!r} is not valid YAML ({problem})") from None
+        parsed, problems = load_value(value, f"--param {key}")
+        if problems:
+            raise ValueError(f"--param {key}: the value is not a valid YAML value ({problems[0].message})")
+        out.setdefault(contract, {})[name] = parsed
     return out
 
 

@@ -86,6 +86,7 @@ REJECT_CODES = frozenset({
     "unknown-severity",    # a severity the ticket's contract does not define
     "unknown-timezone",    # a `timezone` attribute (or a calendar's zone attribute) that is not an IANA zone
     "unknown-country",     # a holiday-country attribute a calendar cannot use
+    "calendar-range",      # a target its contract's calendar cannot reach (open too rarely): ticket quarantined
     "rule-loop",           # the contract's rules kept re-activating on this event
     "quarantined",         # its ticket was quarantined by an earlier rule loop
 })

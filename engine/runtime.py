@@ -22,6 +22,7 @@ from sys import intern
 from typing import Any
 
 from .actions import Action, action_id
+from .calendar import CalendarRangeError
 from .clocks import PAUSED, RUNNING, STOPPED, Clock, human_seconds
 from .compile import CompiledContract, Rule
 from .conditions import compile_getter
@@ -250,6 +251,11 @@ class Engine:
             self._carry = out[:mark]
             quarantined[ticket] = f"a rule loop on event {eid!r}: {exc}"
             raise
+        except CalendarRangeError as exc:
+            # Likewise for a target its calendar cannot reach (open a few minutes a year): no due.
+            self._carry = out[:mark]
+            quarantined[ticket] = f"on event {eid!r}, a target its calendar cannot reach: {exc}"
+            raise EventError(f"ticket {ticket!r} is quarantined: {quarantined[ticket]}", "calendar-range") from None
         return out
 
     def advance(self, instant: int | str) -> list[Action]:
@@ -342,9 +348,10 @@ class Engine:
                     if per_instant[(ticket, instant)] > MAX_FIRINGS:
                         raise RuleLoopError(f"timer '{name.removeprefix('timer:')}' keeps restarting at "
                                             f"{format_instant(instant)} (rules: {self._timer_rules(state, name)})")
-            except RuleLoopError as exc:
+            except (RuleLoopError, CalendarRangeError) as exc:
                 del out[mark:]
-                reason = f"a rule loop at {format_instant(instant)}: {exc}"
+                what = "a rule loop" if isinstance(exc, RuleLoopError) else "a target its calendar cannot reach"
+                reason = f"{what} at {format_instant(instant)}: {exc}"
                 self.quarantined[ticket] = reason
                 self.problems.append(f"ticket {ticket!r} quarantined after {reason}")
         for entry in deferred:

@@ -117,6 +117,14 @@ def test_param_override(tmp_path):
     assert code == 0 and warns == [("T1", "2026-03-02T11:00:00Z", 0.5), ("T3", "2026-03-02T11:30:00Z", 0.5)]
 
 
+@pytest.mark.parametrize("value", ["[" * 600, "&a [*a]"])
+def test_a_hostile_param_value_is_a_usage_error_not_a_crash(tmp_path, value):
+    # yaml.safe_load raised RecursionError on 600 '[' (exit 70); values are read under the file limits
+    code, out, err = replay_acme(tmp_path, "--param", f"acme.silence={value}")
+    assert code in (1, 2) and out == "" and "Traceback" not in err and "internal error" not in err
+    assert "acme.silence" in err or "silence" in err
+
+
 def test_trace_writes_one_line_per_fired_rule(tmp_path):
     trace = tmp_path / "trace.jsonl"
     code, _, _ = replay_acme(tmp_path, "--trace", trace)

@@ -255,3 +255,27 @@ def test_action_ids_are_unique_and_do_not_depend_on_batching():
     assert len(ids) == len(set(ids)) > 100
     assert feed(random.Random(7)) == once
     assert feed(random.Random(8)) == once
+
+
+def test_a_target_its_calendar_cannot_reach_quarantines_the_ticket_quickly(tmp_path):
+    # 8,784 hours (the one-year bound) on a calendar open one minute a week take ~10,000 years: the
+    # calendar stops at its last year (2299) instead of building tables to year 9998 (9 s, 200 MB,
+    # then exit 70). The event is a reject with a code, its ticket is quarantined, the stream goes on.
+    text = SERVICEDESK.read_text(encoding="utf-8").replace('mon-fri: ["09:00-17:00"]', 'sat: ["09:00-09:01"]')
+    text = text.replace("P3: 3 business days", "P3: 8784 hours").replace("../../rules/", "rules/")
+    (tmp_path / "rules").mkdir()
+    for name in ("sla-clock.yaml", "pause-on-info.yaml"):
+        (tmp_path / "rules" / name).write_text((REPO / "rules" / name).read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "servicedesk.yaml").write_text(text, encoding="utf-8")
+    engine = Engine.load([str(tmp_path / "servicedesk.yaml")], inventory=str(FIXTURES / "INVENTORY.md"))
+    with pytest.raises(EventError) as info:
+        engine.process(sd("e1", "2026-03-02T09:00:00+01:00", "opened", plan="standard", region="france",
+                          severity="P3"))
+    assert info.value.code == "calendar-range"
+    assert "cannot reach" in str(info.value)
+    with pytest.raises(EventError) as info:
+        engine.process(sd("e2", "2026-03-02T10:00:00+01:00", "responded"))
+    assert info.value.code == "quarantined"
+    other = ev("e3", "INC2", "2026-03-02T10:00:00+01:00", "opened", "servicedesk", plan="standard",
+               region="france", severity="P1")
+    assert [a.action for a in engine.process(other)] == ["start_clock", "start_clock"]
