@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 from setuptools import setup
 from setuptools.command.build_ext import build_ext
+from setuptools.command.build_py import build_py
 
 # The modules every event goes through: parse, agenda, clocks, calendars, conditions, actions.
 HOT_MODULES = ["actions", "calendar", "clocks", "compile", "conditions", "durations", "escalation", "events",
@@ -65,4 +67,20 @@ def extensions() -> list:
     return out
 
 
-setup(ext_modules=extensions(), cmdclass={"build_ext": OptionalBuildExt})
+class BuildPyWithData(build_py):
+    """Ship the JSON Schemas (`schemas/`) and obligo's rule documents (`rules/`) inside the package
+    (`engine/schemas`, `engine/rules`): an installed obligo reads them from there, a source tree
+    from the repository's folders (engine/schema.py, engine/expand.py)."""
+
+    def run(self) -> None:
+        super().run()
+        if self.editable_mode:
+            return
+        for folder, pattern in (("schemas", "*.schema.json"), ("rules", "*.yaml")):
+            target = Path(self.build_lib) / "engine" / folder
+            target.mkdir(parents=True, exist_ok=True)
+            for source in sorted(Path(folder).glob(pattern)):
+                self.copy_file(str(source), str(target / source.name))
+
+
+setup(ext_modules=extensions(), cmdclass={"build_ext": OptionalBuildExt, "build_py": BuildPyWithData})

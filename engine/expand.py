@@ -102,7 +102,9 @@ def contract_params(data: dict, overrides: dict[str, Any] | None = None) -> dict
     return params
 
 
-BUILTIN_RULES = Path(__file__).resolve().parent.parent / "rules"  # obligo's rule documents (issue 13: in the package)
+# obligo's rule documents: inside the package when installed (setup.py), else the repository's rules/
+_PACKAGED_RULES = Path(__file__).resolve().parent / "rules"
+BUILTIN_RULES = _PACKAGED_RULES if _PACKAGED_RULES.is_dir() else Path(__file__).resolve().parent.parent / "rules"
 
 
 def default_libraries(contract_file: str | Path) -> tuple[Path, ...]:

@@ -14,7 +14,9 @@ from referencing import Registry, Resource
 from .diagnostics import Diagnostic, did_you_mean
 from .load import Document
 
-SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
+# Installed: the schemas ship inside the package (setup.py); in a source tree: the repository's schemas/.
+_PACKAGED = Path(__file__).resolve().parent / "schemas"
+SCHEMA_DIR = _PACKAGED if _PACKAGED.is_dir() else Path(__file__).resolve().parent.parent / "schemas"
 _BASE = "https://obligo.dev/schemas/"
 
 
