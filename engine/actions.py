@@ -11,7 +11,7 @@ from .events import format_instant
 
 # Output key order: identity, what, its extra fields, provenance. Fixed so output is byte-stable.
 _EXTRA = ("clock", "severity", "target", "calendar", "due", "met", "excluded", "elapsed", "paused", "elapsed_ratio",
-          "level", "from_", "to", "initial", "mode", "exclusion", "party", "obligation")
+          "level", "from_", "to", "initial", "mode", "exclusion", "party", "obligation", "event_type")
 # Actions whose `due` is written even when None (a standing obligation: owed with no deadline).
 _DUE_ALWAYS = frozenset({"obligation"})
 # stop_clock of an excluded request: `met` is written as null (neither met nor breached).
@@ -54,6 +54,7 @@ class Action:
     paused: int | None = None
     excluded: bool | None = None
     initial: bool | None = None
+    event_type: str | None = None  # `refused`: the type of the event the contract did not accept
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}

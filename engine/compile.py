@@ -82,9 +82,10 @@ def _writes(kind: str, args: Any) -> tuple[str, ...]:
     """Fact paths an action may change: a rule reading none of them keeps its match after it fires."""
     if kind in ("start_clock", "stop_clock", "pause_clock", "resume_clock", "reschedule_clock"):
         clock = args.get("clock") if isinstance(args, dict) else None
-        if clock in (None, "all"):
+        if clock is None or clock == "all":
             return ("state.clock.", "state.breached.")
-        return (f"state.clock.{clock}", f"state.breached.{clock}")
+        names = clock if isinstance(clock, list) else [clock]
+        return tuple(path for name in names for path in (f"state.clock.{name}", f"state.breached.{name}"))
     if kind in ("reclassify", "downgrade"):
         return ("ticket.severity",)
     if kind == "escalate":
@@ -207,6 +208,18 @@ class SeverityPolicy:
         return next((r for r in self.refusals if r.predicate(facts)), None)
 
 
+@dataclass(frozen=True)
+class EventRefusal:
+    """One `refusals` entry: an event of these types its condition holds for is not applied (one
+    `refused` action citing `clause`), e.g. a close without the customer's consent."""
+
+    rule: str
+    clause: str
+    predicate: Predicate | None
+    reason: Template | None
+    condition: dict | None
+
+
 @dataclass
 class CompiledContract:
     """Everything the runtime needs for one contract; no reference back to YAML."""
@@ -237,6 +250,7 @@ class CompiledContract:
     warn_at: tuple[float, ...]
     severity_policy: SeverityPolicy | None = None
     severity_clauses: dict[str, str] = field(default_factory=dict)  # severity -> the clause defining it
+    refusals: dict[str, tuple[EventRefusal, ...]] = field(default_factory=dict)  # event type -> its refusals
     # per trigger, (rules_by_event, matches, affects, rescan) of it: what the agenda reads, in one look-up
     agendas: dict[str, tuple] = field(init=False, repr=False, compare=False)
     _calendars: dict[tuple, tuple[BusinessCalendar, str]] = field(default_factory=dict, repr=False)
@@ -435,6 +449,13 @@ def compile_contract(exp: Expanded) -> CompiledContract:
         refusals=tuple(SeverityRefusal(compile_condition(r["when"]),
                                        compile_template(r["reason"]) if r.get("reason") else None, r["when"])
                        for r in changes.get("refuse") or []))
+    refusals: dict[str, list[EventRefusal]] = {}
+    for r in d.get("refusals") or []:
+        refusal = EventRefusal(f"{contract_id}.{r['id']}", r["clause"],
+                               compile_condition(r["when"]) if r.get("when") else None,
+                               compile_template(r["reason"]) if r.get("reason") else None, r.get("when"))
+        for kind in [r["on"]] if isinstance(r["on"], str) else r["on"]:
+            refusals.setdefault(kind, []).append(refusal)
     warn = exp.params.get("warn_at", [])
     warn = [warn] if isinstance(warn, (int, float)) else list(warn or [])
     return CompiledContract(
@@ -461,4 +482,5 @@ def compile_contract(exp: Expanded) -> CompiledContract:
         warn_at=tuple(sorted(float(x) for x in warn)),
         severity_policy=policy,
         severity_clauses={s["id"]: s["clause"] for s in d["severities"]},
+        refusals={kind: tuple(v) for kind, v in refusals.items()},
     )

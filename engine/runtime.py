@@ -413,6 +413,8 @@ class Engine:
         fact = {"type": kind, "id": eid, "attrs": attrs}
         derived: list[dict] | None = None
         contract = self.contracts[state.contract]
+        if contract.refusals and kind in contract.refusals and self._refused(state, contract, fact, at, out):
+            return  # the contract does not accept this event: recorded, nothing else changes
         if kind == "updated":
             prev = {}
             current = state.attrs
@@ -443,6 +445,25 @@ class Engine:
         elif kind == "reopened":
             state.closed = False
         self._run_agenda(state, contract, fact, at, out, derived)
+
+    def _refused(self, state: TicketState, contract: CompiledContract, fact: dict, at: int,
+                 out: list[Action]) -> bool:
+        """True (and one `refused` action citing its clause) when a `refusals` entry of the
+        contract holds for this event; the event then changes nothing."""
+        facts = _Facts(fact, state, contract, at)
+        for refusal in contract.refusals[fact["type"]]:
+            if refusal.predicate is not None and not refusal.predicate(facts):
+                continue
+            if self.tracer is not None:
+                self.tracer.fired(at=at, ticket=state.ticket, event=fact["id"], trigger=fact["type"], rule=refusal.rule,
+                                  clause=refusal.clause, contract=contract.id, version=contract.version,
+                                  facts={"refused": True})
+            reason = refusal.reason.render(facts) if refusal.reason is not None else \
+                f"'{fact['type']}' refused ({refusal.clause}); nothing changes"
+            out.append(Action(state.ticket, at, "refused", contract.id, refusal.rule, refusal.clause, reason,
+                              event=fact["id"], version=contract.version, event_type=fact["type"]))
+            return True
+        return False
 
     def _severity_change(self, state: TicketState, contract: CompiledContract, eid: str, attrs: dict, at: int,
                          out: list[Action]) -> bool:
@@ -559,9 +580,12 @@ class Engine:
 
     # --- actions ----------------------------------------------------------------------------
 
-    def _clocks(self, state: TicketState, name: str) -> list[Clock]:
+    def _clocks(self, state: TicketState, name: str | list[str]) -> list[Clock]:
+        """The ticket's clocks an action names: one, a list of names, or `all` (in name order)."""
         if name == "all":
             return [state.clocks[k] for k in sorted(state.clocks)]
+        if isinstance(name, list):
+            return [state.clocks[k] for k in sorted(set(name)) if k in state.clocks]
         clock = state.clocks.get(name)
         return [clock] if clock is not None else []
 

@@ -147,6 +147,14 @@ class _Checker:
             self.cite(root, ("severity_changes", "clause"), changes.get("clause"))
         for i, refusal in enumerate(changes.get("refuse") or []):
             self.condition(root, ("severity_changes", "refuse", i, "when"), refusal.get("when"))
+        for i, refusal in enumerate(d.get("refusals") or []):
+            self.cite(root, ("refusals", i, "clause"), refusal.get("clause"))
+            self.events(root, ("refusals", i, "on"), refusal.get("on"))
+            if "opened" in ([refusal.get("on")] if isinstance(refusal.get("on"), str) else refusal.get("on") or []):
+                self.err(root, "bad-refusal", "an 'opened' event cannot be refused (there is no ticket yet)",
+                         ("refusals", i, "on"))
+            self.condition(root, ("refusals", i, "when"), refusal.get("when"))
+            self.reason(root, ("refusals", i, "reason"), refusal.get("reason"))
             self.reason(root, ("severity_changes", "refuse", i, "reason"), refusal.get("reason"))
         self.escalation()
         self.warn_at()
@@ -234,9 +242,11 @@ class _Checker:
             self.reason(origin, (*sub, "reason"), args.get("reason"))
         if isinstance(args, dict) and "clock" in args:
             allowed = CLOCKS if kind == "start_clock" else (*CLOCKS, "all")
-            if args["clock"] not in allowed and not _unresolved(args["clock"]):
-                self.err(origin, "unknown-clock", f"unknown clock '{args['clock']}'{did_you_mean(args['clock'], allowed)}",
-                         (*sub, "clock"))
+            names = args["clock"] if isinstance(args["clock"], list) and kind != "start_clock" else [args["clock"]]
+            for i, name in enumerate(names):
+                if name not in allowed and not _unresolved(name):
+                    where = (*sub, "clock", i) if names is args["clock"] else (*sub, "clock")
+                    self.err(origin, "unknown-clock", f"unknown clock '{name}'{did_you_mean(name, allowed)}", where)
         if kind == "start_clock":
             self.duration(origin, (*sub, "target"), args.get("target"))
             self.calendar_ref(origin, (*sub, "calendar"), args.get("calendar"))
@@ -270,7 +280,7 @@ class _Checker:
             if rid in seen:
                 self.err(origin, "duplicate-id", f"rule id '{rid}' is already used", ("id",))
             seen[rid] = origin
-        for section in ("targets", "obligations", "reclassification", "escalation"):
+        for section in ("targets", "obligations", "reclassification", "escalation", "refusals"):
             ids: set = set()
             for i, item in enumerate(self.data.get(section) or []):
                 if item.get("id") in ids:
@@ -416,9 +426,11 @@ def rule_document_diagnostics(doc: Any) -> list[Diagnostic]:
                 sub = (*where, "then", j, kind)
                 clock = args.get("clock")
                 allowed = CLOCKS if kind == "start_clock" else (*CLOCKS, "all")
-                if clock is not None and _literal(clock) and clock not in allowed:
-                    out.append(doc.diag("unknown-clock", f"unknown clock '{clock}'{did_you_mean(clock, allowed)}",
-                                        (*sub, "clock")))
+                for i, name in enumerate(clock if isinstance(clock, list) else [clock]):
+                    if name is not None and _literal(name) and name not in allowed:
+                        where = (*sub, "clock", i) if isinstance(clock, list) else (*sub, "clock")
+                        out.append(doc.diag("unknown-clock", f"unknown clock '{name}'{did_you_mean(name, allowed)}",
+                                            where))
                 for key in ("target", "after", "due"):
                     if isinstance(args.get(key), str) and _literal(args[key]):
                         try:

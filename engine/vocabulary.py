@@ -24,6 +24,7 @@ ACTION_KINDS: dict[str, tuple[str, ...]] = {
     "downgrade": ("from", "to", "mode"),
     "reclassify": ("to",),  # and `from`, unless `initial` (the first severity is no change)
     "reclassify_refused": ("to",),  # likewise: a severity change the contract refused; nothing changed
+    "refused": ("event_type",),  # an event the contract does not accept (`refusals`); nothing changed
     "exclude": ("exclusion",),
     "obligation": ("party", "due"),
     "obligation_breached": ("party",),

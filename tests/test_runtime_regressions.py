@@ -279,3 +279,38 @@ def test_a_target_its_calendar_cannot_reach_quarantines_the_ticket_quickly(tmp_p
     other = ev("e3", "INC2", "2026-03-02T10:00:00+01:00", "opened", "servicedesk", plan="standard",
                region="france", severity="P1")
     assert [a.action for a in engine.process(other)] == ["start_clock", "start_clock"]
+
+
+def test_an_event_the_contract_refuses_is_recorded_once_and_changes_nothing(desk):
+    # SD-CLOSE: a close without the caller's consent is refused: one `refused` action citing the
+    # clause, the ticket stays open and its clocks run on (response due 10:00 Paris = 09:00Z breaches).
+    actions = run(desk, [
+        sd("e1", "2026-03-02T09:00:00+01:00", "opened", plan="standard", region="france", severity="P3"),
+        sd("e2", "2026-03-02T09:30:00+01:00", "closed"),
+        sd("e3", "2026-03-02T10:30:00+01:00", "closed", consent=True),
+    ])
+    got = [(a["action"], a.get("clock"), a["at"]) for a in pick(actions, "action", "clock", "at")]
+    assert got == [
+        ("start_clock", "response", "2026-03-02T08:00:00Z"), ("start_clock", "resolution", "2026-03-02T08:00:00Z"),
+        ("refused", None, "2026-03-02T08:30:00Z"),
+        ("breach", "response", "2026-03-02T09:00:00Z"),
+        ("stop_clock", "response", "2026-03-02T09:30:00Z"), ("stop_clock", "resolution", "2026-03-02T09:30:00Z")]
+    refused = actions[2].to_dict()
+    assert (refused["event_type"], refused["clause"], refused["event"]) == ("closed", "SD-CLOSE", "e2")
+    assert desk.tickets["INC1"].closed is True  # the consented close applied
+
+
+def test_a_list_of_clocks_pauses_only_those(tmp_path):
+    # rules/pause-clocks-on-info.yaml with clocks [resolution]: the response clock runs on while
+    # the vendor waits (it is met or breached on its own), the resolution clock pauses.
+    text = SERVICEDESK.read_text(encoding="utf-8").replace("../../rules/", f"{REPO / 'rules'}/").replace(
+        "pause-on-info.yaml\n    as: waiting\n    with: {clause: SD-WAIT}",
+        "pause-clocks-on-info.yaml\n    as: waiting\n    with: {clause: SD-WAIT, clocks: [resolution]}")
+    assert "pause-clocks-on-info" in text
+    (tmp_path / "servicedesk.yaml").write_text(text, encoding="utf-8")
+    engine = Engine.load([str(tmp_path / "servicedesk.yaml")], inventory=str(FIXTURES / "INVENTORY.md"))
+    actions = run(engine, [
+        sd("e1", "2026-03-02T09:00:00+01:00", "opened", plan="standard", region="france", severity="P3"),
+        sd("e2", "2026-03-02T09:20:00+01:00", "info_requested"),
+    ])
+    assert [(a.action, a.clock) for a in actions if a.event == "e2"] == [("pause_clock", "resolution")]
