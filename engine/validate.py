@@ -219,8 +219,13 @@ class _Checker:
                          (*sub, *where))
 
     def events(self, origin: Origin, sub: tuple, events: Any) -> None:
-        for j, name in enumerate([events] if isinstance(events, str) else events or []):
-            if name not in EXTERNAL_EVENTS and name not in INTERNAL_EVENTS and not _unresolved(name):
+        if not isinstance(events, (str, list)):  # e.g. an include parameter given as 12 or null
+            self.err(origin, "unknown-event", f"expected an event type or a list of event types, got {events!r}", sub)
+            return
+        for j, name in enumerate([events] if isinstance(events, str) else events):
+            if not isinstance(name, str):
+                self.err(origin, "unknown-event", f"expected an event type, got {name!r}", (*sub, j))
+            elif name not in EXTERNAL_EVENTS and name not in INTERNAL_EVENTS and not _unresolved(name):
                 where = sub if isinstance(events, str) else (*sub, j)
                 self.err(origin, "unknown-event",
                          f"unknown event type '{name}'{did_you_mean(name, EXTERNAL_EVENTS + INTERNAL_EVENTS)}", where)

@@ -493,3 +493,15 @@ def test_a_reason_placeholder_reading_an_unknown_fact_is_located(variant):
     assert [(d.code, d.line, d.json_path) for d in found] == [("bad-placeholder", 67, "$.rules[0].then[0].notify.reason")]
     assert found[0].message == ("reason placeholder: unknown fact root 'even0t' in 'even0t.to'; expected event, ticket "
                                 "or state")
+
+
+@pytest.mark.parametrize("value", ["12", "null", "[12]"])
+def test_an_include_parameter_that_is_not_event_types_is_located_not_a_crash(variant, value):
+    # Found by `make fuzz` (tests/test_hostile_contracts.py): `stop_on: 12` or `null` substituted into
+    # `event: "${stop_on}"` crashed the semantic checks (TypeError: 'int' object is not iterable) and
+    # the compiler. It is an unknown-event error at the rule that uses it.
+    path = variant(("    with: {clock: response, clause: TEST-RT, start_on: [opened], stop_on: [responded]}",
+                    f"    with: {{clock: response, clause: TEST-RT, start_on: [opened], stop_on: {value}}}"))
+    diags = errors_only(diagnostics(path))
+    assert [d.code for d in diags] == ["unknown-event"]
+    assert diags[0].file.endswith("clock.yaml") and diags[0].line is not None
