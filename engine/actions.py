@@ -22,8 +22,9 @@ _MET_NULL = frozenset({"stop_clock"})
 class Action:
     """One emitted action. Treated as immutable; not frozen because frozen init is slow on the hot path.
 
-    `id` is set by the engine once the action's cause is known (see `action_id`); the clock fields
-    (`severity`, `target`, `calendar`, `elapsed`, `paused`) only on clock actions.
+    The engine sets `cause` and `rank` once the action's cause is known; `id` is derived from them
+    when asked for (`action_id`: hashing is left to the output, off the evaluation path). The clock
+    fields (`severity`, `target`, `calendar`, `elapsed`, `paused`) only on clock actions.
     """
 
     ticket: str
@@ -45,7 +46,7 @@ class Action:
     party: str | None = None
     obligation: str | None = None
     event: str | None = None  # id of the event that caused it (absent for deadline firings)
-    id: str | None = None
+    cause: tuple[str, ...] | None = None  # the event id, or the deadline (ticket, kind, name, instant, ratio)
     version: str | None = None
     severity: str | None = None
     target: str | None = None
@@ -55,11 +56,17 @@ class Action:
     excluded: bool | None = None
     initial: bool | None = None
     event_type: str | None = None  # `refused`: the type of the event the contract did not accept
+    rank: int = 0  # its place among the actions of its cause
+
+    @property
+    def id(self) -> str | None:
+        """Unique within a stream and deterministic (INTERFACE.md); None before the engine numbered it."""
+        return action_id(self.cause, self.rank) if self.cause is not None else None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        if self.id is not None:
-            out["id"] = self.id
+        if self.cause is not None:
+            out["id"] = action_id(self.cause, self.rank)
         out["ticket"] = self.ticket
         out["at"] = format_instant(self.at)
         out["action"] = self.action

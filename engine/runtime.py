@@ -21,7 +21,7 @@ from pathlib import Path
 from sys import intern
 from typing import Any
 
-from .actions import Action, action_id
+from .actions import Action
 from .calendar import CalendarRangeError
 from .clocks import PAUSED, RUNNING, STOPPED, Clock, human_seconds
 from .compile import CompiledContract, Rule
@@ -151,7 +151,9 @@ def _clock_action(out: list[Action], state: TicketState, contract: CompiledContr
 def _number(out: list[Action], mark: int, cause: tuple[str, ...], first: int = 0) -> None:
     """Give the actions `out[mark:]`, all of one cause, their deterministic ids (actions.action_id)."""
     for n in range(mark, len(out)):
-        out[n].id = action_id(cause, first + n - mark)
+        action = out[n]
+        action.cause = cause
+        action.rank = first + n - mark
 
 
 def _loop_names(firings: list[str]) -> str:
