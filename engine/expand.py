@@ -50,6 +50,17 @@ class Expanded:
     rules: list[tuple[str, dict, Origin]]  # (compiled rule id, rule, origin)
 
 
+def _placeholders(value: Any) -> list[str]:
+    """The `${name}` texts anywhere inside a value."""
+    if isinstance(value, str):
+        return [m.group(0) for m in _PARAM.finditer(value)]
+    if isinstance(value, list):
+        return [p for v in value for p in _placeholders(v)]
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in (*_placeholders(k), *_placeholders(v))]
+    return []
+
+
 def substitute(value: Any, params: dict[str, Any], origin: Origin, path: tuple, out: list[Diagnostic],
                quiet: frozenset[str] = frozenset()) -> Any:
     """Replace `${name}`: a whole string takes the value with its type, inside text or a key its str().
@@ -134,6 +145,12 @@ def expand(doc: Document, overrides: dict[str, Any] | None = None,
             diags.append(doc.diag(problem[0], f"override of parameter '{name}': {problem[1]}", ("parameters", name)))
             del overrides[name]
     params = contract_params(data, overrides)
+    for name in sorted(n for n in (data.get("parameters") or {}) if _placeholders(params.get(n))):
+        # substitution is one pass: a `${...}` inside a parameter's value would reach a duration or
+        # condition unresolved (and unreported: `validate` skips what expansion should have reported)
+        where = ("parameters", name) if name in overrides else ("parameters", name, "value")
+        diags.append(doc.diag("unknown-parameter", f"parameter '{name}' holds {_placeholders(params[name])[0]}: a "
+                              "parameter's value cannot refer to a parameter; write the value itself", where))
     root = Origin(doc, ())
     expanded = {key: (value if key in ("parameters", "assumptions", "not_encoded", "include", "rules")
                       else substitute(value, params, root, (key,), diags))

@@ -188,6 +188,17 @@ def test_overrides_replace_parameter_values_and_unknown_overrides_are_reported(t
 
 # --- expand: parameter problems, located in the right file --------------------------------------
 
+@pytest.mark.parametrize("override", [None, {"p2_response": "${nope}"}])
+def test_a_parameter_value_that_refers_to_a_parameter_is_located_not_a_crash(tmp_path, override):
+    # Found by `make fuzz` (a mutated opentext-corefax.yaml): substitution is one pass, so a value
+    # "${nope}" reached the obligation's due unreported and the compiler raised ValueError.
+    doc = minimal(tmp_path, replace=("    value: 2 hours", '    value: "${nope}"')) if override is None else minimal(tmp_path)
+    _, diags = expand(doc, override)
+    where = "$.parameters.p2_response.value" if override is None else "$.parameters.p2_response"
+    assert [(d.code, d.json_path) for d in diags if "holds ${nope}" in d.message] == [("unknown-parameter", where)]
+    assert all(d.line is not None for d in diags)
+
+
 def test_unknown_parameter_in_the_contract_is_located_in_the_contract(tmp_path):
     doc = minimal(tmp_path, replace=('      P2: "${p2_response}"', '      P2: "${p2_respons}"'))
     exp, diags = expand(doc)
