@@ -3,51 +3,46 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-NATIVE := $(VENV)/.native
-ENGINE_SOURCES := $(wildcard engine/*.py)
 
-.PHONY: install native demo test lint bench fuzz clean
+.PHONY: install demo test lint typecheck layers bench fuzz wheel-check clean
 
-$(STAMP): pyproject.toml setup.py
+$(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	OBLIGO_PURE=1 $(BIN)/pip install --quiet -e '.[dev]'  # compiled once, by the rule below
+	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# Compiles the hot-path modules with Cython (setup.py; about a minute the first time), then only
-# those whose source changed, so nothing runs an old build (engine/native.py would fall back to
-# the source and warn). Without a C compiler the engine stays pure Python.
-$(NATIVE): $(STAMP) $(ENGINE_SOURCES)
-	@echo "compiling engine modules with Cython (log: $(VENV)/native.log)"
-	@$(BIN)/python setup.py --quiet build_ext --inplace > $(VENV)/native.log 2>&1 || { cat $(VENV)/native.log; exit 1; }
-	@grep '^obligo:' $(VENV)/native.log || true
-	@touch $(NATIVE)
+install: $(STAMP)
 
-install: $(NATIVE)
+demo: $(STAMP)
+	$(BIN)/obligo validate contracts/
+	$(BIN)/obligo replay --contracts contracts/ --out demo-actions.jsonl --rejects demo-rejects.jsonl bench/sample-events.jsonl
 
-native: $(NATIVE)
-
-demo: $(NATIVE)
-	$(BIN)/obligo validate contracts/*.yaml
-	$(BIN)/obligo replay --contracts contracts/ --rejects demo-rejects.jsonl bench/sample-events.jsonl
-
-test: $(NATIVE)
-	$(BIN)/ruff check engine tests bench setup.py
-	$(BIN)/obligo validate contracts/*.yaml
+test: $(STAMP)
+	$(BIN)/ruff check engine tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(BIN)/obligo validate contracts/
 	$(BIN)/obligo test --require-coverage contracts/
 	$(BIN)/pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check engine tests bench setup.py
+	$(BIN)/ruff check engine tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+layers: $(STAMP)
+	$(BIN)/lint-imports
 
 # The property tests with >= 10,000 examples each (`make test` runs them with the small "ci" profile):
 # the clock oracle, malformed events, mutated contracts. Prints hypothesis' statistics per test.
 FUZZ_TESTS := tests/test_oracle.py tests/test_hostile_events.py tests/test_hostile_contracts.py
-fuzz: $(NATIVE)
+fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -p no:cacheprovider --hypothesis-show-statistics $(wildcard $(FUZZ_TESTS))
 
-bench: $(NATIVE)
+bench: $(STAMP)
 	$(BIN)/python bench/bench_engine.py
 
 clean:
-	rm -rf $(VENV) build engine/*.so demo-rejects.jsonl
+	rm -rf $(VENV) build dist *.egg-info demo-actions.jsonl demo-rejects.jsonl

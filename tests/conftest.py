@@ -30,7 +30,7 @@ INVENTORY = FIXTURES / "INVENTORY.md"
 VALID = FIXTURES / "valid"
 INVALID = FIXTURES / "invalid"
 MINIMAL = VALID / "minimal.yaml"
-RULES = FIXTURES / "rules"
+RULES = VALID / "rules"
 REPO = TESTS.parent
 REAL_INVENTORY = REPO.parent / "shared" / "seeds" / "INVENTORY.md"
 
@@ -39,8 +39,7 @@ REAL_INVENTORY = REPO.parent / "shared" / "seeds" / "INVENTORY.md"
 def variant(tmp_path: Path):
     """`variant((old, new), ...)`: a copy of minimal.yaml with each exact line `old` replaced by `new`
     (a string, a list of lines, or None to delete), beside a copy of its rules include."""
-    shutil.copytree(RULES, tmp_path / "rules")
-    (tmp_path / "valid").mkdir()
+    shutil.copytree(RULES, tmp_path / "valid" / "rules")
 
     def make(*edits: tuple[str, str | list[str] | None], name: str = "variant.yaml") -> Path:
         lines = MINIMAL.read_text(encoding="utf-8").splitlines()

@@ -15,10 +15,10 @@ from engine import (
     check_files,
     format_instant,
     load_contracts,
-    parse_duration,
     parse_event,
     parse_instant,
 )
+from engine.model.durations import parse_duration
 
 
 def test_star_import_exposes_exactly_all():
@@ -32,7 +32,7 @@ def test_star_import_exposes_exactly_all():
 
 
 def test_all_holds_the_documented_entry_points():
-    assert {"Engine", "Action", "Event", "EventError", "ContractError", "Diagnostic", "DuplicateEvent", "RuleLoopError",
+    assert {"Engine", "Action", "Event", "EventError", "ContractError", "Diagnostic", "ObligoError",
             "load_contracts", "check_files", "parse_event", "parse_instant", "format_instant", "evaluate",
             "Evaluation"} <= set(engine.__all__)
 

@@ -10,7 +10,7 @@ import pytest
 from runtime_fixtures.helpers import load_bench_generator
 
 from engine import Engine, parse_event, parse_instant
-from engine.replay import replay
+from engine.replay.log import replay
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTRACTS = ROOT / "contracts"

@@ -14,14 +14,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.calendar import (
+from engine.calendars.business import (
     BusinessCalendar,
     calendar_from_spec,
     parse_hours,
     parse_interval,
     timezone_attribute,
 )
-from engine.durations import Duration, parse_duration
+from engine.model.durations import Duration, parse_duration
 
 H = 3600
 M = 60
@@ -753,7 +753,7 @@ def test_property_business_days(shape: int, t: int, n: int) -> None:
 
 def test_holiday_country_from_a_ticket_attribute():
     """MS-HOURS "à l'exception des jours fériés": the customer's country closes the calendar."""
-    from engine.calendar import holiday_country_attribute
+    from engine.calendars.business import holiday_country_attribute
 
     spec = {"timezone": {"attr": "timezone", "default": "Europe/Paris"}, "hours": {"mon-fri": ["09:00-17:30"]},
             "holidays": {"country": {"attr": "country", "default": "FR"}}}

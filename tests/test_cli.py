@@ -29,7 +29,7 @@ from runtime_fixtures.helpers import (
     write,
 )
 
-from engine.cli import main
+from engine.cli.main import main
 
 REAL = ("adobe", "olcare", "microsoft-unified", "opentext-corefax", "progr1")
 SUMMARY = "obligo replay: events 3, actions 5, rejects 6, duplicates 1 (start_clock 4, stop_clock 1)"
@@ -232,7 +232,7 @@ def test_a_line_that_is_not_utf8_is_a_reject_with_its_byte_offset_and_the_rest_g
 
 
 def test_a_line_that_is_not_utf8_on_standard_input_is_a_reject(tmp_path):
-    argv = [sys.executable, "-m", "engine.cli", "replay", "--contracts", str(ACME), "--inventory", str(INVENTORY),
+    argv = [sys.executable, "-m", "engine.cli.main", "replay", "--contracts", str(ACME), "--inventory", str(INVENTORY),
             "--rejects", str(tmp_path / "rejects.jsonl"), "-"]
     done = subprocess.run(argv, input=_with_latin1_line(MESSY_LOG, 3), capture_output=True, cwd=REPO, timeout=60)
     assert done.returncode == 0, done.stderr
@@ -373,7 +373,7 @@ def test_real_contracts_replay_is_byte_identical_across_runs(tmp_path):
 @needs_real
 def test_real_contracts_replay_does_not_depend_on_the_local_time_zone(tmp_path):
     events = write(tmp_path / "real.jsonl", real_log())
-    argv = [sys.executable, "-m", "engine.cli", "replay", "--contracts", str(CONTRACTS), "--inventory",
+    argv = [sys.executable, "-m", "engine.cli.main", "replay", "--contracts", str(CONTRACTS), "--inventory",
             str(SHARED_INVENTORY), "--until", "2026-03-20T00:00:00Z", str(events)]
     outputs = set()
     for zone in ("UTC", "Pacific/Kiritimati", "America/St_Johns"):
@@ -386,7 +386,7 @@ def test_real_contracts_replay_does_not_depend_on_the_local_time_zone(tmp_path):
 
 def test_show_of_a_scenario_or_rule_file_says_it_is_not_a_contract():
     for path, words in ((REPO / "contracts" / "adobe.tests.yaml", "a scenario file, not a contract"),
-                        (REPO / "rules" / "sla-clock.yaml", "a reusable rule document, not a contract")):
+                        (REPO / "engine" / "rules" / "sla-clock.yaml", "a reusable rule document, not a contract")):
         if not path.exists():
             pytest.skip(f"{path} absent")
         out, err = io.StringIO(), io.StringIO()
@@ -399,16 +399,16 @@ def test_replay_pauses_the_garbage_collector_and_restores_it(tmp_path, monkeypat
     and enabled again after, with nothing left frozen."""
     import gc
 
-    import engine.replay
+    import engine.replay.log
 
     seen = []
-    real = engine.replay.replay
+    real = engine.replay.log.replay
 
     def watched(*args, **kwargs):
         seen.append(gc.isenabled())
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(engine.replay, "replay", watched)
+    monkeypatch.setattr(engine.replay.log, "replay", watched)
     code, _, _ = replay_acme(tmp_path)
     assert code == 0 and seen == [False]
     assert gc.isenabled() and gc.get_freeze_count() == 0

@@ -11,9 +11,9 @@ from __future__ import annotations
 import pytest
 from runtime_fixtures.helpers import ts
 
-from engine.calendar import BusinessCalendar, calendar_from_spec
-from engine.clocks import PAUSED, RUNNING, STOPPED, Clock, budget_of, human_seconds
-from engine.durations import parse_duration
+from engine.calendars.business import BusinessCalendar, calendar_from_spec
+from engine.model.durations import parse_duration
+from engine.runtime.clocks import PAUSED, RUNNING, STOPPED, Clock, budget_of, human_seconds
 
 H = 3600
 PARIS = calendar_from_spec({"timezone": "Europe/Paris", "hours": {"mon-fri": ["09:00-17:00"]}})

@@ -6,7 +6,7 @@ import gc
 
 import pytest
 
-from engine.collector import collector_paused
+from engine.replay.collector import collector_paused
 
 
 @pytest.fixture

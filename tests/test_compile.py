@@ -8,8 +8,8 @@ import pytest
 from runtime_fixtures.helpers import ACME, AGENDA, INVENTORY, MINI, REPO, ev, load, pick, write
 
 from engine import ContractError, Engine, EventError, load_contracts
-from engine.durations import parse_duration
-from engine.runtime import TicketState, _Facts
+from engine.model.durations import parse_duration
+from engine.runtime.engine import TicketState, _Facts
 
 
 def acme(overrides: dict | None = None):
@@ -78,7 +78,7 @@ def test_rules_remember_file_and_line():
     assert Path(by_id["acme.ask-logs"].file) == ACME
     assert by_id["acme.ask-logs"].line == line_of(ACME, "- id: ask-logs")
     assert by_id["acme.email-is-normal"].line == line_of(ACME, "- id: email-is-normal")
-    sla = REPO / "rules" / "sla-clock.yaml"
+    sla = REPO / "engine" / "rules" / "sla-clock.yaml"
     assert Path(by_id["acme.resolution.stop"].file) == sla
     assert by_id["acme.resolution.stop"].line == line_of(sla, "- id: stop")
 

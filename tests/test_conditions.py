@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from engine.conditions import ConditionError, Regex, compile_condition, compile_getter, condition_fields, to_durable
+from engine.language.conditions import ConditionError, Regex, compile_condition, compile_getter, condition_fields, to_durable
 
 
 @dataclass

@@ -9,11 +9,11 @@ import re
 import pytest
 from runtime_fixtures.helpers import CONTRACTS, SHARED_INVENTORY
 
-from engine.cli import main
-from engine.inventory import load_inventory
-from engine.loader import load_contracts
-from engine.scenarios import coverage, run_paths
-from engine.schema import instance_errors
+from engine.cli.main import main
+from engine.language.inventory import load_inventory
+from engine.language.loader import load_contracts
+from engine.language.schema import instance_errors
+from engine.scenarios.runner import coverage, run_paths
 
 REAL = ("adobe", "olcare", "microsoft-unified", "opentext-corefax", "progr1")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.diagnostics import ContractError, Diagnostic, did_you_mean, errors_only, format_path
+from engine.model.diagnostics import ContractError, Diagnostic, did_you_mean, errors_only, format_path
 
 
 @pytest.mark.parametrize(("diag", "text"), [

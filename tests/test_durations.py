@@ -2,7 +2,7 @@
 
 import pytest
 
-from engine.durations import MAX_BUSINESS_DAYS, MAX_HOURS, MAX_MINUTES, Duration, DurationTooLong, parse_duration
+from engine.model.durations import MAX_BUSINESS_DAYS, MAX_HOURS, MAX_MINUTES, Duration, DurationTooLong, parse_duration
 
 
 @pytest.mark.parametrize(

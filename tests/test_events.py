@@ -10,11 +10,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from conftest import REPO
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import events as events_module
-from engine.events import (
+from engine.language.schema import instance_errors
+from engine.model import events as events_module
+from engine.model.events import (
     CHANNELS,
     EVENT_TYPES,
     FIRST_YEAR,
@@ -30,7 +32,6 @@ from engine.events import (
     parse_json,
     zone_problem,
 )
-from engine.schema import instance_errors
 
 # INTERFACE.md, "Events (input)", verbatim
 EXAMPLE = json.loads('{"id": "e-17", "ticket": "T-1001", "at": "2026-03-02T16:50:00+01:00", "type": "opened", '
@@ -649,10 +650,10 @@ def _reject_codes_in_engine_source() -> dict[str, str]:
     import ast
     from pathlib import Path
 
-    engine_dir = Path(events_module.__file__).resolve().parent
+    engine_dir = Path(events_module.__file__).resolve().parent.parent
     found: dict[str, str] = {"invalid-event": "EventError.code"}
     raisers = {"EventError", "Reject"}
-    trees = {path: ast.parse(path.read_text(encoding="utf-8")) for path in sorted(engine_dir.glob("*.py"))}
+    trees = {path: ast.parse(path.read_text(encoding="utf-8")) for path in sorted(engine_dir.rglob("*.py"))}
     for tree in trees.values():  # subclasses, in any module
         for node in ast.walk(tree):
             if isinstance(node, ast.ClassDef) and any(isinstance(b, ast.Name) and b.id in raisers for b in node.bases):
@@ -688,8 +689,7 @@ def test_every_code_a_reject_can_carry_is_in_reject_codes():
 
 
 def test_reject_codes_are_documented_in_docs_rejects_md():
-    from pathlib import Path
 
-    doc = (Path(events_module.__file__).resolve().parent.parent / "docs" / "REJECTS.md").read_text(encoding="utf-8")
+    doc = (REPO / "docs" / "REJECTS.md").read_text(encoding="utf-8")
     table = {line.split("|")[1].strip().strip("`") for line in doc.splitlines() if line.startswith("| `")}
     assert table == REJECT_CODES

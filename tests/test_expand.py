@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from conftest import MINIMAL, REPO
 
-from engine import expand as expand_module
-from engine.expand import BUILTIN_RULES, Origin, default_libraries, expand, substitute
-from engine.load import load_file, load_text
+from engine.language import expand as expand_module
+from engine.language.expand import BUILTIN_RULES, Origin, expand, substitute
+from engine.language.load import load_file, load_text
 
 PARAMS = {"n": 2, "ratios": [0.8, 0.9], "name": "emea", "flag": True, "nothing": None, "table": {"P1": "1 hour"}}
 
@@ -250,10 +250,10 @@ def test_include_with_an_undeclared_param_is_located_at_its_key(tmp_path):
 
 
 def test_include_of_a_missing_file(tmp_path):
-    doc = minimal(tmp_path, replace=("  - rules: ../rules/clock.yaml", "  - rules: ../rules/nope.yaml"))
+    doc = minimal(tmp_path, replace=("  - rules: rules/clock.yaml", "  - rules: rules/nope.yaml"))
     exp, diags = expand(doc)
     assert [(d.code, d.line, d.col, d.message) for d in diags] == [
-        ("include", 57, 12, "cannot include '../rules/nope.yaml': no such file")]
+        ("include", 57, 12, "cannot include 'rules/nope.yaml': no such file")]
     assert [rid for rid, _, _ in exp.rules] == ["minimal.escalate-on-request"]
 
 
@@ -262,7 +262,7 @@ def test_include_of_a_broken_yaml_file_names_the_line_inside_it(tmp_path):
     _, diags = expand(doc)
     (d,) = diags
     assert (d.code, d.file, d.line) == ("include", doc.file, 57)
-    assert d.message.startswith("cannot include '../rules/clock.yaml': line 4, column 4: YAML syntax error")
+    assert d.message.startswith("cannot include 'rules/clock.yaml': line 4, column 4: YAML syntax error")
 
 
 def test_include_of_a_document_failing_its_schema_reports_in_that_document(tmp_path):
@@ -285,7 +285,7 @@ def test_duplicate_keys_in_an_included_document_are_reported_there(tmp_path):
 
 def include(tmp_path: Path, written: str, **kwargs):
     """expand minimal.yaml (in tmp_path/valid) with its include naming `written`; files opened recorded."""
-    doc = minimal(tmp_path, replace=("  - rules: ../rules/clock.yaml", f"  - rules: {written}"))
+    doc = minimal(tmp_path, replace=("  - rules: rules/clock.yaml", f"  - rules: {written}"))
     return expand(doc, **kwargs)
 
 
@@ -351,7 +351,7 @@ def test_the_rules_library_can_be_given_and_then_the_default_one_is_not_allowed(
     exp, diags = include(tmp_path, "../elsewhere/clock.yaml", libraries=[tmp_path / "elsewhere"])
     assert diags == []
     assert len(exp.rules) == 3
-    _, diags = include(tmp_path, "../rules/clock.yaml", libraries=[tmp_path / "elsewhere"])
+    _, diags = include(tmp_path, "rules/clock.yaml", libraries=[tmp_path / "elsewhere"])
     assert [d.code for d in diags] == ["include-outside"]
     assert diags[0].message.endswith(f"the rules library ({tmp_path / 'elsewhere'})")
 
@@ -386,7 +386,7 @@ def test_a_cycle_through_a_second_document_names_the_chain(tmp_path):
 def test_an_included_document_with_an_include_that_is_no_cycle_fails_its_schema(tmp_path):
     (tmp_path / "valid").mkdir()
     (tmp_path / "valid" / "b.yaml").write_text(
-        "id: b\ninclude: [{rules: ../rules/clock.yaml}]\n" + B_RULES, encoding="utf-8")
+        "id: b\ninclude: [{rules: rules/clock.yaml}]\n" + B_RULES, encoding="utf-8")
     _, diags = include(tmp_path, "b.yaml")
     assert [(d.code, Path(d.file).name, d.line) for d in diags] == [("schema", "b.yaml", 2)]
 

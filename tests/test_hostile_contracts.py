@@ -26,8 +26,8 @@ from conftest import FIXTURES, INVENTORY, MINIMAL, REAL_INVENTORY, REPO
 from hypothesis import event, given
 from hypothesis import strategies as st
 
-from engine.diagnostics import ContractError, Diagnostic
-from engine.loader import check_files, load_contracts
+from engine.language.loader import check_files, load_contracts
+from engine.model.diagnostics import ContractError, Diagnostic
 
 SEEDS = sorted(p for p in (REPO / "contracts").glob("*.yaml") if not p.name.endswith(".tests.yaml")) + [MINIMAL]
 TEXTS = {p.name: p.read_bytes() for p in SEEDS}
@@ -119,7 +119,7 @@ def mutate(data: bytes, edit: tuple) -> bytes:
 def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """root/contracts/ for the mutated file, root/rules/ with the repository's and the fixtures' rule documents."""
     root = tmp_path_factory.mktemp("hostile")
-    shutil.copytree(REPO / "rules", root / "rules")
+    shutil.copytree(REPO / "engine" / "rules", root / "rules")
     shutil.copy(FIXTURES / "rules" / "clock.yaml", root / "rules" / "clock.yaml")
     (root / "contracts").mkdir()
     return root
@@ -178,7 +178,7 @@ HOSTILE_FILES: dict[str, tuple[bytes, str]] = {
     "deep": (mutate(TEXTS[MINIMAL.name], ("nest", 0.9, (600, "["))), "too-deep"),
     "nul": (TEXTS[MINIMAL.name].replace(b"Minimal test", b"Minimal\x00test"), "control-character"),
     "latin-1": (TEXTS[MINIMAL.name].replace(b"Minimal test", "Minimal été".encode("latin-1")), "encoding"),
-    "outside": (TEXTS[MINIMAL.name].replace(b"../rules/clock.yaml", b"/etc/passwd"), "include-outside"),
+    "outside": (TEXTS[MINIMAL.name].replace(b"rules/clock.yaml", b"/etc/passwd"), "include-outside"),
     "regex": (TEXTS[MINIMAL.name].replace(b"{$in: {ticket.severity: [P1, P2]}}", b"{$mt: {ticket.plan: '(a)\\1'}}"),
               "bad-regex"),
     "duration": (TEXTS[MINIMAL.name].replace(b"value: 2 hours", b"value: 999999999 business days"),
@@ -197,7 +197,7 @@ def test_the_command_line_answers_a_hostile_file_with_a_located_error(tree, name
     path = tree / "contracts" / f"cli-{name}.yaml"
     path.write_bytes(data)
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "engine.cli", "validate", str(path), "--inventory", str(INVENTORY)],
+    done = subprocess.run([sys.executable, "-m", "engine.cli.main", "validate", str(path), "--inventory", str(INVENTORY)],
                           capture_output=True, text=True, timeout=120, cwd=REPO, env={**os.environ},
                           preexec_fn=_cap_memory)
     assert time.perf_counter() - start < 60

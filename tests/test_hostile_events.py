@@ -36,7 +36,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.events import EVENT_TYPES, REJECT_CODES
+from engine.model.events import EVENT_TYPES, REJECT_CODES
 
 REPO = Path(__file__).resolve().parent.parent
 CONTRACTS = REPO / "contracts"
@@ -281,7 +281,7 @@ def contracts() -> dict:
 def run(lines: list[bytes]) -> tuple[str, list[dict], object]:
     """Replay `lines` on the real contracts: (actions as written, rejects, stats)."""
     from engine import Engine
-    from engine.replay import replay
+    from engine.replay.log import replay
 
     out, rejects = io.StringIO(), io.StringIO()
     stats = replay(Engine(contracts()), [line + b"\n" for line in lines], out, rejects)
@@ -361,7 +361,7 @@ FIXED_HOSTILE = [
 
 
 def cli(args: list[str], stdin: bytes | None = None) -> subprocess.CompletedProcess:
-    argv = [sys.executable, "-m", "engine.cli", "replay", "--contracts", str(CONTRACTS), *args]
+    argv = [sys.executable, "-m", "engine.cli.main", "replay", "--contracts", str(CONTRACTS), *args]
     return subprocess.run(argv, input=stdin, capture_output=True, cwd=REPO, timeout=120)
 
 

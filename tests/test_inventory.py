@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from conftest import INVENTORY, REAL_INVENTORY, REPO
 
-from engine.inventory import INVENTORY_ENV, find_inventory, load_inventory, parse_inventory
-from engine.load import load_file
+from engine.language.inventory import INVENTORY_ENV, find_inventory, load_inventory, parse_inventory
+from engine.language.load import load_file
 
 
 def test_the_test_inventory():

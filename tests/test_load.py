@@ -9,7 +9,7 @@ import sys
 import pytest
 from conftest import INVALID, MINIMAL
 
-from engine.load import load_file, load_text, load_value
+from engine.language.load import load_file, load_text, load_value
 
 
 def load(text: str):

@@ -36,7 +36,7 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 
 from engine import Engine
-from engine.calendar import calendar_from_spec
+from engine.calendars.business import calendar_from_spec
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "contracts"
@@ -106,11 +106,11 @@ def synthetic_contract() -> dict[str, Any]:
                      "severities": _target_rows(clock)}
                     for clock, clause in (("response", "ORC-RT"), ("resolution", "ORC-RES"))],
         "include": [
-            {"rules": "../rules/sla-clock.yaml", "as": "response",
+            {"rules": "sla-clock", "as": "response",
              "with": {"clock": "response", "clause": "ORC-RT", "start_on": ["opened"], "stop_on": ["responded"]}},
-            {"rules": "../rules/sla-clock.yaml", "as": "resolution",
+            {"rules": "sla-clock", "as": "resolution",
              "with": {"clock": "resolution", "clause": "ORC-RES", "start_on": ["opened"], "stop_on": ["resolved"]}},
-            {"rules": "../rules/pause-on-info.yaml", "as": "info", "with": {"clause": "ORC-PAUSE"}},
+            {"rules": "pause-on-info", "as": "info", "with": {"clause": "ORC-PAUSE"}},
         ],
     }
 
@@ -128,7 +128,7 @@ class Oracle:
 def build_oracle(where: Path) -> Oracle:
     """Write the synthetic contract under ``where`` (contracts/oracle.yaml beside a copy of rules/,
     included as ../rules/ like the seed contracts do, and a clause inventory) and load it."""
-    shutil.copytree(REPO / "rules", where / "rules")
+    shutil.copytree(REPO / "engine" / "rules", where / "rules")
     path = where / "contracts" / "oracle.yaml"
     path.parent.mkdir()
     path.write_text(yaml.safe_dump(synthetic_contract(), sort_keys=False, allow_unicode=True), encoding="utf-8")

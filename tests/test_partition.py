@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 from runtime_fixtures.helpers import AGENDA, CONTRACTS, ev, load, load_bench_generator
 
-from engine import DuplicateEvent, Engine, EventError, ListTracer, format_instant, parse_instant
-from engine.cli import main
-from engine.partition import FIRST_SHARE, evaluate, fork_available, partition_of
+from engine import Engine, EventError, ListTracer, format_instant, parse_instant
+from engine.cli.main import main
+from engine.replay.partition import FIRST_SHARE, evaluate, fork_available, partition_of
+from engine.runtime.engine import DuplicateEvent
 
 pytestmark = pytest.mark.skipif(not fork_available(), reason="partitions need the fork start method")
 
@@ -313,7 +314,7 @@ def test_a_failing_partition_is_reported_and_no_child_is_left(contracts, stream,
     import gc
     import multiprocessing
 
-    import engine.partition as partition
+    import engine.replay.partition as partition
 
     real = partition._run_partition
 
@@ -343,7 +344,7 @@ def test_without_memfd_the_results_cross_in_a_temporary_file(contracts, stream, 
 def test_a_partition_that_fails_after_sharing_its_instants_is_reported(contracts, stream, monkeypatch):
     import multiprocessing
 
-    import engine.partition as partition
+    import engine.replay.partition as partition
 
     def failing(run):  # only forked partitions encode their run, after every partition met
         raise MemoryError("no room for the results")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.scenarios import run_paths
+from engine.scenarios.runner import run_paths
 
 ROOT = Path(__file__).resolve().parent.parent
 INVENTORY = ROOT.parent / "shared" / "seeds" / "INVENTORY.md"
@@ -23,7 +23,7 @@ def _readme_scenario() -> str:
 
 @pytest.mark.skipif(not INVENTORY.exists(), reason="../shared/seeds/INVENTORY.md not present")
 def test_readme_scenario_passes(tmp_path: Path) -> None:
-    shutil.copytree(ROOT / "rules", tmp_path / "rules")
+    shutil.copytree(ROOT / "engine" / "rules", tmp_path / "rules")
     (tmp_path / "contracts").mkdir()
     shutil.copy(ROOT / "contracts" / "adobe.yaml", tmp_path / "contracts" / "adobe.yaml")
     scenario = tmp_path / "contracts" / "readme.tests.yaml"
@@ -36,7 +36,7 @@ def test_readme_scenario_passes(tmp_path: Path) -> None:
 @pytest.mark.skipif(not INVENTORY.exists(), reason="../shared/seeds/INVENTORY.md not present")
 def test_readme_scenario_fails_when_its_due_is_wrong(tmp_path: Path) -> None:
     """A changed expectation must fail, at the line of that expectation."""
-    shutil.copytree(ROOT / "rules", tmp_path / "rules")
+    shutil.copytree(ROOT / "engine" / "rules", tmp_path / "rules")
     (tmp_path / "contracts").mkdir()
     shutil.copy(ROOT / "contracts" / "adobe.yaml", tmp_path / "contracts" / "adobe.yaml")
     text = _readme_scenario().replace('due: "2026-03-03T09:20:00Z"', 'due: "2026-03-03T09:30:00Z"')
@@ -52,7 +52,7 @@ def test_readme_scenario_fails_when_its_due_is_wrong(tmp_path: Path) -> None:
 def test_readme_mermaid_is_what_obligo_graph_prints_for_olcare() -> None:
     import io
 
-    from engine.cli import main
+    from engine.cli.main import main
 
     contract = ROOT / "contracts" / "olcare.yaml"
     if not contract.exists() or not INVENTORY.exists():

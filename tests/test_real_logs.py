@@ -15,8 +15,8 @@ import pytest
 from runtime_fixtures.helpers import CONTRACTS, REPO, SHARED_INVENTORY
 
 from engine import Engine
-from engine.replay import replay
-from engine.schema import instance_errors
+from engine.language.schema import instance_errors
+from engine.replay.log import replay
 
 LOG = REPO.parent / "shared" / "data" / "uci-incident-log" / "incident_event_log.csv.gz"
 ROWS = 600

@@ -11,12 +11,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from runtime_fixtures.helpers import ATTRS_S2, MESSY_LOG, ev, jsonl, load, pick
 
-from engine.replay import read_log, replay
-from engine.schema import instance_errors
+from engine.language.schema import instance_errors
+from engine.replay.log import read_log, replay
 
 
 def run_replay(text: str, until: str | None = None, engine=None):
-    from engine.events import parse_instant
+    from engine.model.events import parse_instant
 
     engine = engine or load()
     out, rejects = io.StringIO(), io.StringIO()

@@ -22,9 +22,10 @@ import time
 import pytest
 from runtime_fixtures.helpers import AGENDA, dicts, ev, load, pick, run, ts
 
-from engine import DuplicateEvent, Engine, EventError, LateEvent, RuleLoopError
-from engine.conditions import ConditionError
-from engine.schema import instance_errors
+from engine import Engine, EventError
+from engine.language.conditions import ConditionError
+from engine.language.schema import instance_errors
+from engine.runtime.engine import DuplicateEvent, LateEvent, RuleLoopError
 
 OPEN_S2 = dict(plan="gold", region="france", severity="S2", channel="web")
 OPEN_S1 = dict(plan="gold", region="france", severity="S1", channel="web")
@@ -771,7 +772,7 @@ def test_the_wall_clock_is_never_read(monkeypatch):
                 monkeypatch.setattr(module, "datetime", _NoWallClock)
             if getattr(module, "date", None) is dt.date.__mro__[1]:
                 monkeypatch.setattr(module, "date", _NoToday)
-    from engine import events as engine_events
+    from engine.model import events as engine_events
 
     with pytest.raises(AssertionError):
         engine_events.datetime.now()  # the patch is in force where the engine parses instants

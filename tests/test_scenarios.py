@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from runtime_fixtures.helpers import AGENDA, CONTRACTS, FIXTURES, INVENTORY, MINI, SHARED_INVENTORY, write
 
-from engine.cli import main
-from engine.scenarios import coverage, discover, encoded_clauses, run_paths
+from engine.cli.main import main
+from engine.scenarios.runner import coverage, discover, encoded_clauses, run_paths
 
 GOOD = FIXTURES / "acme.tests.yaml"
 PARTIAL = FIXTURES / "acme-partial.tests.yaml"

@@ -10,11 +10,13 @@ import pytest
 from conftest import MINIMAL, REPO, RULES
 from jsonschema import Draft202012Validator
 
-from engine.load import load_file, load_text
-from engine.schema import SCHEMA_DIR, _registry, instance_errors, schema_diagnostics
+from engine.language.load import load_file, load_text
+from engine.language.resources import SCHEMAS as SCHEMA_DIR
+from engine.language.schema import _registry, instance_errors, schema_diagnostics
 
 KINDS = ("common", "contract", "rules", "event", "action", "scenario")
-SCHEMAS = {path.name: json.loads(path.read_text(encoding="utf-8")) for path in sorted(SCHEMA_DIR.glob("*.schema.json"))}
+SCHEMAS = {path.name: json.loads(path.read_text(encoding="utf-8"))
+           for path in sorted(SCHEMA_DIR.iterdir(), key=lambda p: p.name) if path.name.endswith(".schema.json")}
 
 
 def test_the_schema_files_are_the_expected_ones():
@@ -52,7 +54,7 @@ def test_every_ref_resolves(name):
 def documents():
     for path in sorted((REPO / "contracts").glob("*.yaml")):
         yield pytest.param(path, "scenario" if path.name.endswith(".tests.yaml") else "contract", id=path.name)
-    for path in sorted((REPO / "rules").glob("*.yaml")):
+    for path in sorted((REPO / "engine" / "rules").glob("*.yaml")):
         yield pytest.param(path, "rules", id=f"rules/{path.name}")
     yield pytest.param(MINIMAL, "contract", id="fixtures/minimal.yaml")
     yield pytest.param(RULES / "clock.yaml", "rules", id="fixtures/rules/clock.yaml")

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from conftest import INVALID, INVENTORY, MINIMAL, REAL_INVENTORY, REPO, RULES, VALID
 
-from engine.cli import main
-from engine.diagnostics import errors_only
-from engine.inventory import INVENTORY_ENV
-from engine.loader import check_files
+from engine.cli.main import main
+from engine.language.inventory import INVENTORY_ENV
+from engine.language.loader import check_files
+from engine.model.diagnostics import errors_only
 
 # file -> [(code, line, col, json path, part of the message)]
 CASES: dict[str, list[tuple[str, int | None, int | None, str, str]]] = {
@@ -87,7 +87,7 @@ CASES: dict[str, list[tuple[str, int | None, int | None, str, str]]] = {
          "'clock' has no parameter 'calendar'; expected one of: clause, clock, start_on, stop_on"),
     ],
     "include-missing-file.yaml": [
-        ("include", 57, 12, "$.include[0].rules", "cannot include '../rules/clocks.yaml': no such file"),
+        ("include", 57, 12, "$.include[0].rules", "cannot include 'rules/clocks.yaml': no such file"),
     ],
     "bad-timezone.yaml": [
         ("bad-calendar", 20, 15, "$.calendars.emea.timezone", "calendar 'emea': unknown time zone 'Europe/Londn'"),
@@ -213,20 +213,20 @@ def test_a_missing_file_is_a_diagnostic_without_a_line():
 
 
 def test_errors_in_an_included_rule_document_are_located_in_that_document(variant, tmp_path):
-    (tmp_path / "rules" / "clock.yaml").write_text(
+    (tmp_path / "valid" / "rules" / "clock.yaml").write_text(
         (RULES / "clock.yaml").read_text(encoding="utf-8").replace('event: "${stop_on}"', 'event: "${stop_onn}"'),
         encoding="utf-8")
     found = diagnostics(variant())
     assert summary(found) == [("unknown-parameter", 20, 14, "$.rules[1].when.event")]
-    assert found[0].file == str(tmp_path / "rules" / "clock.yaml")
+    assert found[0].file == str(tmp_path / "valid" / "rules" / "clock.yaml")
     assert "unknown parameter 'stop_onn'; did you mean 'stop_on'?" in found[0].message
 
 
 def test_a_yaml_error_in_an_included_document_names_its_line(variant, tmp_path):
-    (tmp_path / "rules" / "clock.yaml").write_text("id: clock\nrules: [\n", encoding="utf-8")
+    (tmp_path / "valid" / "rules" / "clock.yaml").write_text("id: clock\nrules: [\n", encoding="utf-8")
     (d,) = diagnostics(variant())
     assert (d.code, d.line, d.json_path) == ("include", 57, "$.include[0].rules")
-    assert d.message.startswith("cannot include '../rules/clock.yaml': line 3, column 1: YAML syntax error")
+    assert d.message.startswith("cannot include 'rules/clock.yaml': line 3, column 1: YAML syntax error")
 
 
 # --- more semantic checks, on one-line variants of the base ------------------------------------
@@ -314,7 +314,7 @@ def test_encoded_and_not_encoded_names_where_the_clause_is_encoded(variant):
 
 def test_an_include_rule_colliding_with_a_contract_rule_is_located_in_the_rule_document(variant, tmp_path):
     (d,) = diagnostics(variant(("  - id: escalate-on-request", "  - id: response.start")))
-    assert d.file == str(tmp_path / "rules" / "clock.yaml")
+    assert d.file == str(tmp_path / "valid" / "rules" / "clock.yaml")
 
 
 def test_unknown_parameter_is_reported_once_not_again_as_a_bad_duration(variant):
@@ -448,7 +448,7 @@ def test_a_directory_is_validated_with_its_yml_files_too(tmp_path):
 # --- durations over the one-year bound, wherever they come from ---------------------------------------
 
 def test_a_parameter_override_cannot_pass_a_duration_over_the_bound():
-    from engine.loader import load_contracts
+    from engine.language.loader import load_contracts
 
     contracts, diags = load_contracts([MINIMAL], {"minimal": {"p2_response": "999999999 hours"}}, str(INVENTORY))
     assert contracts == {}

@@ -9,8 +9,8 @@ import xml.etree.ElementTree as ET
 import pytest
 from runtime_fixtures.helpers import ACME, CONTRACTS, INVENTORY, MINI, SHARED_INVENTORY, write
 
-from engine.cli import main
-from engine.views import table, to_dot, to_mermaid, to_svg
+from engine.cli.main import main
+from engine.cli.views import table, to_dot, to_mermaid, to_svg
 
 REAL = ("adobe", "olcare", "microsoft-unified", "opentext-corefax", "progr1")
 SVG = "{http://www.w3.org/2000/svg}"

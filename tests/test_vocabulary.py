@@ -6,11 +6,11 @@ import json
 
 from conftest import REPO
 
-from engine.vocabulary import ACTION_KINDS, CLOCK_ACTIONS, CLOCKS, COMMON_FIELDS
+from engine.model.vocabulary import ACTION_KINDS, CLOCK_ACTIONS, CLOCKS, COMMON_FIELDS
 
 
 def _schema(name: str) -> dict:
-    return json.loads((REPO / "schemas" / name).read_text(encoding="utf-8"))
+    return json.loads((REPO / "engine" / "schemas" / name).read_text(encoding="utf-8"))
 
 
 def _enums(node, key: str) -> list[list]:

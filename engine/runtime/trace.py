@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import IO, Any, Protocol
 
-from .events import format_instant
+from engine.model.events import format_instant
 
 
 class Tracer(Protocol):

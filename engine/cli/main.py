@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from contextlib import ExitStack
 from typing import IO, Any
 
-from .diagnostics import Diagnostic, errors_only
-from .events import EventError, parse_instant
+from engine.model.diagnostics import Diagnostic, errors_only
+from engine.model.events import EventError, parse_instant
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_REJECTS, EXIT_INTERNAL = 0, 1, 2, 3, 70
 
@@ -30,7 +30,7 @@ def render(diags: Sequence[Diagnostic], stream: IO[str], fmt: str = "text") -> N
 
 
 def cmd_validate(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    from .loader import check_files, validated_files
+    from engine.language.loader import check_files, validated_files
 
     diags = check_files(args.paths, args.inventory)
     render(diags, out if args.format == "json" else err, args.format)
@@ -59,7 +59,7 @@ def _positive_int(text: str) -> int:
 def _overrides(pairs: Sequence[str]) -> dict[str, dict[str, Any]]:
     """`--param CONTRACT.NAME=VALUE` pairs; each VALUE read as one YAML value under the contract
     files' limits (engine.load.load_value: no alias bomb, no RecursionError from 600 `[`)."""
-    from .load import load_value
+    from engine.language.load import load_value
 
     out: dict[str, dict[str, Any]] = {}
     for pair in pairs:
@@ -75,11 +75,11 @@ def _overrides(pairs: Sequence[str]) -> dict[str, dict[str, Any]]:
 
 
 def cmd_replay(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    from .collector import collector_paused
-    from .loader import load_contracts
-    from .replay import replay
-    from .runtime import Engine
-    from .trace import JsonlTracer
+    from engine.language.loader import load_contracts
+    from engine.replay.collector import collector_paused
+    from engine.replay.log import replay
+    from engine.runtime.engine import Engine
+    from engine.runtime.trace import JsonlTracer
 
     try:
         overrides = _overrides(args.param)
@@ -98,7 +98,7 @@ def cmd_replay(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         return EXIT_INVALID
     unknown = sorted(set(overrides) - set(contracts))
     if unknown:
-        from .diagnostics import did_you_mean
+        from engine.model.diagnostics import did_you_mean
 
         err.write(f"obligo replay: --param names contract '{unknown[0]}', which is not loaded"
                   f"{did_you_mean(unknown[0], contracts)}\n")
@@ -130,19 +130,19 @@ def _stdin_bytes() -> IO[bytes] | IO[str]:
 
 
 def cmd_test(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    from .scenarios import run_cli
+    from engine.scenarios.runner import run_cli
 
     return run_cli(args, out, err)
 
 
 def cmd_show(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    from .views import show
+    from engine.cli.views import show
 
     return show(args.contract, out, err, args.inventory)
 
 
 def cmd_graph(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    from .views import graph
+    from engine.cli.views import graph
 
     return graph(args.contract, args.format, out, err, args.inventory)
 

@@ -19,6 +19,8 @@ from typing import Any, Protocol
 
 import re2
 
+from engine.model.errors import ObligoError
+
 MISSING = None
 COMPARISONS = ("$lt", "$lte", "$gt", "$gte", "$neq")
 OPERATORS = {"$and", "$or", "$in", "$nin", "$ex", "$nex", "$mt", "$imt", *COMPARISONS}
@@ -39,9 +41,11 @@ Getter = Callable[[Facts], Any]
 Predicate = Callable[[Facts], bool]
 
 
-class ConditionError(ValueError):
+class ConditionError(ObligoError, ValueError):
     """A condition the compiler cannot accept; `path` says where inside the condition, `code` is the
     diagnostic code the validator reports it under."""
+
+    code = "invalid-condition"
 
     def __init__(self, message: str, path: tuple = (), code: str = "bad-condition"):
         super().__init__(message)

@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from engine.model.errors import ObligoError
+
 __all__ = ["MAX_BUSINESS_DAYS", "MAX_HOURS", "MAX_MINUTES", "Duration", "DurationTooLong", "DurationUnit",
            "parse_duration"]
 
@@ -35,8 +37,10 @@ _LIMITS = {"minute": MAX_MINUTES, "hour": MAX_HOURS, "business day": MAX_BUSINES
 _LIMIT_TEXT = f"at most {MAX_MINUTES} minutes, {MAX_HOURS} hours or {MAX_BUSINESS_DAYS} business days (one year)"
 
 
-class DurationTooLong(ValueError):
+class DurationTooLong(ObligoError, ValueError):
     """A well-formed duration over the one-year bound; the validator reports it as `duration-too-long`."""
+
+    code = "duration-too-long"
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from hashlib import blake2b
 from typing import Any
 
-from .events import format_instant
+from engine.model.events import format_instant
 
 # Output key order: identity, what, its extra fields, provenance. Fixed so output is byte-stable.
 _EXTRA = ("clock", "severity", "target", "calendar", "due", "met", "excluded", "elapsed", "paused", "elapsed_ratio",

@@ -16,21 +16,17 @@ from __future__ import annotations
 import copy
 import heapq
 from collections import Counter
-from collections.abc import Iterable
-from pathlib import Path
 from sys import intern
 from typing import Any
 
-from .actions import Action
-from .calendar import CalendarRangeError
-from .clocks import PAUSED, RUNNING, STOPPED, Clock, human_seconds
-from .compile import CompiledContract, Rule
-from .conditions import compile_getter
-from .diagnostics import ContractError, errors_only
-from .escalation import EscalationGraph
-from .events import Event, EventError, event_fields, format_instant, parse_instant
-from .loader import load_contracts
-from .trace import Tracer
+from engine.calendars.business import CalendarRangeError
+from engine.language.compile import CompiledContract, Rule
+from engine.language.conditions import compile_getter
+from engine.language.escalation import EscalationGraph
+from engine.model.actions import Action
+from engine.model.events import Event, EventError, event_fields, format_instant, parse_instant
+from engine.runtime.clocks import PAUSED, RUNNING, STOPPED, Clock, human_seconds
+from engine.runtime.trace import Tracer
 
 MAX_FIRINGS = 256  # per event cycle; a rule set that keeps re-activating stops here with an error
 _META_ATTRS = frozenset({"by", "consent"})  # describe the event, not the ticket
@@ -181,15 +177,6 @@ class Engine:
         # loops found while firing deadlines (no input line to reject): for the replay summary
         self.problems: list[str] = []
         self._carry: list[Action] = []  # actions owed to the caller when process() had to raise
-
-    @classmethod
-    def load(cls, paths: Iterable[str | Path], overrides: dict[str, dict[str, Any]] | None = None,
-             inventory: str | Path | None = None, tracer: Tracer | None = None) -> Engine:
-        """Compile the contracts under `paths`; raises ContractError with every diagnostic found."""
-        contracts, diags = load_contracts(list(paths), overrides, inventory)
-        if errors_only(diags):
-            raise ContractError(errors_only(diags))
-        return cls(contracts, tracer)
 
     # --- public API -------------------------------------------------------------------------
     def process(self, event: Event | dict) -> list[Action]:

@@ -10,13 +10,13 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .compile import CompiledContract, compile_contract
-from .diagnostics import Diagnostic, errors_only
-from .expand import expand
-from .inventory import Inventory, find_inventory, load_inventory
-from .load import Document, load_file
-from .schema import schema_diagnostics
-from .validate import rule_document_diagnostics, semantic_diagnostics
+from engine.language.check import rule_document_diagnostics, semantic_diagnostics
+from engine.language.compile import CompiledContract, compile_contract
+from engine.language.expand import expand
+from engine.language.inventory import Inventory, find_inventory, load_inventory
+from engine.language.load import Document, load_file
+from engine.language.schema import schema_diagnostics
+from engine.model.diagnostics import Diagnostic, errors_only
 
 SCENARIO_SUFFIX = ".tests.yaml"
 
@@ -64,7 +64,7 @@ def check_contract(doc: Document, inventory: Inventory | None, overrides: dict[s
                    libraries: Sequence[str | Path] | None = None) -> tuple[CompiledContract | None, list[Diagnostic]]:
     """Schema, expansion and semantic checks of one contract document, then compile it if clean.
 
-    `libraries`: rules folders includes may read besides the contract's own (default: `../rules`)."""
+    `libraries`: folders relative includes may read besides the contract's own (default none)."""
     schema = schema_diagnostics(doc, "contract")
     try:
         exp, diags = expand(doc, overrides, libraries)
@@ -146,8 +146,6 @@ def check_files(paths: Iterable[str | Path], inventory: str | Path | None = None
         elif kind == "rules":
             problems = schema_diagnostics(doc, "rules")
             diags += problems or rule_document_diagnostics(doc)
-        else:
-            from .scenarios import scenario_file_diagnostics
-
-            diags += scenario_file_diagnostics(doc)
+        else:  # a scenario file: its shape here, its contract on its own, its run by `obligo test`
+            diags += schema_diagnostics(doc, "scenario")
     return diags

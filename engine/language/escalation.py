@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from .conditions import Facts, Predicate, compile_condition
-from .diagnostics import did_you_mean
+from engine.language.conditions import Facts, Predicate, compile_condition
+from engine.model.diagnostics import did_you_mean
 
 TRIGGERS = ("customer_request", "breach", "rule")
 

@@ -43,12 +43,12 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any, BinaryIO
 
-from .actions import ACTION_FIELDS, Action
-from .collector import collector_paused
-from .compile import CompiledContract
-from .events import Event, EventError, parse_event
-from .runtime import DuplicateEvent, Engine, LateEvent
-from .trace import ListTracer
+from engine.language.compile import CompiledContract
+from engine.model.actions import ACTION_FIELDS, Action
+from engine.model.events import Event, EventError, parse_event
+from engine.replay.collector import collector_paused
+from engine.runtime.engine import DuplicateEvent, Engine, LateEvent
+from engine.runtime.trace import ListTracer
 
 # Partition 0 runs in the calling process, which decodes and merges the other partitions' results
 # once they are done; each of those encodes its results before it is done (about a tenth of its

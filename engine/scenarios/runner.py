@@ -13,17 +13,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from .actions import Action
-from .compile import CompiledContract
-from .conditions import ConditionError
-from .diagnostics import Diagnostic, errors_only
-from .events import EventError, parse_instant
-from .inventory import Inventory
-from .load import Document, load_file
-from .loader import SCENARIO_SUFFIX, check_contract, contract_files, resolve_inventory
-from .runtime import Engine
-from .schema import schema_diagnostics
-from .trace import ListTracer
+from engine.language.compile import CompiledContract
+from engine.language.conditions import ConditionError
+from engine.language.inventory import Inventory
+from engine.language.load import Document, load_file
+from engine.language.loader import SCENARIO_SUFFIX, check_contract, contract_files, resolve_inventory
+from engine.language.schema import schema_diagnostics
+from engine.model.actions import Action
+from engine.model.diagnostics import Diagnostic, errors_only
+from engine.model.events import EventError, parse_instant
+from engine.runtime.engine import Engine
+from engine.runtime.trace import ListTracer
 
 _INSTANT_FIELDS = ("at", "due")
 

@@ -10,10 +10,10 @@ from typing import IO, Any
 
 import networkx as nx
 
-from .compile import CompiledContract
-from .diagnostics import errors_only
-from .escalation import build_graph
-from .loader import load_contracts
+from engine.language.compile import CompiledContract
+from engine.language.escalation import build_graph
+from engine.language.loader import load_contracts
+from engine.model.diagnostics import errors_only
 
 _WIDTH = 60
 

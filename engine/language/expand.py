@@ -4,11 +4,11 @@ The result is a plain dict in which every rule, target and obligation holds conc
 rule remembering the document and JSON path it came from so later stages can locate diagnostics
 in the right file (the contract or the included rule document).
 
-An include may only name a file inside the contract's own folder (and below) or inside a rules
-library (`default_libraries`: the `rules/` folder beside the contract's folder, as `contracts/`
-and `rules/` sit in this repository, and obligo's own `rules/`). The check is made on the path
-with symlinks resolved and before the file is opened, so a contract cannot read, merge or echo a
-file outside them.
+An include names either a standard rule document by name (`rules: sla-clock`, shipped in the
+package, `engine/rules/`), or a file by a path relative to the contract, which must stay inside
+the contract's own folder (and below), or inside a library folder a caller passes explicitly. The
+check is made on the path with symlinks resolved and before the file is opened, so a contract
+cannot read, merge or echo a file outside its tree.
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .diagnostics import Diagnostic, did_you_mean
-from .load import MAX_DEPTH, MAX_NODES, Document, load_file
-from .schema import schema_diagnostics
+from engine.language.load import MAX_DEPTH, MAX_NODES, Document, load_file
+from engine.language.resources import standard_rule_names, standard_rules_dir
+from engine.language.schema import schema_diagnostics
+from engine.model.diagnostics import Diagnostic, did_you_mean
 
 _PARAM = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _WHOLE = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
@@ -113,24 +114,25 @@ def contract_params(data: dict, overrides: dict[str, Any] | None = None) -> dict
     return params
 
 
-# obligo's rule documents: inside the package when installed (setup.py), else the repository's rules/
-_PACKAGED_RULES = Path(__file__).resolve().parent / "rules"
-BUILTIN_RULES = _PACKAGED_RULES if _PACKAGED_RULES.is_dir() else Path(__file__).resolve().parent.parent / "rules"
+BUILTIN_RULES = standard_rules_dir().resolve()  # the standard rule documents, package data
 
 
-def default_libraries(contract_file: str | Path) -> tuple[Path, ...]:
-    """The rules libraries a contract may include from besides its own folder: the `rules/` folder
-    beside that folder (`contracts/x.yaml` -> `rules/`), and obligo's own rule documents."""
-    beside = Path(contract_file).parent / os.pardir / "rules"
-    return (beside,) if beside.resolve() == BUILTIN_RULES else (beside, BUILTIN_RULES)
+_STANDARD_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")  # `rules: sla-clock`: no dot, no slash
+
+
+def standard_rule_file(written: Any) -> Path | None:
+    """The packaged rule document an include names (`rules: sla-clock`), or None for a path."""
+    if isinstance(written, str) and _STANDARD_NAME.match(written):
+        return BUILTIN_RULES / f"{written}.yaml"
+    return None
 
 
 def expand(doc: Document, overrides: dict[str, Any] | None = None,
            libraries: Sequence[str | Path] | None = None) -> tuple[Expanded, list[Diagnostic]]:
     """Substitute parameters and inline includes; diagnostics for unknown params and bad includes.
 
-    `libraries`: the folders besides the contract's own that includes may read from
-    (default: `default_libraries`)."""
+    `libraries`: folders besides the contract's own that relative includes may read from (default
+    none); standard rule documents are included by name from anywhere."""
     diags: list[Diagnostic] = []
     data = doc.data
     unknown = sorted(set(overrides or {}) - set(data.get("parameters") or {}))
@@ -160,7 +162,7 @@ def expand(doc: Document, overrides: dict[str, Any] | None = None,
     for i, rule in enumerate(data.get("rules") or []):
         origin = Origin(doc, ("rules", i))
         rules.append((f"{contract_id}.{rule.get('id')}", substitute(rule, params, origin, (), diags), origin))
-    scope = _Scope.of(doc.file, default_libraries(doc.file) if libraries is None else libraries)
+    scope = _Scope.of(doc.file, libraries or ())
     for i, inc in enumerate(data.get("include") or []):
         rules.extend(_include(doc, inc, ("include", i), params, contract_id, diags, scope))
     return Expanded(doc, expanded, params, rules), diags
@@ -255,9 +257,18 @@ def _cycle_back(rule_doc: Document, target: Path, scope: _Scope) -> str | None:
 def _include(doc: Document, inc: dict, path: tuple, params: dict, contract_id: str,
              diags: list[Diagnostic], scope: _Scope) -> list[tuple[str, dict, Origin]]:
     written = inc.get("rules")
-    shown = os.path.normpath(Path(doc.file).parent / str(written))  # how diagnostics name the file
-    target = _resolve(Path(doc.file).parent, written)
-    problem = _include_problem(written, target, scope)
+    standard = standard_rule_file(written)
+    if standard is not None:
+        if not standard.is_file():
+            diags.append(doc.diag("unknown-rules", f"no standard rule document '{written}'"
+                                  f"{did_you_mean(str(written), standard_rule_names())} (a file of your own is "
+                                  "included by its path, e.g. 'rules/mine.yaml')", (*path, "rules")))
+            return []
+        shown, target, problem = str(standard), standard, None
+    else:
+        shown = os.path.normpath(Path(doc.file).parent / str(written))  # how diagnostics name the file
+        target = _resolve(Path(doc.file).parent, written)
+        problem = _include_problem(written, target, scope)
     if problem is not None:
         diags.append(doc.diag(*problem, (*path, "rules")))
         return []

@@ -4,27 +4,26 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 
-from .diagnostics import Diagnostic, did_you_mean
-from .load import Document
+from engine.language.load import Document
+from engine.language.resources import SCHEMAS
+from engine.model.diagnostics import Diagnostic, did_you_mean
 
-# Installed: the schemas ship inside the package (setup.py); in a source tree: the repository's schemas/.
-_PACKAGED = Path(__file__).resolve().parent / "schemas"
-SCHEMA_DIR = _PACKAGED if _PACKAGED.is_dir() else Path(__file__).resolve().parent.parent / "schemas"
 _BASE = "https://obligo.dev/schemas/"
 
 
 @cache
 def _registry() -> Registry:
     resources = []
-    for path in sorted(SCHEMA_DIR.glob("*.schema.json")):
-        schema = json.loads(path.read_text(encoding="utf-8"))
+    for entry in sorted(SCHEMAS.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".schema.json"):
+            continue
+        schema = json.loads(entry.read_text(encoding="utf-8"))
         resources.append((schema["$id"], Resource.from_contents(schema)))
     return Registry().with_resources(resources)
 

@@ -7,10 +7,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from .actions import Action
-from .events import EventError, parse_event, parse_json
-from .partition import evaluate
-from .runtime import DuplicateEvent, Engine
+from engine.model.actions import Action
+from engine.model.events import EventError, parse_event, parse_json
+from engine.replay.partition import evaluate
+from engine.runtime.engine import DuplicateEvent, Engine
 
 
 @dataclass

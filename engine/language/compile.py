@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .calendar import BusinessCalendar, calendar_from_spec, holiday_country_attribute, timezone_attribute
-from .conditions import (
+from engine.calendars.business import BusinessCalendar, calendar_from_spec, holiday_country_attribute, timezone_attribute
+from engine.language.conditions import (
     Facts,
     Getter,
     Predicate,
@@ -23,9 +23,9 @@ from .conditions import (
     compile_matches,
     condition_fields,
 )
-from .durations import Duration, parse_duration
-from .escalation import EscalationGraph, compile_graph
-from .expand import Expanded
+from engine.language.escalation import EscalationGraph, compile_graph
+from engine.language.expand import Expanded
+from engine.model.durations import Duration, parse_duration
 
 ALWAYS = "24x7"
 _PLACEHOLDER = re.compile(r"\{([a-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_${}-]+)+)\}")

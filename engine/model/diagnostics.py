@@ -10,6 +10,8 @@ import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
+from engine.model.errors import ObligoError
+
 JsonPath = tuple[str | int, ...]
 
 
@@ -59,8 +61,10 @@ class Diagnostic:
         }
 
 
-class ContractError(Exception):
+class ContractError(ObligoError):
     """Raised when contracts cannot be loaded; carries every diagnostic found, not just the first."""
+
+    code = "invalid-contract"
 
     def __init__(self, diagnostics: Sequence[Diagnostic]):
         self.diagnostics = list(diagnostics)

@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from .calendar import calendar_from_spec, load_zone, parse_hours
-from .compile import compile_template
-from .conditions import ConditionError, compile_condition
-from .diagnostics import Diagnostic, did_you_mean
-from .durations import DurationTooLong, parse_duration
-from .escalation import graph_problems
-from .expand import _PARAM, Expanded, Origin
-from .inventory import Inventory
+from engine.calendars.business import calendar_from_spec, load_zone, parse_hours
+from engine.language.compile import compile_template
+from engine.language.conditions import ConditionError, compile_condition
+from engine.language.escalation import graph_problems
+from engine.language.expand import _PARAM, Expanded, Origin
+from engine.language.inventory import Inventory
+from engine.model.diagnostics import Diagnostic, did_you_mean
+from engine.model.durations import DurationTooLong, parse_duration
 
 CLOCKS = ("response", "update", "resolution", "acknowledgement")
 EXTERNAL_EVENTS = ("opened", "acknowledged", "updated", "responded", "info_requested", "info_provided",

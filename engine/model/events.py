@@ -15,6 +15,8 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from engine.model.errors import ObligoError
+
 EVENT_TYPES = frozenset({
     "opened", "acknowledged", "updated", "responded", "info_requested", "info_provided", "escalation_requested",
     "reclassification_requested", "resolved", "reopened", "closed", "rca_requested", "incident_declared",
@@ -59,7 +61,7 @@ _HOUR_MINUTE = tuple(f"{h:02}:{m:02}" for h in range(24) for m in range(60))  # 
 _SECOND_Z = tuple(f":{s:02}Z" for s in range(60))
 
 
-class EventError(ValueError):
+class EventError(ObligoError, ValueError):
     """An event the engine cannot apply; the message is the reason written to the rejects file and
     `code` a stable, machine-readable name for the kind of problem (REJECT_CODES)."""
 

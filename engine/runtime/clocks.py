@@ -11,9 +11,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .calendar import BusinessCalendar
-from .durations import Duration
-from .events import format_instant
+from engine.calendars.business import BusinessCalendar
+from engine.model.durations import Duration
+from engine.model.events import format_instant
 
 RUNNING, PAUSED, STOPPED = "running", "paused", "stopped"
 

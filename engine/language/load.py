@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from .diagnostics import Diagnostic, JsonPath
+from engine.model.diagnostics import Diagnostic, JsonPath
 
 MAX_BYTES = 1024 * 1024  # the largest seed contract is 43 kB
 MAX_NODES = 50_000  # values (scalars, lists, mappings) once aliases are expanded; seed files have < 3,000

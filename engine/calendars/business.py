@@ -37,7 +37,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays as _holidays
 
-from .durations import Duration
+from engine.model.durations import Duration
+from engine.model.errors import ObligoError
 
 __all__ = [
     "WEEKDAYS",
@@ -67,8 +68,10 @@ _MIN_YEAR = 1
 _MAX_YEAR = 2299
 
 
-class CalendarRangeError(ValueError):
+class CalendarRangeError(ObligoError, ValueError):
     """A due instant beyond the years a calendar builds: the target cannot be reached on it."""
+
+    code = "calendar-range"
 # A point query further than this from the loaded years starts a fresh cache instead of
 # filling the gap (a stray 1970 or 2999 instant must not build centuries of intervals).
 _MAX_GAP_YEARS = 3

@@ -1,0 +1,1 @@
+"""Scenario tests (`*.tests.yaml` beside a contract): given events, expected actions, located failures."""
