@@ -8,7 +8,7 @@ Prints one stable block of figures (no timed assertions; the targets are only re
 - full evaluation: every event through `Engine.process` plus the final `advance`, best of
   `--runs` runs, a fresh Engine each run (contracts compiled once and shared, as in live use);
   events/s and actions/s;
-- partitioned evaluation (`--jobs`, default 2): the same events through `engine.partition.evaluate`,
+- partitioned evaluation (`--jobs`, default 2): the same events through `engine.replay.partition.evaluate`,
   partitioned by ticket over J processes, timed from the fork to the merged action list, best of
   `--runs`; checked identical to one process (JSON of every action);
 - latency: a separate pass on a fresh Engine timing each `process` call with perf_counter_ns;
@@ -38,8 +38,7 @@ from pathlib import Path
 from generate import generate, only_contracts, span_seconds  # bench/ is on sys.path when run as a script
 
 from engine import ContractError, Engine, parse_instant
-from engine.native import compiled_modules, extension_files, pure_requested
-from engine.partition import Evaluation, evaluate, fork_available
+from engine.replay.partition import Evaluation, evaluate, fork_available
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTRACTS_DIR = ROOT / "contracts"
@@ -71,7 +70,7 @@ def full_evaluation(contracts: dict, events: list[dict]) -> tuple[float, int]:
 
 
 def partitioned_evaluation(contracts: dict, events: list[dict], jobs: int) -> tuple[float, Evaluation]:
-    """(seconds, result) of `engine.partition.evaluate`: the stream partitioned by ticket over `jobs`
+    """(seconds, result) of `engine.replay.partition.evaluate`: the stream partitioned by ticket over `jobs`
     processes (forked inside the timed region), every action sent back and merged into the single
     engine's order. More work than `full_evaluation` (actions kept, sent, merged), on more cores."""
     gc.collect()
@@ -339,14 +338,14 @@ def profile(contracts: dict, events: list[dict], top: int = 25) -> int:
 
 
 def build_line() -> str:
-    """Which form of the engine the figures are for: compiled (setup.py) or pure Python."""
-    compiled, built = compiled_modules(), extension_files(ROOT / "engine")
-    if compiled:
-        pure = sorted(set(built) - set(compiled))
-        return (f"engine: compiled with Cython ({len(compiled)} modules: {', '.join(compiled)})"
-                + (f"; from source: {', '.join(pure)}" if pure else ""))
-    why = "OBLIGO_PURE=1" if pure_requested() else "not compiled here: `make native`"
-    return f"engine: pure Python ({why})"
+    """Which engine the figures are for: the interpreter and where `engine` was imported from
+    (the engine is pure Python; the compiled build was measured and removed, see the README)."""
+    import platform
+
+    import engine
+
+    return (f"engine: pure Python, {platform.python_implementation()} {platform.python_version()}, "
+            f"from {Path(engine.__file__).resolve().parent}")
 
 
 # --- main -----------------------------------------------------------------------------------------
