@@ -412,3 +412,52 @@ def test_replay_pauses_the_garbage_collector_and_restores_it(tmp_path, monkeypat
     code, _, _ = replay_acme(tmp_path)
     assert code == 0 and seen == [False]
     assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+# --- the summary table after --out (engine.cli.summary) -------------------------------------------
+
+def test_out_file_prints_a_summary_table_to_stderr_and_nothing_to_stdout(tmp_path):
+    # MESSY_LOG's rejects: line 2 not JSON, 3 no offset, 4 contract nosuch, 5 and 6 no such ticket yet, 11 bad channel
+    target, rejects = tmp_path / "actions.jsonl", tmp_path / "rejects.jsonl"
+    code, out, err = replay_acme(tmp_path, "--out", target, "--rejects", rejects, "--until", "2026-03-05T10:00:00+01:00")
+    assert code == 0 and out == ""
+    assert len(target.read_text(encoding="utf-8").splitlines()) == 8
+    assert err.splitlines() == [
+        "obligo replay: events 3, actions 8, rejects 6, duplicates 1",
+        "",
+        "actions      acme  total",
+        "breach          2      2",
+        "escalate        1      1",
+        "start_clock     4      4",
+        "stop_clock      1      1",
+        "total           8      8",
+        "",
+        "breaches  resolution  response  total",
+        "acme               1         1      2",
+        "total              1         1      2",
+        "",
+        "rejects: 6 (invalid-event 1, invalid-instant 1, invalid-json 1, unknown-contract 1, unknown-ticket 2)",
+        f"actions (JSONL, 8 lines): {target}",
+        f"rejects (JSONL, 6 lines): {rejects}",
+    ]
+
+
+def test_summary_table_marks_zero_cells_and_totals_rows_and_columns():
+    from engine.cli.summary import table
+
+    cells = {("breach", "adobe"): 2, ("warn", "olcare"): 3}
+    assert table("actions", ["breach", "warn"], ["adobe", "olcare"], cells) == [
+        "actions  adobe  olcare  total",
+        "breach       2       -      2",
+        "warn         -       3      3",
+        "total        2       3      5",
+    ]
+
+
+def test_summary_without_rejects_file_says_rejects_were_not_kept_and_strict_still_exits_3(tmp_path):
+    target = tmp_path / "actions.jsonl"
+    code, _, err = replay_acme(tmp_path, "--out", target, "--strict")
+    assert code == 3
+    assert err.splitlines()[-2:] == [f"actions (JSONL, 5 lines): {target}",
+                                     "rejected lines were not kept; pass --rejects FILE to keep them"]
+    assert "breaches: none" in err.splitlines()

@@ -32,11 +32,15 @@ def render(diags: Sequence[Diagnostic], stream: IO[str], fmt: str = "text") -> N
 def cmd_validate(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     from engine.language.loader import check_files, validated_files
 
-    diags = check_files(args.paths, args.inventory)
+    n = len(validated_files(args.paths))
+    if n == 0:
+        err.write(f"obligo validate: no contract files found in {', '.join(args.paths)} (expected *.yaml or *.yml "
+                  "contract, rule or scenario files)\n")
+        return EXIT_USAGE
+    diags = check_files(args.paths)
     render(diags, out if args.format == "json" else err, args.format)
     errors = errors_only(diags)
     if args.format == "text":
-        n = len(validated_files(args.paths))
         if errors:
             bad = len({d.file for d in errors})
             err.write(f"{len(errors)} error(s) in {bad} of {n} file(s)\n")
@@ -92,7 +96,7 @@ def cmd_replay(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             err.write("obligo replay: missing EVENTS (a JSONL file, or - for standard input)\n")
             return EXIT_USAGE
         args.events = args.contracts.pop()
-    contracts, diags = load_contracts(args.contracts, overrides, args.inventory)
+    contracts, diags = load_contracts(args.contracts, overrides)
     render(diags, err)
     if errors_only(diags):
         return EXIT_INVALID
@@ -118,6 +122,11 @@ def cmd_replay(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             stats = replay(engine, source, sink, rejects, until, args.jobs)
     for problem in engine.problems:
         err.write(f"obligo replay: {problem}\n")
+    if args.out:  # the terminal is free: a table a person reads (engine.cli.summary)
+        from engine.cli.summary import summary_table
+
+        err.write(summary_table(stats, args.out, args.rejects))
+        return EXIT_REJECTS if args.strict and stats.rejects else EXIT_OK
     err.write(f"obligo replay: {stats.summary()}\n")
     if stats.rejects and not args.rejects:
         err.write("obligo replay: rejected lines were not kept; pass --rejects FILE to keep them\n")
@@ -138,13 +147,13 @@ def cmd_test(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 def cmd_show(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     from engine.cli.views import show
 
-    return show(args.contract, out, err, args.inventory)
+    return show(args.contract, out, err)
 
 
 def cmd_graph(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     from engine.cli.views import graph
 
-    return graph(args.contract, args.format, out, err, args.inventory)
+    return graph(args.contract, args.format, out, err)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -153,7 +162,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="schema- and graph-check contract, rule and scenario files")
     p.add_argument("paths", nargs="+", metavar="PATH")
-    p.add_argument("--inventory", help="clause inventory (default: shared/seeds/INVENTORY.md above the files)")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(func=cmd_validate)
 
@@ -169,26 +177,22 @@ def build_parser() -> argparse.ArgumentParser:
                    help="evaluate in N processes, the log partitioned by ticket; same output (default 1)")
     p.add_argument("--param", action="append", default=[], metavar="CONTRACT.NAME=VALUE",
                    help="override a contract parameter (YAML value)")
-    p.add_argument("--inventory", help="clause inventory file")
     p.set_defaults(func=cmd_replay)
 
     p = sub.add_parser("test", help="run the scenario files that sit next to the contracts")
     p.add_argument("paths", nargs="*", metavar="PATH", default=["contracts"])
     p.add_argument("--format", choices=("text", "json"), default="text")
-    p.add_argument("--coverage", action="store_true", help="list, per INVENTORY clause, the scenarios exercising it")
+    p.add_argument("--coverage", action="store_true", help="list, per clause of the contract, the scenarios exercising it")
     p.add_argument("--require-coverage", action="store_true", help="fail when an encoded clause has no scenario")
-    p.add_argument("--inventory", help="clause inventory file")
     p.set_defaults(func=cmd_test)
 
     p = sub.add_parser("show", help="print a contract as readable tables")
     p.add_argument("contract", metavar="CONTRACT", help="contract file")
-    p.add_argument("--inventory", help="clause inventory file")
     p.set_defaults(func=cmd_show)
 
     p = sub.add_parser("graph", help="draw a contract's escalation graph(s)")
     p.add_argument("contract", metavar="CONTRACT", help="contract file")
     p.add_argument("--format", choices=("mermaid", "dot", "svg"), default="mermaid")
-    p.add_argument("--inventory", help="clause inventory file")
     p.set_defaults(func=cmd_graph)
     return parser
 

@@ -22,6 +22,9 @@ class ReplayStats:
     duplicates: int = 0
     after_until: int = 0
     by_action: dict[str, int] = field(default_factory=dict)
+    by_contract: dict[tuple[str, str], int] = field(default_factory=dict)  # (kind, contract) -> actions
+    breaches: dict[tuple[str, str], int] = field(default_factory=dict)  # (contract, clock) -> breach actions
+    by_reject: dict[str, int] = field(default_factory=dict)  # reject code -> lines
 
     def summary(self) -> str:
         kinds = ", ".join(f"{k} {v}" for k, v in sorted(self.by_action.items()))
@@ -99,6 +102,11 @@ def replay(engine: Engine, lines: Iterable[str | bytes], out: IO[str], rejects_o
             out.write(action.to_json() + "\n")
             stats.actions += 1
             stats.by_action[action.action] = stats.by_action.get(action.action, 0) + 1
+            key = (action.action, action.contract)
+            stats.by_contract[key] = stats.by_contract.get(key, 0) + 1
+            if action.action == "breach":
+                clock = (action.contract, action.clock or "")
+                stats.breaches[clock] = stats.breaches.get(clock, 0) + 1
 
     if until is not None:
         stats.after_until = sum(1 for at, *_ in events if at > until)
@@ -130,6 +138,8 @@ def replay(engine: Engine, lines: Iterable[str | bytes], out: IO[str], rejects_o
         if end is not None:
             write(engine.advance(end))
     stats.rejects = len(pending_rejects)
+    for reject in pending_rejects:
+        stats.by_reject[reject.code] = stats.by_reject.get(reject.code, 0) + 1
     if rejects_out is not None:
         for reject in sorted(pending_rejects, key=lambda r: r.line):
             rejects_out.write(reject.to_json() + "\n")
