@@ -21,9 +21,9 @@ class Engine(runtime.Engine):
 
     @classmethod
     def load(cls, paths: Iterable[str | Path], overrides: dict[str, dict[str, Any]] | None = None,
-             inventory: str | Path | None = None, tracer: Tracer | None = None) -> Engine:
+             tracer: Tracer | None = None) -> Engine:
         """Compile the contracts under `paths`; raises ContractError with every diagnostic found."""
-        contracts, diags = load_contracts(list(paths), overrides, inventory)
+        contracts, diags = load_contracts(list(paths), overrides)
         if errors_only(diags):
             raise ContractError(errors_only(diags))
         return cls(contracts, tracer)

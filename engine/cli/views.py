@@ -18,8 +18,8 @@ from engine.model.diagnostics import errors_only
 _WIDTH = 60
 
 
-def _load(path: str, err: IO[str], inventory: str | None) -> CompiledContract | None:
-    contracts, diags = load_contracts([path], None, inventory)
+def _load(path: str, err: IO[str]) -> CompiledContract | None:
+    contracts, diags = load_contracts([path])
     for d in diags:
         err.write(d.render() + "\n")
     if errors_only(diags) or not contracts:
@@ -146,8 +146,8 @@ def render_contract(c: CompiledContract) -> str:
     return "\n".join(parts) + "\n"
 
 
-def show(path: str, out: IO[str], err: IO[str], inventory: str | None = None) -> int:
-    contract = _load(path, err, inventory)
+def show(path: str, out: IO[str], err: IO[str]) -> int:
+    contract = _load(path, err)
     if contract is None:
         return 1
     out.write(render_contract(contract))
@@ -240,8 +240,8 @@ def to_svg(specs: Sequence[dict]) -> str:
     return "\n".join(out) + "\n"
 
 
-def graph(path: str, fmt: str, out: IO[str], err: IO[str], inventory: str | None = None) -> int:
-    contract = _load(path, err, inventory)
+def graph(path: str, fmt: str, out: IO[str], err: IO[str]) -> int:
+    contract = _load(path, err)
     if contract is None:
         return 1
     specs = contract.data.get("escalation") or []

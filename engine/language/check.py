@@ -1,8 +1,10 @@
 """Semantic checks of an expanded contract: references, clauses, conditions, escalation graphs.
 
 Runs after the JSON Schema passed, so shapes are right; this finds what a schema cannot: names
-that point nowhere (with a did-you-mean), clause ids missing from the inventory, INVENTORY clauses
-neither encoded nor declared `not_encoded`, cyclic or disconnected escalation graphs.
+that point nowhere (with a did-you-mean), cited clause ids the contract does not declare under its
+own `clauses:`, declared clauses neither encoded nor listed under `not_encoded`, cyclic or
+disconnected escalation graphs. A contract is checked against itself alone: nothing outside the
+contract and the rule documents it includes is read.
 """
 
 from __future__ import annotations
@@ -15,27 +17,19 @@ from engine.language.compile import compile_template
 from engine.language.conditions import ConditionError, compile_condition
 from engine.language.escalation import graph_problems
 from engine.language.expand import _PARAM, Expanded, Origin
-from engine.language.inventory import Inventory
 from engine.model.diagnostics import Diagnostic, did_you_mean
 from engine.model.durations import DurationTooLong, parse_duration
+from engine.model.vocabulary import CATEGORIES, CHANNELS, CLOCKS, EXTERNAL_EVENTS, INTERNAL_EVENTS
 
-CLOCKS = ("response", "update", "resolution", "acknowledgement")
-EXTERNAL_EVENTS = ("opened", "acknowledged", "updated", "responded", "info_requested", "info_provided",
-                   "escalation_requested", "reclassification_requested", "resolved", "reopened", "closed",
-                   "rca_requested", "incident_declared", "fulfilled")
-INTERNAL_EVENTS = ("severity_changed", "breach", "warn", "timer", "obligation_breached")
-CATEGORIES = ("misuse", "modification", "unsupported_version", "custom_code", "third_party_software",
-              "customer_infrastructure", "hardware", "on_site", "enhancement", "integration", "custom_development",
-              "training")
-CHANNELS = ("phone", "email", "web", "chat")
 
 
 class _Checker:
-    def __init__(self, exp: Expanded, inventory: Inventory | None):
+    def __init__(self, exp: Expanded):
         self.exp = exp
         self.data = exp.data
         self.root = Origin(exp.doc, ())
-        self.inventory = inventory
+        clauses = self.data.get("clauses")
+        self.clauses: dict[str, Any] = clauses if isinstance(clauses, dict) else {}
         self.out: list[Diagnostic] = []
         self.calendars = set((self.data.get("calendars") or {}).keys()) | {"24x7"}
         self.severities = [s.get("id") for s in self.data.get("severities") or []]
@@ -104,10 +98,13 @@ class _Checker:
         if not isinstance(clause, str) or (_unresolved(clause) and sub[:1] != ("assumptions",)):  # never substituted
             return
         self.cited.setdefault(clause, []).append(Origin(origin.doc, (*origin.path, *sub)))
-        if self.inventory is not None and clause not in self.inventory.clauses:
-            self.err(origin, "unknown-clause",
-                     f"clause '{clause}' is not in {self.inventory.path}{did_you_mean(clause, self.inventory.clauses)}",
-                     sub)
+        self.declared(origin, sub, clause)
+
+    def declared(self, origin: Origin, sub: tuple, clause: str) -> None:
+        """`unknown-clause` at the citation unless the contract lists `clause` under `clauses:`."""
+        if clause not in self.clauses:
+            self.err(origin, "unknown-clause", f"clause '{clause}' is not declared under the contract's `clauses:`"
+                     f"{did_you_mean(clause, self.clauses)}", sub)
 
     # --- sections ---------------------------------------------------------------------------
     def run(self) -> list[Diagnostic]:
@@ -306,9 +303,8 @@ class _Checker:
         declared: dict[str, int] = {}
         for i, item in enumerate(self.data.get("not_encoded") or []):
             clause = item.get("clause")
-            if self.inventory is not None and clause not in self.inventory.clauses:
-                self.err(self.root, "unknown-clause", f"clause '{clause}' is not in {self.inventory.path}"
-                         f"{did_you_mean(clause, self.inventory.clauses)}", ("not_encoded", i, "clause"))
+            if isinstance(clause, str) and not _unresolved(clause):
+                self.declared(self.root, ("not_encoded", i, "clause"), clause)
             declared[clause] = i
         encoded = {c: [o for o in origins if o.path[:1] != ("assumptions",)] for c, origins in self.cited.items()}
         encoded = {c: origins[0] for c, origins in encoded.items() if origins}
@@ -318,20 +314,11 @@ class _Checker:
                 self.err(self.root, "encoded-and-not-encoded",
                          f"clause '{clause}' is listed in not_encoded but also encoded at "
                          f"{origin.doc.file}:{origin.doc.locate(origin.path)[0]}", ("not_encoded", i, "clause"))
-        if self.inventory is None:
-            return
-        source = self.data.get("source")
-        expected = self.inventory.by_seed.get(source)
-        if expected is None:
-            self.err(self.root, "unknown-source",
-                     f"seed '{source}' has no section in {self.inventory.path}{did_you_mean(source, self.inventory.by_seed)}",
-                     ("source",))
-            return
-        for clause in expected:
+        for clause in self.clauses:
             if clause not in encoded and clause not in declared:
                 self.err(self.root, "clause-not-covered",
-                         f"INVENTORY clause '{clause}' of {source} is neither encoded nor listed in not_encoded",
-                         ("not_encoded",))
+                         f"clause '{clause}' is neither encoded (cited by a rule, target, calendar...) nor listed "
+                         "in not_encoded", ("clauses", clause), key=True)
 
 
 def _duration_code(exc: ValueError) -> str:
@@ -394,9 +381,9 @@ def _equalities(cond: Any, path: tuple) -> Iterator[tuple[tuple, str, Any]]:
             yield (*path, key), key, value
 
 
-def semantic_diagnostics(exp: Expanded, inventory: Inventory | None) -> list[Diagnostic]:
+def semantic_diagnostics(exp: Expanded) -> list[Diagnostic]:
     """All semantic problems of an expanded contract, in file order."""
-    out = _Checker(exp, inventory).run()
+    out = _Checker(exp).run()
     return sorted(out, key=lambda d: (d.file or "", d.line or 0, d.col or 0, d.code))
 
 

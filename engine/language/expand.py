@@ -6,9 +6,8 @@ in the right file (the contract or the included rule document).
 
 An include names either a standard rule document by name (`rules: sla-clock`, shipped in the
 package, `engine/rules/`), or a file by a path relative to the contract, which must stay inside
-the contract's own folder (and below), or inside a library folder a caller passes explicitly. The
-check is made on the path with symlinks resolved and before the file is opened, so a contract
-cannot read, merge or echo a file outside its tree.
+the contract's own folder (and below). The check is made on the path with symlinks resolved and
+before the file is opened, so a contract cannot read, merge or echo a file outside its tree.
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -127,12 +125,11 @@ def standard_rule_file(written: Any) -> Path | None:
     return None
 
 
-def expand(doc: Document, overrides: dict[str, Any] | None = None,
-           libraries: Sequence[str | Path] | None = None) -> tuple[Expanded, list[Diagnostic]]:
+def expand(doc: Document, overrides: dict[str, Any] | None = None) -> tuple[Expanded, list[Diagnostic]]:
     """Substitute parameters and inline includes; diagnostics for unknown params and bad includes.
 
-    `libraries`: folders besides the contract's own that relative includes may read from (default
-    none); standard rule documents are included by name from anywhere."""
+    Standard rule documents are included by name from anywhere; files of one's own by a path
+    inside the contract's folder tree."""
     diags: list[Diagnostic] = []
     data = doc.data
     unknown = sorted(set(overrides or {}) - set(data.get("parameters") or {}))
@@ -154,7 +151,7 @@ def expand(doc: Document, overrides: dict[str, Any] | None = None,
         diags.append(doc.diag("unknown-parameter", f"parameter '{name}' holds {_placeholders(params[name])[0]}: a "
                               "parameter's value cannot refer to a parameter; write the value itself", where))
     root = Origin(doc, ())
-    expanded = {key: (value if key in ("parameters", "assumptions", "not_encoded", "include", "rules")
+    expanded = {key: (value if key in ("parameters", "clauses", "assumptions", "not_encoded", "include", "rules")
                       else substitute(value, params, root, (key,), diags))
                 for key, value in data.items()}
     contract_id = data.get("id", "contract")
@@ -162,7 +159,7 @@ def expand(doc: Document, overrides: dict[str, Any] | None = None,
     for i, rule in enumerate(data.get("rules") or []):
         origin = Origin(doc, ("rules", i))
         rules.append((f"{contract_id}.{rule.get('id')}", substitute(rule, params, origin, (), diags), origin))
-    scope = _Scope.of(doc.file, libraries or ())
+    scope = _Scope.of(doc.file)
     for i, inc in enumerate(data.get("include") or []):
         rules.extend(_include(doc, inc, ("include", i), params, contract_id, diags, scope))
     return Expanded(doc, expanded, params, rules), diags
@@ -189,32 +186,27 @@ def _value_problem(value: Any) -> tuple[str, str] | None:
 
 @dataclass(frozen=True)
 class _Scope:
-    """Where a contract's includes may read: its folder and the libraries, symlinks resolved."""
+    """Where a contract's includes may read: its folder and below, symlinks resolved."""
 
     contract: Path  # the contract file, resolved
-    roots: tuple[Path, ...]  # its folder, then the libraries, resolved
-    shown: tuple[str, ...]  # the same as the author knows them, for messages
+    root: Path  # its folder, resolved
+    shown: str  # the folder as the author knows it, for messages
 
     @classmethod
-    def of(cls, contract_file: str, libraries: Sequence[str | Path]) -> _Scope:
+    def of(cls, contract_file: str) -> _Scope:
         folder = Path(contract_file).parent
-        roots = (folder, *map(Path, libraries))
-        return cls(Path(contract_file).resolve(), tuple(r.resolve() for r in roots),
-                   tuple(os.path.normpath(r) for r in roots))
+        return cls(Path(contract_file).resolve(), folder.resolve(), os.path.normpath(folder))
 
     def allows(self, path: Path) -> bool:
-        return any(path.is_relative_to(root) for root in self.roots)
+        return path.is_relative_to(self.root)
 
     def name(self, path: Path) -> str:
         """`path` relative to the contract's folder, as an include would write it."""
-        return os.path.relpath(path, self.roots[0])
+        return os.path.relpath(path, self.root)
 
     def refusal(self) -> str:
-        folder, *libraries = self.shown
-        where = f"the contract's folder ({folder})"
-        if libraries:
-            where += f" or the rules librar{'y' if len(libraries) == 1 else 'ies'} ({', '.join(libraries)})"
-        return f"an include must name a file inside {where}"
+        return (f"an include must name a file inside the contract's folder ({self.shown}) or below it, or a "
+                "standard rule document by name (e.g. 'sla-clock')")
 
 
 def _resolve(base: Path, written: Any) -> Path | None:

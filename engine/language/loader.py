@@ -2,18 +2,18 @@
 
 `load_contracts` is what the engine, `replay` and `test` use; `check_files` is `obligo validate`:
 it recognises each file's kind (contract, rule document, scenario file) and checks it as such.
+A contract is checked against itself (its own `clauses:`) and what it includes; nothing else is read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from engine.language.check import rule_document_diagnostics, semantic_diagnostics
 from engine.language.compile import CompiledContract, compile_contract
 from engine.language.expand import expand
-from engine.language.inventory import Inventory, find_inventory, load_inventory
 from engine.language.load import Document, load_file
 from engine.language.schema import schema_diagnostics
 from engine.model.diagnostics import Diagnostic, errors_only
@@ -44,31 +44,13 @@ def contract_files(paths: Iterable[str | Path]) -> list[Path]:
     return out
 
 
-def resolve_inventory(paths: Iterable[str | Path], inventory: str | Path | Inventory | None) -> tuple[
-        Inventory | None, list[Diagnostic]]:
-    """The inventory given, or the one found above the first file; a warning when there is none."""
-    if isinstance(inventory, Inventory):
-        return inventory, []
-    paths = list(paths)
-    where = Path(inventory) if inventory else find_inventory(Path(paths[0]).parent if paths else Path.cwd())
-    if where is None:
-        return None, [Diagnostic("inventory-missing", "shared/seeds/INVENTORY.md not found (set OBLIGO_INVENTORY or "
-                                 "pass --inventory); clause ids were not checked", severity="warning")]
-    try:
-        return load_inventory(where), []
-    except OSError as exc:
-        return None, [Diagnostic("inventory-missing", f"cannot read inventory: {exc.strerror or exc}", str(where))]
-
-
-def check_contract(doc: Document, inventory: Inventory | None, overrides: dict[str, Any] | None = None,
-                   libraries: Sequence[str | Path] | None = None) -> tuple[CompiledContract | None, list[Diagnostic]]:
-    """Schema, expansion and semantic checks of one contract document, then compile it if clean.
-
-    `libraries`: folders relative includes may read besides the contract's own (default none)."""
+def check_contract(doc: Document, overrides: dict[str, Any] | None = None,
+                   ) -> tuple[CompiledContract | None, list[Diagnostic]]:
+    """Schema, expansion and semantic checks of one contract document, then compile it if clean."""
     schema = schema_diagnostics(doc, "contract")
     try:
-        exp, diags = expand(doc, overrides, libraries)
-        diags += semantic_diagnostics(exp, inventory)
+        exp, diags = expand(doc, overrides)
+        diags += semantic_diagnostics(exp)
     except (AttributeError, TypeError, LookupError, ValueError):
         if not schema:
             raise
@@ -86,13 +68,12 @@ def check_contract(doc: Document, inventory: Inventory | None, overrides: dict[s
 
 
 def load_contracts(paths: Iterable[str | Path], overrides: dict[str, dict[str, Any]] | None = None,
-                   inventory: str | Path | Inventory | None = None, libraries: Sequence[str | Path] | None = None,
                    ) -> tuple[dict[str, CompiledContract], list[Diagnostic]]:
     """Compile every contract under `paths`; all problems are returned, none raised."""
     paths = list(paths)
     named = {Path(p) for p in paths if not Path(p).is_dir()}  # files the user named, not found in a folder
     files = contract_files(paths)
-    inv, diags = resolve_inventory(files, inventory)
+    diags: list[Diagnostic] = []
     contracts: dict[str, CompiledContract] = {}
     if not files:
         diags.append(Diagnostic("no-contracts", "no contract files found in " + ", ".join(map(str, paths))))
@@ -109,8 +90,7 @@ def load_contracts(paths: Iterable[str | Path], overrides: dict[str, dict[str, A
                 diags.append(doc.diag("not-a-contract", f"this is {why}"))
             continue
         cid = doc.data.get("id")  # anything until the schema has passed: `id: [a]` must not raise here
-        compiled, problems = check_contract(doc, inv, (overrides or {}).get(cid) if isinstance(cid, str) else None,
-                                            libraries)
+        compiled, problems = check_contract(doc, (overrides or {}).get(cid) if isinstance(cid, str) else None)
         diags += problems
         if compiled is None:
             continue
@@ -130,19 +110,17 @@ def validated_files(paths: Iterable[str | Path]) -> list[Path]:
     return out
 
 
-def check_files(paths: Iterable[str | Path], inventory: str | Path | None = None,
-                libraries: Sequence[str | Path] | None = None) -> list[Diagnostic]:
+def check_files(paths: Iterable[str | Path]) -> list[Diagnostic]:
     """`obligo validate`: every given file checked as the kind of document it is."""
-    expanded = validated_files(paths)
-    inv, diags = resolve_inventory(expanded, inventory)
-    for path in expanded:
+    diags: list[Diagnostic] = []
+    for path in validated_files(paths):
         doc, problems = load_file(path)
         diags += problems
         if doc is None:
             continue
         kind = document_kind(doc)
         if kind == "contract":
-            diags += check_contract(doc, inv, None, libraries)[1]
+            diags += check_contract(doc)[1]
         elif kind == "rules":
             problems = schema_diagnostics(doc, "rules")
             diags += problems or rule_document_diagnostics(doc)

@@ -15,9 +15,8 @@ from typing import IO, Any
 
 from engine.language.compile import CompiledContract
 from engine.language.conditions import ConditionError
-from engine.language.inventory import Inventory
 from engine.language.load import Document, load_file
-from engine.language.loader import SCENARIO_SUFFIX, check_contract, contract_files, resolve_inventory
+from engine.language.loader import SCENARIO_SUFFIX, check_contract, contract_files
 from engine.language.schema import schema_diagnostics
 from engine.model.actions import Action
 from engine.model.diagnostics import Diagnostic, errors_only
@@ -83,8 +82,7 @@ def discover(paths: list[str]) -> list[Path]:
 class _Contracts:
     """Compiles each contract once per set of parameter overrides."""
 
-    def __init__(self, inventory: Inventory | None):
-        self.inventory = inventory
+    def __init__(self) -> None:
         self.cache: dict[tuple, tuple[CompiledContract | None, list[Diagnostic]]] = {}
         self.by_id: dict[tuple[Path, str], Document] = {}
 
@@ -103,7 +101,7 @@ class _Contracts:
             if doc is None:
                 self.cache[key] = (None, [Diagnostic("unknown-contract", f"no contract with id '{cid}' in {folder}")])
             else:
-                self.cache[key] = check_contract(doc, self.inventory, params)
+                self.cache[key] = check_contract(doc, params)
         return self.cache[key]
 
 
@@ -267,11 +265,10 @@ def encoded_clauses(contract: CompiledContract) -> set[str]:
     return found
 
 
-def run_paths(paths: list[str], inventory: str | None = None) -> tuple[list[ScenarioResult], list[Diagnostic],
-                                                                       dict[str, CompiledContract]]:
+def run_paths(paths: list[str]) -> tuple[list[ScenarioResult], list[Diagnostic], dict[str, CompiledContract]]:
     files = discover(paths)
-    inv, diags = resolve_inventory(files, inventory)
-    contracts = _Contracts(inv)
+    diags: list[Diagnostic] = []
+    contracts = _Contracts()
     results: list[ScenarioResult] = []
     base: dict[str, CompiledContract] = {}
     if not files:
@@ -326,7 +323,10 @@ def coverage(results: list[ScenarioResult], contracts: dict[str, CompiledContrac
 
 
 def run_cli(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    results, diags, contracts = run_paths(args.paths, args.inventory)
+    if not discover(args.paths):  # a usage error (exit 2), not "0 passed"
+        err.write(f"obligo test: no *{SCENARIO_SUFFIX} scenario files found in {', '.join(args.paths)}\n")
+        return 2
+    results, diags, contracts = run_paths(args.paths)
     for d in diags:
         err.write(d.render() + "\n")
     cov = coverage(results, contracts) if (args.coverage or args.require_coverage) else {}
