@@ -13,14 +13,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from engine.calendars.business import calendar_from_spec, load_zone, parse_hours
+from engine.language.attributes import attribute_diagnostics
 from engine.language.compile import compile_template
 from engine.language.conditions import ConditionError, compile_condition
 from engine.language.escalation import graph_problems
-from engine.language.expand import _PARAM, Expanded, Origin
+from engine.language.expand import _PARAM, _WHOLE, Expanded, Origin
 from engine.model.diagnostics import Diagnostic, did_you_mean
 from engine.model.durations import DurationTooLong, parse_duration
 from engine.model.vocabulary import CATEGORIES, CHANNELS, CLOCKS, EXTERNAL_EVENTS, INTERNAL_EVENTS
-
 
 
 class _Checker:
@@ -231,13 +231,25 @@ class _Checker:
         obligations = [o.get("id") for o in self.data.get("obligations") or []]
         graphs = [g.get("id") for g in self.data.get("escalation") or []]
         for _rid, rule, origin in self.exp.rules:
-            self.cite(origin, ("clause",), rule.get("clause"))
+            self.cite(*self.clause_site(origin), rule.get("clause"))
             when = rule.get("when") or {}
             self.events(origin, ("when", "event"), when.get("event"))
             self.condition(origin, ("when", "match"), when.get("match"))
             for j, action in enumerate(rule.get("then") or []):
                 for kind, args in action.items():
                     self.action(origin, ("then", j, kind), kind, args, obligations, graphs)
+
+    def clause_site(self, origin: Origin) -> tuple[Origin, tuple]:
+        """Where a rule's clause was written: for an included rule whose `clause: "${name}"` takes an
+        include parameter, the include's `with: {name: ...}` in the contract; else the rule's own line."""
+        raw = _at(origin.doc.data, origin.path)
+        written = raw.get("clause") if isinstance(raw, dict) else None
+        whole = _WHOLE.match(written) if isinstance(written, str) else None
+        if origin.include and whole:
+            given = _at(self.exp.doc.data, (*origin.include, "with"))
+            if isinstance(given, dict) and whole.group(1) in given:
+                return self.root, (*origin.include, "with", whole.group(1))
+        return origin, ("clause",)
 
     def action(self, origin: Origin, sub: tuple, kind: str, args: Any, obligations: list, graphs: list) -> None:
         if isinstance(args, dict):
@@ -321,6 +333,18 @@ class _Checker:
                          "in not_encoded", ("clauses", clause), key=True)
 
 
+def _at(data: Any, path: tuple) -> Any:
+    """The value at a JSON path of a loaded document (None when the path does not lead anywhere)."""
+    for step in path:
+        if isinstance(data, dict) and step in data:
+            data = data[step]
+        elif isinstance(data, list) and isinstance(step, int) and 0 <= step < len(data):
+            data = data[step]
+        else:
+            return None
+    return data
+
+
 def _duration_code(exc: ValueError) -> str:
     """`duration-too-long` for a well-formed duration over the one-year bound, else `bad-duration`."""
     return "duration-too-long" if isinstance(exc, DurationTooLong) else "bad-duration"
@@ -383,7 +407,7 @@ def _equalities(cond: Any, path: tuple) -> Iterator[tuple[tuple, str, Any]]:
 
 def semantic_diagnostics(exp: Expanded) -> list[Diagnostic]:
     """All semantic problems of an expanded contract, in file order."""
-    out = _Checker(exp).run()
+    out = _Checker(exp).run() + attribute_diagnostics(exp)
     return sorted(out, key=lambda d: (d.file or "", d.line or 0, d.col or 0, d.code))
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.calendars.business import BusinessCalendar, calendar_from_spec, holiday_country_attribute, timezone_attribute
+from engine.language.attributes import AttributeSpec, attribute_specs, event_attribute_problem
 from engine.language.conditions import (
     Facts,
     Getter,
@@ -258,12 +259,14 @@ class CompiledContract:
     _zone_attrs: dict[str, str | None] = field(default_factory=dict, repr=False)
     _country_attrs: dict[str, str | None] = field(default_factory=dict, repr=False)
     _usable: set[tuple[str, str, str]] = field(default_factory=set, repr=False)  # attribute values checked good
+    _attributes: dict[str, AttributeSpec] = field(default_factory=dict, repr=False)  # declared `attributes:`
 
     def __post_init__(self) -> None:
         self.agendas = {event: (rules, self.matches[event], self.affects[event], self.rescan[event])
                         for event, rules in self.rules_by_event.items()}
         self._zone_attrs = {name: timezone_attribute(spec) for name, spec in self.calendar_specs.items()}
         self._country_attrs = {name: holiday_country_attribute(spec) for name, spec in self.calendar_specs.items()}
+        self._attributes = attribute_specs(self.data.get("attributes"))
 
     def calendar(self, name: str, attrs: dict) -> tuple[BusinessCalendar, str] | None:
         """(calendar, label) for a reference: an id, `24x7`, or `region` (= regions[ticket.region])."""
@@ -299,7 +302,8 @@ class CompiledContract:
 
     def attribute_problem(self, attrs: dict, opened: bool = False) -> tuple[str, str] | None:
         """(reject code, reason) when `attrs` (an event's) set a severity this contract does not
-        define, or a zone or holiday country attribute that one of its calendars cannot use. Only
+        define, a zone or holiday country attribute that one of its calendars cannot use, or a value its
+        `attributes:` declaration does not allow (attributes.event_attribute_problem). Only
         `opened` may leave the severity unset (null): a change always goes to a defined severity."""
         if "severity" in attrs and not (opened and attrs["severity"] is None):
             severity = attrs["severity"]
@@ -324,7 +328,7 @@ class CompiledContract:
                     return code, f"attrs.{attr} {value!r} cannot be used by calendar {name!r}: {exc}"
                 if type(value) is str:
                     self._usable.add((name, code, value))
-        return None
+        return event_attribute_problem(self._attributes, attrs) if self._attributes else None
 
     def target(self, clock: str, severity: Any, facts: Facts) -> tuple[Target, TargetRow] | None:
         """First target entry for `clock` whose condition holds and which covers `severity`."""

@@ -16,13 +16,11 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engine.model.errors import ObligoError
+from engine.model.vocabulary import CHANNELS as _CHANNELS
+from engine.model.vocabulary import EXTERNAL_EVENTS
 
-EVENT_TYPES = frozenset({
-    "opened", "acknowledged", "updated", "responded", "info_requested", "info_provided", "escalation_requested",
-    "reclassification_requested", "resolved", "reopened", "closed", "rca_requested", "incident_declared",
-    "fulfilled",  # extension: attrs.obligation (an obligation id) was met
-})
-CHANNELS = frozenset({"phone", "email", "web", "chat"})
+EVENT_TYPES = frozenset(EXTERNAL_EVENTS)  # what a log may carry (the vocabulary, as a set)
+CHANNELS = frozenset(_CHANNELS)
 _BOOL_ATTRS = ("production", "named_contact", "consent", "azure", "around_the_clock")
 # Attributes the engine looks values up with (targets by severity, calendars by region and country,
 # exclusions by category): a list or an object there is refused with a reason, not a crash later.
@@ -88,6 +86,7 @@ REJECT_CODES = frozenset({
     "unknown-severity",    # a severity the ticket's contract does not define
     "unknown-timezone",    # a `timezone` attribute (or a calendar's zone attribute) that is not an IANA zone
     "unknown-country",     # a holiday-country attribute a calendar cannot use
+    "invalid-attribute",   # an attribute the contract declares (`attributes:`) given a wrong type or value
     "calendar-range",      # a target its contract's calendar cannot reach (open too rarely): ticket quarantined
     "rule-loop",           # the contract's rules kept re-activating on this event
     "quarantined",         # its ticket was quarantined by an earlier rule loop
@@ -290,7 +289,7 @@ def _check_attrs(kind: str, attrs: dict) -> None:
     """The checks on an event's `attrs`, in the order their reasons are reported."""
     channel = attrs.get("channel")
     if channel is not None and (not isinstance(channel, str) or channel not in CHANNELS):
-        raise EventError(f"attrs.channel is {channel!r}; expected one of phone, email, web, chat")
+        raise EventError(f"attrs.channel is {channel!r}; expected one of {', '.join(_CHANNELS)}")
     for name in _KEY_ATTRS:
         value = attrs.get(name)
         if value is not None and not isinstance(value, (str, int, float)):
