@@ -19,9 +19,9 @@ EVENT_FIELDS) need no declaration. Two uses of the one declaration:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from engine.language.expand import Expanded, Origin
 from engine.model.diagnostics import Diagnostic, did_you_mean
@@ -38,6 +38,15 @@ _CHECKED_ELSEWHERE = frozenset({"ticket.plan", "ticket.severity", "ticket.region
                                 "ticket.category"})
 
 
+class Declared(Protocol):
+    """What a check reads of a declaration: AttributeSpec here, model.Attribute in a compiled contract."""
+
+    @property
+    def type(self) -> str: ...
+    @property
+    def values(self) -> tuple | None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class AttributeSpec:
     """One declared (or built-in) attribute: its type and, if given, the values it may take."""
@@ -47,14 +56,19 @@ class AttributeSpec:
     values: tuple | None = None
 
     def problem(self, value: Any) -> str | None:
-        """Why `value` is not allowed (None when it is); None (unset) is always allowed."""
-        if value is None:
-            return None
-        if not _has_type(value, self.type):
-            return f"expected {_A[self.type]}, got {_show(value)}"
-        if self.values is not None and not any(_same(value, v) for v in self.values):
-            return f"expected one of {', '.join(_show(v) for v in self.values)}, got {_show(value)}"
+        return value_problem(self, value)
+
+
+def value_problem(spec: Declared, value: Any) -> str | None:
+    """Why `value` is not allowed for the attribute `spec` declares (None when it is); None (unset)
+    is always allowed."""
+    if value is None:
         return None
+    if not _has_type(value, spec.type):
+        return f"expected {_A.get(spec.type, spec.type)}, got {_show(value)}"
+    if spec.values is not None and not any(_same(value, v) for v in spec.values):
+        return f"expected one of {', '.join(_show(v) for v in spec.values)}, got {_show(value)}"
+    return None
 
 
 _A = {"string": "a string", "boolean": "true or false", "integer": "an integer", "number": "a number",
@@ -101,13 +115,13 @@ def attribute_specs(section: Any) -> dict[str, AttributeSpec]:
     return out
 
 
-def event_attribute_problem(specs: dict[str, AttributeSpec], attrs: dict) -> tuple[str, str] | None:
+def event_attribute_problem(specs: Mapping[str, Declared], attrs: Mapping[str, Any]) -> tuple[str, str] | None:
     """(`invalid-attribute`, reason) for the first declared attribute `attrs` gives a value its
     declaration does not allow; None when every declared one is fine (undeclared ones are free)."""
     for name, value in attrs.items():
         spec = specs.get(name)
         if spec is not None:
-            problem = spec.problem(value)
+            problem = value_problem(spec, value)
             if problem is not None:
                 return "invalid-attribute", f"attrs.{name}: {problem} (declared under the contract's `attributes:`)"
     return None
