@@ -26,8 +26,8 @@ def paris(local: str) -> int:
 
 
 def clock(duration: str = "4 hours", start: str = "2026-03-02 10:00", calendar: BusinessCalendar = PARIS) -> Clock:
-    return Clock("response", "TST-RT", "acme.response.start", "response", parse_duration(duration), calendar, "paris",
-                 paris(start))
+    return Clock.start(name="response", clause="TST-RT", rule="acme.response.start", target="response",
+                       duration=parse_duration(duration), calendar=calendar, label="paris", at=paris(start))
 
 
 def test_new_clock_due_and_budget():

@@ -9,7 +9,8 @@ time that passed while paused, and a reschedule only swaps budget and calendar, 
 from __future__ import annotations
 
 import math
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from engine.calendars.business import BusinessCalendar
 from engine.model.durations import Duration
@@ -18,36 +19,52 @@ from engine.model.events import format_instant
 RUNNING, PAUSED, STOPPED = "running", "paused", "stopped"
 
 
+class Segment(NamedTuple):
+    """A closed running stretch of a clock: counted on `calendar` from `start` to `end`, with
+    `used` open seconds already counted before it."""
+
+    start: int
+    end: int
+    used: int
+    calendar: BusinessCalendar
+
+
+@dataclass(slots=True, kw_only=True, eq=False)
 class Clock:
-    """One SLA clock of one ticket (small: a handful of ints and shared references)."""
+    """One SLA clock of one ticket (small: a handful of ints and shared references).
 
-    __slots__ = ("name", "clause", "rule", "target", "duration", "calendar", "label", "budget", "used",
-                 "run_since", "due", "status", "breached", "warned", "gen", "started", "paused_total", "paused_at",
-                 "segments")
+    `Clock.start(...)` starts one; the constructor takes every field by name (a snapshot restores
+    them as they were)."""
 
-    def __init__(self, name: str, clause: str, rule: str, target: str, duration: Duration,
-                 calendar: BusinessCalendar, label: str, start: int):
-        self.name = name
-        self.clause = clause
-        self.rule = rule
-        self.target = target
-        self.duration = duration
-        self.calendar = calendar
-        self.label = label
-        self.started = start
-        self.used = 0
-        self.run_since: int | None = start
-        self.budget, due = target_of(calendar, duration, start)
-        self.due: int | None = due
-        self.status = RUNNING
-        self.breached = False
-        self.warned = 0  # how many warning ratios have fired
-        self.gen = 0  # bumps whenever the pending deadline changes (lazy heap invalidation)
-        self.paused_total = 0  # open seconds spent paused, for reasons
-        self.paused_at: int | None = None
-        # closed running segments (start, end, used at start, calendar), kept only once the clock
-        # was paused or retargeted: they let a reschedule say exactly when a new target ran out
-        self.segments: list[tuple[int, int, int, BusinessCalendar]] | None = None
+    name: str
+    clause: str
+    rule: str  # the rule that started it
+    target: str  # the target's id
+    duration: Duration
+    calendar: BusinessCalendar
+    label: str  # the calendar as reasons show it: "emea (Europe/Paris, Mon-Fri 09:00-18:00)"
+    started: int
+    budget: int  # open seconds the target grants
+    due: int | None
+    used: int = 0  # open seconds counted before the current running segment
+    run_since: int | None = None  # start of the current running segment; None while paused or stopped
+    status: str = RUNNING
+    breached: bool = False
+    warned: int = 0  # how many warning ratios have fired
+    gen: int = 0  # bumps whenever the pending deadline changes (lazy heap invalidation)
+    paused_total: int = 0  # open seconds spent paused, for reasons
+    paused_at: int | None = None
+    # closed running segments, kept only once the clock was paused or retargeted: they let a
+    # reschedule say exactly when a new target ran out
+    segments: list[Segment] | None = None
+
+    @classmethod
+    def start(cls, *, name: str, clause: str, rule: str, target: str, duration: Duration,
+              calendar: BusinessCalendar, label: str, at: int) -> Clock:
+        """A clock running from `at`, due when the target's open time runs out."""
+        budget, due = target_of(calendar, duration, at)
+        return cls(name=name, clause=clause, rule=rule, target=target, duration=duration, calendar=calendar,
+                   label=label, started=at, budget=budget, due=due, run_since=at)
 
     @property
     def calendar_id(self) -> str:
@@ -64,7 +81,7 @@ class Clock:
         if self.run_since is not None:
             if self.segments is None:
                 self.segments = []
-            self.segments.append((self.run_since, now, self.used, self.calendar))
+            self.segments.append(Segment(self.run_since, now, self.used, self.calendar))
 
     def ran_out_at(self, budget: int) -> int | None:
         """The instant the counted time reached `budget`, on the calendars it was counted on."""
