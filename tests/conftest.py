@@ -1,8 +1,7 @@
 """Shared paths and helpers for the validator tests (tests/fixtures/).
 
-`tests/fixtures/INVENTORY.md` is a small fake clause inventory (seed `900_0123abcd.txt`), passed
-explicitly everywhere so that no test depends on ../shared. `tests/fixtures/valid/minimal.yaml` is
-the one valid base contract; every file in `tests/fixtures/invalid/` is it with one mistake.
+`tests/fixtures/valid/minimal.yaml` is the one valid base contract (with its own `clauses:`, so no
+test depends on ../shared); every file in `tests/fixtures/invalid/` is it with one mistake.
 """
 
 from __future__ import annotations
@@ -26,13 +25,12 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 TESTS = Path(__file__).resolve().parent
 FIXTURES = TESTS / "fixtures"
-INVENTORY = FIXTURES / "INVENTORY.md"
 VALID = FIXTURES / "valid"
 INVALID = FIXTURES / "invalid"
 MINIMAL = VALID / "minimal.yaml"
 RULES = VALID / "rules"
 REPO = TESTS.parent
-REAL_INVENTORY = REPO.parent / "shared" / "seeds" / "INVENTORY.md"
+REAL_INVENTORY = REPO.parent / "shared" / "seeds" / "INVENTORY.md"  # only tests/test_clauses.py compares with it
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from runtime_fixtures.helpers import ACME, INVENTORY, MINI, write
+from runtime_fixtures.helpers import ACME, MINI, write
 
 import engine
 from engine import (
@@ -41,7 +41,7 @@ def test_engine_load_raises_contract_error_with_every_diagnostic(tmp_path):
     text = MINI.replace("calendar: local", "calendar: locl").replace("clause: MINI-SEV", "clause: MINI-SEVERITY")
     path = write(tmp_path / "mini.yaml", text)
     with pytest.raises(ContractError) as info:
-        Engine.load([path], inventory=INVENTORY)
+        Engine.load([path])
     diags = info.value.diagnostics
     assert all(isinstance(d, Diagnostic) for d in diags)
     codes = {d.code for d in diags}
@@ -56,27 +56,27 @@ def test_engine_load_raises_contract_error_with_every_diagnostic(tmp_path):
 def test_engine_load_yaml_syntax_error_is_located(tmp_path):
     path = write(tmp_path / "mini.yaml", MINI.replace("parties: {vendor: Vendor, customer: Customer}", "parties: {vendor: ["))
     with pytest.raises(ContractError) as info:
-        Engine.load([path], inventory=INVENTORY)
+        Engine.load([path])
     (diag,) = info.value.diagnostics
     assert diag.code == "yaml-syntax" and diag.file == str(path) and diag.line is not None
 
 
 def test_engine_load_missing_file(tmp_path):
     with pytest.raises(ContractError, match="no such file"):
-        Engine.load([tmp_path / "nope.yaml"], inventory=INVENTORY)
+        Engine.load([tmp_path / "nope.yaml"])
 
 
 def test_load_contracts_and_check_files_return_diagnostics_instead_of_raising(tmp_path):
     path = write(tmp_path / "mini.yaml", MINI.replace("all: 2 hours", "all: 2 fortnights"))
-    contracts, diags = load_contracts([path], None, INVENTORY)
+    contracts, diags = load_contracts([path])
     assert contracts == {} and diags and diags[0].code == "schema"
-    assert [d.code for d in check_files([path], INVENTORY)] == [d.code for d in diags]
-    contracts, diags = load_contracts([ACME], None, INVENTORY)
+    assert [d.code for d in check_files([path])] == [d.code for d in diags]
+    contracts, diags = load_contracts([ACME])
     assert list(contracts) == ["acme"] and [d for d in diags if d.severity == "error"] == []
 
 
 def test_process_accepts_a_dict_or_an_event_and_returns_actions():
-    eng = Engine.load([ACME], inventory=INVENTORY)
+    eng = Engine.load([ACME])
     event = parse_event({"id": "e1", "ticket": "T1", "at": "2026-03-02T10:00:00+01:00", "type": "opened", "contract": "acme",
                          "attrs": {"plan": "gold", "region": "france", "severity": "S2"}})
     assert isinstance(event, Event) and event.at == parse_instant("2026-03-02T09:00:00Z")

@@ -19,7 +19,6 @@ from runtime_fixtures.helpers import (
     AGENDA,
     ATTRS_S2,
     CONTRACTS,
-    INVENTORY,
     MESSY_LOG,
     MINI,
     REPO,
@@ -45,7 +44,7 @@ def cli(*argv: str, stdin: str | None = None, monkeypatch=None) -> tuple[int, st
 
 def replay_acme(tmp_path: Path, *extra: str, log: str = MESSY_LOG) -> tuple[int, str, str]:
     events = write(tmp_path / "events.jsonl", log)
-    return cli("replay", "--contracts", ACME, "--inventory", INVENTORY, *extra, events)
+    return cli("replay", "--contracts", ACME, *extra, events)
 
 
 def lines(text: str) -> list[dict]:
@@ -85,7 +84,7 @@ def test_out_file_and_stdin(tmp_path, monkeypatch):
     code, out, _ = replay_acme(tmp_path, "--out", target)
     assert code == 0 and out == ""
     from_file = target.read_text(encoding="utf-8")
-    code, out, _ = cli("replay", "--contracts", ACME, "--inventory", INVENTORY, "-", stdin=MESSY_LOG, monkeypatch=monkeypatch)
+    code, out, _ = cli("replay", "--contracts", ACME, "-", stdin=MESSY_LOG, monkeypatch=monkeypatch)
     assert code == 0 and out == from_file and len(lines(out)) == 5
 
 
@@ -163,18 +162,18 @@ def broken_contract(tmp_path: Path) -> tuple[Path, int, int]:
 def test_invalid_contract_exits_1_with_file_line_col(tmp_path):
     path, line, col = broken_contract(tmp_path)
     events = write(tmp_path / "events.jsonl", "")
-    code, out, err = cli("replay", "--contracts", path, "--inventory", INVENTORY, events)
+    code, out, err = cli("replay", "--contracts", path, events)
     assert code == 1 and out == ""
     assert f"{path}:{line}:{col}: unknown-calendar: unknown calendar 'locl'; did you mean 'local'?" in err
 
 
 def test_validate_ok_and_invalid(tmp_path):
-    code, out, _ = cli("validate", "--inventory", INVENTORY, ACME, AGENDA)
+    code, out, _ = cli("validate", ACME, AGENDA)
     assert (code, out) == (0, "ok: 2 file(s) valid\n")
     path, line, col = broken_contract(tmp_path)
-    code, _, err = cli("validate", "--inventory", INVENTORY, path)
+    code, _, err = cli("validate", path)
     assert code == 1 and f"{path}:{line}:{col}: unknown-calendar" in err and "1 error(s) in 1 of 1 file(s)" in err
-    code, out, _ = cli("validate", "--format", "json", "--inventory", INVENTORY, path)
+    code, out, _ = cli("validate", "--format", "json", path)
     (diag,) = json.loads(out)
     assert code == 1 and (diag["line"], diag["col"], diag["code"]) == (line, col, "unknown-calendar")
 
@@ -193,13 +192,13 @@ def test_usage_errors_exit_2(tmp_path, argv, message):
 
 def test_missing_events_file_exits_2(tmp_path):
     missing = tmp_path / "nope.jsonl"
-    code, _, err = cli("replay", "--contracts", ACME, "--inventory", INVENTORY, missing)
+    code, _, err = cli("replay", "--contracts", ACME, missing)
     assert code == 2 and err == f"obligo replay: {missing}: No such file or directory\n"
 
 
 def test_documented_argument_order_contracts_then_events(tmp_path):
     events = write(tmp_path / "events.jsonl", MESSY_LOG)
-    code, out, err = cli("replay", "--inventory", INVENTORY, "--contracts", ACME, events)
+    code, out, err = cli("replay", "--contracts", ACME, events)
     assert code == 0, err
     assert len(lines(out)) == 5
 
@@ -219,7 +218,7 @@ def test_a_line_that_is_not_utf8_is_a_reject_with_its_byte_offset_and_the_rest_g
     events = tmp_path / "events.jsonl"
     events.write_bytes(_with_latin1_line(MESSY_LOG, 0))
     rejects = tmp_path / "rejects.jsonl"
-    code, out, err = cli("replay", "--contracts", ACME, "--inventory", INVENTORY, "--rejects", rejects, events)
+    code, out, err = cli("replay", "--contracts", ACME, "--rejects", rejects, events)
     assert code == 0, err
     kept = lines(rejects.read_text(encoding="utf-8"))
     offset = _with_latin1_line(MESSY_LOG, 0).index(b"\xe9")
@@ -227,13 +226,13 @@ def test_a_line_that_is_not_utf8_is_a_reject_with_its_byte_offset_and_the_rest_g
                        "reason": f"not UTF-8: byte(s) e9 at offset {offset} (invalid continuation byte)",
                        "input": _with_latin1_line(MESSY_LOG, 0).splitlines()[0].decode("latin-1").replace("é", "\\xe9")}
     assert [r["line"] for r in kept] == [1] + [n + 1 for n in (2, 3, 4, 5, 6, 11)]  # the others, one line later
-    assert out == cli("replay", "--contracts", ACME, "--inventory", INVENTORY, clean)[1]  # same actions as without it
+    assert out == cli("replay", "--contracts", ACME, clean)[1]  # same actions as without it
     assert "rejects 7" in err
 
 
 def test_a_line_that_is_not_utf8_on_standard_input_is_a_reject(tmp_path):
-    argv = [sys.executable, "-m", "engine.cli.main", "replay", "--contracts", str(ACME), "--inventory", str(INVENTORY),
-            "--rejects", str(tmp_path / "rejects.jsonl"), "-"]
+    argv = [sys.executable, "-m", "engine.cli.main", "replay", "--contracts", str(ACME), "--rejects",
+            str(tmp_path / "rejects.jsonl"), "-"]
     done = subprocess.run(argv, input=_with_latin1_line(MESSY_LOG, 3), capture_output=True, cwd=REPO, timeout=60)
     assert done.returncode == 0, done.stderr
     kept = lines((tmp_path / "rejects.jsonl").read_text(encoding="utf-8"))
@@ -245,7 +244,7 @@ def test_windows_line_ends_are_read_like_unix_ones(tmp_path):
     events = tmp_path / "events.jsonl"
     events.write_bytes(MESSY_LOG.replace("\n", "\r\n").encode("utf-8"))
     rejects = tmp_path / "rejects.jsonl"
-    code, out, err = cli("replay", "--contracts", ACME, "--inventory", INVENTORY, "--rejects", rejects, events)
+    code, out, err = cli("replay", "--contracts", ACME, "--rejects", rejects, events)
     assert (code, err.splitlines()[0]) == (0, SUMMARY)
     assert [r["line"] for r in lines(rejects.read_text(encoding="utf-8"))] == [2, 3, 4, 5, 6, 11]
     assert not any(r["input"].endswith("\r") for r in lines(rejects.read_text(encoding="utf-8")))
@@ -307,7 +306,7 @@ def test_directory_loads_contracts_not_scenarios_nor_rule_documents(tmp_path):
                                         "    then:\n      - notify: {to: someone}\n")
     log = jsonl(ev("o", "T1", "2026-03-02T10:00:00+01:00", "opened", contract="mini", severity="high"))
     events = write(tmp_path / "events.jsonl", log)
-    code, out, err = cli("replay", "--contracts", folder, "--inventory", INVENTORY, events)
+    code, out, err = cli("replay", "--contracts", folder, events)
     assert code == 0, err
     # Mon 10:00 Paris + 2 business hours = 12:00 Paris = 11:00Z; the rule document is not a contract
     assert [(a["contract"], a["action"], a["due"]) for a in lines(out)] == [("mini", "start_clock", "2026-03-02T11:00:00Z")]
@@ -359,7 +358,7 @@ needs_real = pytest.mark.skipif(not all((CONTRACTS / f"{c}.yaml").is_file() for 
 @needs_real
 def test_real_contracts_replay_is_byte_identical_across_runs(tmp_path):
     events = write(tmp_path / "real.jsonl", real_log())
-    argv = ("replay", "--contracts", CONTRACTS, "--inventory", SHARED_INVENTORY, "--until", "2026-03-20T00:00:00Z", events)
+    argv = ("replay", "--contracts", CONTRACTS, "--until", "2026-03-20T00:00:00Z", events)
     first, second = cli(*argv), cli(*argv)
     assert first == second
     code, out, err = first
@@ -373,8 +372,8 @@ def test_real_contracts_replay_is_byte_identical_across_runs(tmp_path):
 @needs_real
 def test_real_contracts_replay_does_not_depend_on_the_local_time_zone(tmp_path):
     events = write(tmp_path / "real.jsonl", real_log())
-    argv = [sys.executable, "-m", "engine.cli.main", "replay", "--contracts", str(CONTRACTS), "--inventory",
-            str(SHARED_INVENTORY), "--until", "2026-03-20T00:00:00Z", str(events)]
+    argv = [sys.executable, "-m", "engine.cli.main", "replay", "--contracts", str(CONTRACTS),
+            "--until", "2026-03-20T00:00:00Z", str(events)]
     outputs = set()
     for zone in ("UTC", "Pacific/Kiritimati", "America/St_Johns"):
         env = {**os.environ, "TZ": zone}

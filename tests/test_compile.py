@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from runtime_fixtures.helpers import ACME, AGENDA, INVENTORY, MINI, REPO, ev, load, pick, write
+from runtime_fixtures.helpers import ACME, AGENDA, MINI, REPO, ev, load, pick, write
 
 from engine import ContractError, Engine, EventError, load_contracts
 from engine.model.durations import parse_duration
@@ -136,7 +136,7 @@ def test_reason_template_renders_facts():
 
 def test_customer_local_calendar_from_ticket_attribute(tmp_path):
     path = write(tmp_path / "mini.yaml", MINI)
-    engine = Engine.load([path], inventory=INVENTORY)
+    engine = Engine.load([path])
     c = engine.contracts["mini"]
     paris = c.calendar("local", {})
     assert paris[0].timezone == "Europe/Paris"  # the default
@@ -165,7 +165,7 @@ def test_an_attribute_a_calendar_cannot_use_is_a_reject_not_a_silent_default(tmp
     text = MINI.replace("timezone: {attr: timezone, default: Europe/Paris}",
                         "timezone: {attr: customer_zone, default: Europe/Paris}\n"
                         "    holidays: {country: {attr: customer_country, default: FR}}")
-    engine = Engine.load([write(tmp_path / "mini.yaml", text)], inventory=INVENTORY)
+    engine = Engine.load([write(tmp_path / "mini.yaml", text)])
     event = ev("e1", "T1", "2026-03-02T10:00:00+01:00", "opened", contract="mini", **{"severity": "high", **attrs})
     with pytest.raises(EventError) as info:
         engine.process(event)
@@ -177,7 +177,7 @@ def test_an_attribute_a_calendar_cannot_use_is_a_reject_not_a_silent_default(tmp
 
 
 def test_parameter_override_of_unknown_name_is_a_diagnostic():
-    contracts, diags = load_contracts([ACME], {"acme": {"silense": "1 hour"}}, INVENTORY)
+    contracts, diags = load_contracts([ACME], {"acme": {"silense": "1 hour"}})
     assert "acme" not in contracts
     assert any(d.code == "unknown-parameter" and "silence" in d.message for d in diags)
     with pytest.raises(ContractError):

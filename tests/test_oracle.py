@@ -69,18 +69,13 @@ GOALS = {"response": {"responded", "closed"}, "resolution": {"resolved", "closed
 CLOCK_ACTIONS = {"start_clock", "pause_clock", "resume_clock", "reschedule_clock", "breach", "stop_clock"}
 OPTIONAL_FIELDS = ("elapsed", "paused", "severity", "target", "calendar")  # compared when the engine emits them
 
-INVENTORY = """\
-# Clause inventory of the oracle's synthetic contract (tests/test_oracle.py)
-
-## 990 — Oracle synthetic contract (`990_0a4c1e.txt`)
-| id | clause |
-|---|---|
-| ORC-HOURS | the seed contracts' business hours |
-| ORC-SEV | S1 to S4 |
-| ORC-RT | response targets |
-| ORC-RES | resolution targets |
-| ORC-PAUSE | clocks stop while waiting on the customer |
-"""
+CLAUSES = {  # the synthetic contract's own clauses
+    "ORC-HOURS": "the seed contracts' business hours",
+    "ORC-SEV": "S1 to S4",
+    "ORC-RT": "response targets",
+    "ORC-RES": "resolution targets",
+    "ORC-PAUSE": "clocks stop while waiting on the customer",
+}
 
 
 def _target_rows(clock: str) -> dict[str, Any]:
@@ -97,7 +92,7 @@ def synthetic_contract() -> dict[str, Any]:
         calendars[region] = {"clause": "ORC-HOURS", **{k: spec[k] for k in ("timezone", "hours", "holidays") if k in spec}}
     return {
         "id": "oracle", "title": "Oracle synthetic contract", "version": "1.0", "effective_from": "2025-01-01",
-        "source": "990_0a4c1e.txt", "parties": {"vendor": "Vendor", "customer": "Customer"},
+        "source": "990_0a4c1e.txt", "clauses": CLAUSES, "parties": {"vendor": "Vendor", "customer": "Customer"},
         "parameters": {"warn_at": {"value": [], "description": "no warnings"}},
         "calendars": calendars,
         "regions": {**{r: r for r in SEED_CALENDARS}, ALWAYS_REGION: "24x7"},
@@ -127,13 +122,12 @@ class Oracle:
 
 def build_oracle(where: Path) -> Oracle:
     """Write the synthetic contract under ``where`` (contracts/oracle.yaml beside a copy of rules/,
-    included as ../rules/ like the seed contracts do, and a clause inventory) and load it."""
+    including the standard rule documents by name like the seed contracts do) and load it."""
     shutil.copytree(REPO / "engine" / "rules", where / "rules")
     path = where / "contracts" / "oracle.yaml"
     path.parent.mkdir()
     path.write_text(yaml.safe_dump(synthetic_contract(), sort_keys=False, allow_unicode=True), encoding="utf-8")
-    (where / "INVENTORY.md").write_text(INVENTORY, encoding="utf-8")
-    engine = Engine.load([str(path)], inventory=str(where / "INVENTORY.md"))
+    engine = Engine.load([str(path)])
     return Oracle(engine, rm.ContractModel.read(path, GOALS), path)
 
 

@@ -28,7 +28,7 @@ def test_readme_scenario_passes(tmp_path: Path) -> None:
     shutil.copy(ROOT / "contracts" / "adobe.yaml", tmp_path / "contracts" / "adobe.yaml")
     scenario = tmp_path / "contracts" / "readme.tests.yaml"
     scenario.write_text(_readme_scenario(), encoding="utf-8")
-    results, diags, _ = run_paths([str(scenario)], str(INVENTORY))
+    results, diags, _ = run_paths([str(scenario)])
     assert [d.render() for d in diags if d.severity == "error"] == []
     assert len(results) == 1 and results[0].passed, [f.render() for f in results[0].failures]
 
@@ -42,7 +42,7 @@ def test_readme_scenario_fails_when_its_due_is_wrong(tmp_path: Path) -> None:
     text = _readme_scenario().replace('due: "2026-03-03T09:20:00Z"', 'due: "2026-03-03T09:30:00Z"')
     scenario = tmp_path / "contracts" / "readme.tests.yaml"
     scenario.write_text(text, encoding="utf-8")
-    results, _, _ = run_paths([str(scenario)], str(INVENTORY))
+    results, _, _ = run_paths([str(scenario)])
     failure = results[0].failures[0]
     expected_line = next(i for i, line in enumerate(text.splitlines(), 1) if "09:30:00Z" in line)
     assert failure.line == expected_line

@@ -87,7 +87,7 @@ def read_rows() -> list[dict]:
 
 
 def run(lines: list[str], jobs: int = 1) -> tuple[str, str, object]:
-    engine = Engine.load([CONTRACTS / "olcare.yaml"], inventory=SHARED_INVENTORY)
+    engine = Engine.load([CONTRACTS / "olcare.yaml"])
     out, rejects = io.StringIO(), io.StringIO()
     stats = replay(engine, [line + "\n" for line in lines], out, rejects, None, jobs)
     return out.getvalue(), rejects.getvalue(), stats

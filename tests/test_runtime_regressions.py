@@ -19,7 +19,7 @@ CLOCK_KEYS = ("action", "clock", "at", "due", "met", "elapsed", "paused", "sever
 
 @pytest.fixture
 def desk() -> Engine:
-    return Engine.load([str(SERVICEDESK)], inventory=str(FIXTURES / "INVENTORY.md"))
+    return Engine.load([str(SERVICEDESK)])
 
 
 def sd(eid: str, at: str, kind: str, **attrs):
@@ -165,7 +165,7 @@ def test_olcare_vendor_change_without_consent_after_assessment_is_refused_citing
     # avec le consentement du client." After the first response, support lowers P2 -> P3 with
     # consent: false: exactly one action, the refusal, citing OL-RECLASS; severity and clocks unchanged
     # (P2 resolution 3 business days from Mon 10:00 Paris = Thu 03-05 10:00 = 09:00Z).
-    engine = Engine.load([str(CONTRACTS / "olcare.yaml")], inventory=str(SHARED_INVENTORY))
+    engine = Engine.load([str(CONTRACTS / "olcare.yaml")])
     actions = run(engine, [
         ev("o1", "T1", "2026-03-02T10:00:00+01:00", "opened", "olcare", plan="standard", region="france",
            severity="P2", channel="web"),
@@ -187,7 +187,7 @@ def test_progr1_information_supplied_in_several_steps_adds_up_and_starts_the_clo
     # events (Mon 11:00, Mon 14:00). INTERFACE: attrs.info merges into the ticket's info, so at
     # 14:00 Paris (13:00Z) all four are there and the clock starts. Priority 3: 5 business days from
     # Mon 14:00 = Mon 9 Mar 14:00 Paris = 13:00Z.
-    engine = Engine.load([str(CONTRACTS / "progr1.yaml")], inventory=str(SHARED_INVENTORY))
+    engine = Engine.load([str(CONTRACTS / "progr1.yaml")])
     actions = run(engine, [
         ev("p1", "T1", "2026-03-02T09:30:00+01:00", "opened", "progr1", plan="distributor", region="france",
            severity="3", info={"report": "r", "steps": "s"}),
@@ -238,7 +238,7 @@ def test_action_ids_are_unique_and_do_not_depend_on_batching():
     events.sort(key=lambda e: e.at)
 
     def feed(rng: random.Random | None) -> list[str]:
-        engine = Engine.load([str(CONTRACTS)], inventory=str(SHARED_INVENTORY))
+        engine = Engine.load([str(CONTRACTS)])
         out = []
         for event in events:
             if rng is not None and engine.now is not None and event.at - engine.now > 1 and rng.random() < 0.5:
@@ -264,7 +264,7 @@ def test_a_target_its_calendar_cannot_reach_quarantines_the_ticket_quickly(tmp_p
     text = SERVICEDESK.read_text(encoding="utf-8").replace('mon-fri: ["09:00-17:00"]', 'sat: ["09:00-09:01"]')
     text = text.replace("P3: 3 business days", "P3: 8784 hours")
     (tmp_path / "servicedesk.yaml").write_text(text, encoding="utf-8")
-    engine = Engine.load([str(tmp_path / "servicedesk.yaml")], inventory=str(FIXTURES / "INVENTORY.md"))
+    engine = Engine.load([str(tmp_path / "servicedesk.yaml")])
     with pytest.raises(EventError) as info:
         engine.process(sd("e1", "2026-03-02T09:00:00+01:00", "opened", plan="standard", region="france",
                           severity="P3"))
@@ -305,7 +305,7 @@ def test_a_list_of_clocks_pauses_only_those(tmp_path):
         "pause-clocks-on-info\n    as: waiting\n    with: {clause: SD-WAIT, clocks: [resolution]}")
     assert "pause-clocks-on-info" in text
     (tmp_path / "servicedesk.yaml").write_text(text, encoding="utf-8")
-    engine = Engine.load([str(tmp_path / "servicedesk.yaml")], inventory=str(FIXTURES / "INVENTORY.md"))
+    engine = Engine.load([str(tmp_path / "servicedesk.yaml")])
     actions = run(engine, [
         sd("e1", "2026-03-02T09:00:00+01:00", "opened", plan="standard", region="france", severity="P3"),
         sd("e2", "2026-03-02T09:20:00+01:00", "info_requested"),

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from runtime_fixtures.helpers import AGENDA, CONTRACTS, FIXTURES, INVENTORY, MINI, SHARED_INVENTORY, write
+from runtime_fixtures.helpers import AGENDA, CONTRACTS, FIXTURES, MINI, SHARED_INVENTORY, write
 
 from engine.cli.main import main
 from engine.scenarios.runner import coverage, discover, encoded_clauses, run_paths
@@ -24,7 +24,7 @@ ACME_CLAUSES = ["TST-ESC", "TST-EXCL", "TST-HOURS", "TST-OBL", "TST-PAUSE", "TST
 
 def obligo_test(*argv) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    code = main(["test", "--inventory", str(INVENTORY), *map(str, argv)], out, err)
+    code = main(["test", *map(str, argv)], out, err)
     return code, out.getvalue(), err.getvalue()
 
 
@@ -105,7 +105,7 @@ def test_require_coverage_fails_when_an_encoded_clause_has_no_scenario():
 
 
 def test_run_paths_results_and_encoded_clauses():
-    results, diags, contracts = run_paths([str(GOOD)], str(INVENTORY))
+    results, diags, contracts = run_paths([str(GOOD)])
     assert [d for d in diags if d.severity == "error"] == []
     assert [r.name for r in results] == ["S2 response met, resolution running",
                                          "paused over a night and a weekend, logs owed, reminder",
@@ -173,7 +173,7 @@ def test_broken_scenario_file_is_an_error(tmp_path):
 
 @pytest.mark.skipif(not SHARED_INVENTORY.is_file(), reason="../shared/seeds/INVENTORY.md is absent")
 def test_every_real_scenario_passes():
-    results, diags, _ = run_paths([str(CONTRACTS)], str(SHARED_INVENTORY))
+    results, diags, _ = run_paths([str(CONTRACTS)])
     assert [d.render() for d in diags if d.severity == "error"] == []
     assert results
     failures = [f.render() for r in results for f in r.failures]

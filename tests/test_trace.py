@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 
-from runtime_fixtures.helpers import ACME, AGENDA, INVENTORY, ev
+from runtime_fixtures.helpers import ACME, AGENDA, ev
 
 from engine import Engine, JsonlTracer, ListTracer
 
@@ -13,7 +13,7 @@ S2 = dict(plan="gold", region="france", severity="S2", channel="web")
 
 
 def traced(tracer, *paths) -> Engine:
-    return Engine.load([str(p) for p in (paths or (ACME,))], inventory=str(INVENTORY), tracer=tracer)
+    return Engine.load([str(p) for p in (paths or (ACME,))], tracer=tracer)
 
 
 def test_list_tracer_records_each_fired_rule_with_the_facts_it_read():

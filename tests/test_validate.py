@@ -14,10 +14,9 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import INVALID, INVENTORY, MINIMAL, REAL_INVENTORY, REPO, RULES, VALID
+from conftest import INVALID, MINIMAL, REPO, RULES, VALID
 
 from engine.cli.main import main
-from engine.language.inventory import INVENTORY_ENV
 from engine.language.loader import check_files
 from engine.model.diagnostics import errors_only
 
@@ -53,7 +52,11 @@ CASES: dict[str, list[tuple[str, int | None, int | None, str, str]]] = {
     ],
     "unknown-clause.yaml": [
         ("unknown-clause", 35, 13, "$.severities[1].clause",
-         "clause 'TEST-SEV-DFE' is not in {inventory}; did you mean 'TEST-SEV-DEF'?"),
+         "clause 'TEST-SEV-DFE' is not declared under the contract's `clauses:`; did you mean 'TEST-SEV-DEF'?"),
+    ],
+    "undeclared-clause-in-include.yaml": [
+        ("unknown-clause", 59, 37, "$.include[0].with.clause",
+         "clause 'TEST-RESPONSE' is not declared under the contract's `clauses:`; did you mean"),
     ],
     "unknown-field.yaml": [
         ("schema", 6, 1, "$.effective_too", "unknown field 'effective_too'; did you mean 'effective_to'?"),
@@ -99,8 +102,8 @@ CASES: dict[str, list[tuple[str, int | None, int | None, str, str]]] = {
         ("schema", 22, 17, "$.calendars.emea.hours.mon-fri[0]", "'mon-fri[0]' is \"9:00-17:00\"; expected an opening interval"),
     ],
     "clause-not-covered.yaml": [
-        ("clause-not-covered", 2, 1, "$.not_encoded",
-         "INVENTORY clause 'TEST-LANG' of 900_0123abcd.txt is neither encoded nor listed in not_encoded"),
+        ("clause-not-covered", 73, 3, "$.clauses.TEST-LANG",
+         "clause 'TEST-LANG' is neither encoded (cited by a rule, target, calendar...) nor listed in not_encoded"),
     ],
     "unknown-severity.yaml": [
         ("unknown-severity", 46, 7, "$.targets[0].severities.P3", "unknown severity 'P3'; expected one of: P1, P2"),
@@ -127,7 +130,7 @@ CASES: dict[str, list[tuple[str, int | None, int | None, str, str]]] = {
     "bad-regex.yaml": [
         ("bad-regex", 65, 37, "$.rules[0].when.match.$mt.ticket.channel",
          "invalid regular expression '(web|chat)\\1': invalid escape sequence: \\1; expected RE2 syntax (as OPA's "
-         "regex.match): no backreferences (\\1), no lookaround ((?=, (?!, (?<=, (?<!), repetition counts {{n}} of at most "
+         "regex.match): no backreferences (\\1), no lookaround ((?=, (?!, (?<=, (?<!), repetition counts {n} of at most "
          "1000"),
     ],
     "duration-too-long.yaml": [
@@ -142,8 +145,8 @@ CASES: dict[str, list[tuple[str, int | None, int | None, str, str]]] = {
 }
 
 
-def diagnostics(*paths: Path, inventory: Path | str = INVENTORY):
-    return check_files([str(p) for p in paths], inventory=str(inventory))
+def diagnostics(*paths: Path):
+    return check_files([str(p) for p in paths])
 
 
 def summary(diags) -> list[tuple]:
@@ -176,7 +179,7 @@ def test_named_failure_fixture_gives_exactly_its_diagnostics(name):
     assert summary(found) == [(code, line, col, where) for code, line, col, where, _ in CASES[name]]
     for d, (_, line, col, where, text) in zip(found, CASES[name], strict=True):
         assert d.file == str(path)
-        assert text.format(inventory=INVENTORY) in d.message
+        assert text in d.message
         suffix = "" if where == "$" else f" (at {where})"
         assert d.render() == f"{path}:{line}:{col}: {d.code}: {d.message}{suffix}"
 
@@ -241,7 +244,7 @@ RULE_THEN = "      - escalate: {trigger: customer_request}"
     pytest.param([("      match: {$in: {ticket.severity: [P1, P2]}}", "      match: {$in: {ticket.severity: [P1, P3]}}")],
                  [("unknown-severity", 65, 43, "$.rules[0].when.match.$in.ticket.severity[1]")],
                  "unknown severity 'P3'", id="severity-in-condition"),
-    pytest.param([("      match: {$in: {ticket.severity: [P1, P2]}}", "      match: {$lt: {ticket.a: 1, ticket.b: 2}}")],
+    pytest.param([("      match: {$in: {ticket.severity: [P1, P2]}}", "      match: {$lt: {ticket.plan: 1, ticket.channel: 2}}")],
                  [("bad-condition", 65, 20, "$.rules[0].when.match.$lt")],
                  "'$lt' takes a mapping with exactly one field", id="comparison-of-two-fields"),
     pytest.param([("      match: {$in: {ticket.severity: [P1, P2]}}", "      match: {ticket.severity: null}")],
@@ -278,11 +281,29 @@ RULE_THEN = "      - escalate: {trigger: customer_request}"
     pytest.param([("      P1: {duration: 1 hour, calendar: 24x7}", "      P1: {duration: 1 hour, calendar: region}")],
                  [], "", id="region-is-a-calendar"),
     pytest.param([("  - clause: TEST-LANG", "  - clause: TEST-RT")],
-                 [("clause-not-covered", 69, 3, "$.not_encoded"), ("encoded-and-not-encoded", 69, 13, "$.not_encoded[0].clause")],
-                 "INVENTORY clause 'TEST-LANG' of 900_0123abcd.txt is neither encoded nor listed", id="encoded-and-not-encoded"),
-    pytest.param([("source: 900_0123abcd.txt", "source: 900_0123abce.txt")],
-                 [("unknown-source", 6, 9, "$.source")],
-                 "seed '900_0123abce.txt' has no section in", id="unknown-source"),
+                 [("encoded-and-not-encoded", 69, 13, "$.not_encoded[0].clause"),
+                  ("clause-not-covered", 76, 3, "$.clauses.TEST-LANG")],
+                 "clause 'TEST-RT' is listed in not_encoded but also encoded at", id="encoded-and-not-encoded"),
+    pytest.param([("source: 900_0123abcd.txt", "source: Vendor support terms, 2026 edition, section 4 (PDF)")],
+                 [], "", id="source-is-free-text"),
+    pytest.param([("  - clause: TEST-LANG", "  - clause: TEST-LNG")],
+                 [("unknown-clause", 69, 13, "$.not_encoded[0].clause"), ("clause-not-covered", 76, 3, "$.clauses.TEST-LANG")],
+                 "clause 'TEST-LNG' is not declared under the contract's `clauses:`; did you mean 'TEST-LANG'?",
+                 id="not-encoded-clause-undeclared"),
+    pytest.param([("    clause: TEST-HOURS", "    clause: TEST-HOUR")],
+                 [("unknown-clause", 19, 13, "$.calendars.emea.clause"), ("clause-not-covered", 73, 3, "$.clauses.TEST-HOURS")],
+                 "clause 'TEST-HOUR' is not declared under the contract's `clauses:`; did you mean 'TEST-HOURS'?",
+                 id="calendar-clause-undeclared"),
+    pytest.param([("  TEST-LANG: support in English only", "  TEST-LANG: {text: support in English only, ref: 4.2}")],
+                 [("schema", 76, 51, "$.clauses.TEST-LANG.ref")], "'ref' is 4.2; expected where the clause is in the source",
+                 id="clause-ref-is-text"),
+    pytest.param([("  TEST-LANG: support in English only", "  TEST-LANG: {ref: '4.2'}")],
+                 [("schema", 76, 14, "$.clauses.TEST-LANG")], "", id="clause-object-needs-text"),
+    pytest.param([("  TEST-LANG: support in English only", "  TEST-LANG: ''")],
+                 [("schema", 76, 14, "$.clauses.TEST-LANG")], "", id="clause-text-not-empty"),
+    pytest.param([("  TEST-LANG: support in English only", "  test-lang: support in English only")],
+                 [("unknown-clause", 69, 13, "$.not_encoded[0].clause"), ("schema", 76, 3, "$.clauses.test-lang")],
+                 "clause 'TEST-LANG' is not declared", id="clause-id-pattern"),
     pytest.param([("  - id: P2", "  - id: P1")],
                  [("duplicate-id", 33, 9, "$.severities[1].id"),
                   ("unknown-severity", 45, 7, "$.targets[0].severities.P2"),
@@ -309,7 +330,7 @@ def test_semantic_check(variant, edits, expected, text):
 
 def test_encoded_and_not_encoded_names_where_the_clause_is_encoded(variant):
     found = diagnostics(variant(("  - clause: TEST-LANG", "  - clause: TEST-RT")))
-    assert found[1].message == f"clause 'TEST-RT' is listed in not_encoded but also encoded at {found[1].file}:26"
+    assert found[0].message == f"clause 'TEST-RT' is listed in not_encoded but also encoded at {found[1].file}:26"
 
 
 def test_an_include_rule_colliding_with_a_contract_rule_is_located_in_the_rule_document(variant, tmp_path):
@@ -327,23 +348,29 @@ def test_a_clause_in_an_assumption_is_checked_even_when_it_looks_like_a_paramete
     assert [d.code for d in found] == ["unknown-clause"]
 
 
-def test_without_inventory_clauses_are_not_checked_and_a_warning_says_so(variant, monkeypatch):
-    monkeypatch.delenv(INVENTORY_ENV, raising=False)
-    path = variant(("  - clause: TEST-LANG", "  - clause: NOT-IN-ANY-INVENTORY"))
-    found = check_files([path])  # tmp_path has no shared/seeds/INVENTORY.md above it
-    assert [(d.code, d.severity) for d in found] == [("inventory-missing", "warning")]
-    assert errors_only(found) == []
-    assert found[0].render().startswith("<input>: warning: inventory-missing: ")
+def test_clauses_are_required(variant):
+    found = diagnostics(variant(("clauses:                       # the clauses this contract encodes: id -> text, or {text, ref}",
+                                 None), *[(line, None) for line in MINIMAL.read_text(encoding="utf-8").splitlines()
+                                          if line.startswith("  TEST-")]))
+    assert [(d.code, d.line, d.json_path) for d in found] == [("schema", 2, "$")]
+    assert "missing required field 'clauses'" in found[0].message
 
 
-def test_the_inventory_can_come_from_the_environment(variant, monkeypatch):
-    monkeypatch.setenv(INVENTORY_ENV, str(INVENTORY))
-    assert check_files([variant()]) == []
+def test_a_contract_validates_alone_in_an_empty_folder(tmp_path):
+    """No shared/ above it, no INVENTORY.md, no rules/ beside it: its own clauses and a standard include."""
+    text = MINIMAL.read_text(encoding="utf-8").replace("  - rules: rules/clock.yaml\n", "  - rules: sla-clock\n")
+    path = tmp_path / "alone" / "mine.yaml"
+    path.parent.mkdir()
+    path.write_text(text, encoding="utf-8")
+    assert sorted(p.name for p in path.parent.iterdir()) == ["mine.yaml"]
+    assert diagnostics(path) == []
 
 
-def test_an_unreadable_inventory_is_an_error(tmp_path):
-    (d,) = diagnostics(MINIMAL, inventory=tmp_path / "nope.md")
-    assert (d.code, d.severity) == ("inventory-missing", "error")
+def test_unknown_clause_suggests_only_the_contracts_own_clauses(variant):
+    (d,) = diagnostics(variant(("    clause: TEST-RT", "    clause: ADOBE-RT-EXPERT")))
+    assert (d.code, d.line, d.col, d.json_path) == ("unknown-clause", 40, 13, "$.targets[0].clause")
+    assert d.message == ("clause 'ADOBE-RT-EXPERT' is not declared under the contract's `clauses:`; expected one of: "
+                         "TEST-ESC, TEST-HOURS, TEST-LANG, TEST-RT, TEST-SEV-DEF")
 
 
 # --- obligo validate --------------------------------------------------------------------------
@@ -357,7 +384,7 @@ def run(*argv: str) -> tuple[int, str, str]:
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_cli_prints_each_broken_fixture_as_file_line_col_code_message(name):
     path = INVALID / name
-    code, out, err = run("validate", str(path), "--inventory", str(INVENTORY))
+    code, out, err = run("validate", str(path))
     assert code == 1
     assert out == ""
     lines = err.splitlines()
@@ -369,13 +396,13 @@ def test_cli_prints_each_broken_fixture_as_file_line_col_code_message(name):
 
 
 def test_cli_valid_files_exit_0():
-    code, out, err = run("validate", str(MINIMAL), str(RULES / "clock.yaml"), "--inventory", str(INVENTORY))
+    code, out, err = run("validate", str(MINIMAL), str(RULES / "clock.yaml"))
     assert (code, out, err) == (0, "ok: 2 file(s) valid\n", "")
 
 
 def test_cli_json_format():
     path = INVALID / "misspelled-reference.yaml"
-    code, out, err = run("validate", str(path), "--inventory", str(INVENTORY), "--format", "json")
+    code, out, err = run("validate", str(path), "--format", "json")
     assert (code, err) == (1, "")
     assert json.loads(out) == [
         {"code": "unknown-plan", "message": "unknown plan 'standrad'; did you mean 'standard'?", "file": str(path),
@@ -386,19 +413,19 @@ def test_cli_json_format():
 
 
 def test_cli_json_format_of_a_valid_file_is_an_empty_list():
-    code, out, err = run("validate", str(MINIMAL), "--inventory", str(INVENTORY), "--format", "json")
+    code, out, err = run("validate", str(MINIMAL), "--format", "json")
     assert (code, json.loads(out), err) == (0, [], "")
 
 
 def test_cli_missing_file_is_a_diagnostic_not_a_traceback():
     missing = INVALID / "nope.yaml"
-    code, out, err = run("validate", str(missing), "--inventory", str(INVENTORY))
+    code, out, err = run("validate", str(missing))
     assert code == 1
     assert err.splitlines() == [f"{missing}: file-not-found: no such file", "1 error(s) in 1 of 1 file(s)"]
 
 
 def test_cli_broken_and_valid_files_together_exit_1_and_report_only_the_broken_one():
-    code, _, err = run("validate", str(MINIMAL), str(INVALID / "unknown-event.yaml"), "--inventory", str(INVENTORY))
+    code, _, err = run("validate", str(MINIMAL), str(INVALID / "unknown-event.yaml"))
     assert code == 1
     assert err.splitlines()[-1] == "1 error(s) in 1 of 2 file(s)"
 
@@ -416,12 +443,10 @@ def test_cli_usage_errors_exit_2(argv, capsys):
     assert "usage:" in capsys.readouterr().err  # argparse writes its usage to the real stderr
 
 
-def test_cli_validates_the_real_contracts_with_the_real_inventory():
-    if not REAL_INVENTORY.is_file():
-        pytest.skip(f"{REAL_INVENTORY} is absent")
+def test_cli_validates_the_real_contracts_with_nothing_else():
     contracts = sorted((REPO / "contracts").glob("*.yaml"))
     assert contracts
-    code, out, err = run("validate", *map(str, contracts), "--inventory", str(REAL_INVENTORY))
+    code, out, err = run("validate", *map(str, contracts))
     assert (code, err) == (0, ""), err
     assert out == f"ok: {len(contracts)} file(s) valid\n"
 
@@ -431,15 +456,25 @@ def test_a_rule_document_alone_gets_its_literal_event_types_and_conditions_check
     doc.write_text("id: x\nparams: {clock: clock name}\nrules:\n"
                    "  - id: a\n    clause: TEST-RT\n    when: {event: respondd}\n    then:\n"
                    "      - stop_clock: {clock: \"${clock}\"}\n", encoding="utf-8")
-    code, _, err = run("validate", str(doc), "--inventory", str(INVENTORY))
+    code, _, err = run("validate", str(doc))
     assert code == 1
     assert err.splitlines()[0] == (f"{doc}:6:19: unknown-event: unknown event type 'respondd'; did you mean "
                                    "'responded'? (at $.rules[0].when.event)")
 
 
+@pytest.mark.parametrize("files", [[], ["notes.txt"], ["a.tests.json"]])
+def test_validate_of_a_folder_without_yaml_files_is_a_usage_error(tmp_path, files):
+    for name in files:
+        (tmp_path / name).write_text("x", encoding="utf-8")
+    code, out, err = run("validate", str(tmp_path))
+    assert (code, out) == (2, "")
+    assert err == (f"obligo validate: no contract files found in {tmp_path} (expected *.yaml or *.yml contract, rule or "
+                   "scenario files)\n")
+
+
 def test_a_directory_is_validated_with_its_yml_files_too(tmp_path):
     (tmp_path / "a.yml").write_text("", encoding="utf-8")
-    code, _, err = run("validate", str(tmp_path), "--inventory", str(INVENTORY))
+    code, _, err = run("validate", str(tmp_path))
     assert code == 1
     assert err.splitlines() == [f"{tmp_path / 'a.yml'}:1:1: empty-file: the file is empty; expected a YAML mapping",
                                 "1 error(s) in 1 of 1 file(s)"]
@@ -450,7 +485,7 @@ def test_a_directory_is_validated_with_its_yml_files_too(tmp_path):
 def test_a_parameter_override_cannot_pass_a_duration_over_the_bound():
     from engine.language.loader import load_contracts
 
-    contracts, diags = load_contracts([MINIMAL], {"minimal": {"p2_response": "999999999 hours"}}, str(INVENTORY))
+    contracts, diags = load_contracts([MINIMAL], {"minimal": {"p2_response": "999999999 hours"}})
     assert contracts == {}
     assert [(d.code, d.line, d.col, d.json_path) for d in errors_only(diags)] == [
         ("duration-too-long", 45, 11, "$.targets[0].severities.P2")]
@@ -460,7 +495,7 @@ def test_replay_param_over_the_bound_is_a_located_error_not_a_walk(tmp_path):
     events = tmp_path / "events.jsonl"
     events.write_text("", encoding="utf-8")
     code, _, err = run("replay", "--contracts", str(MINIMAL), "--param", "minimal.p2_response=999999999 business days",
-                       "--inventory", str(INVENTORY), str(events))
+                       str(events))
     assert code == 1
     assert f"{MINIMAL}:45:11: duration-too-long: '999999999 business days' is longer than 366 business days" in err
 

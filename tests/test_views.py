@@ -7,7 +7,7 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
-from runtime_fixtures.helpers import ACME, CONTRACTS, INVENTORY, MINI, SHARED_INVENTORY, write
+from runtime_fixtures.helpers import ACME, CONTRACTS, MINI, SHARED_INVENTORY, write
 
 from engine.cli.main import main
 from engine.cli.views import table, to_dot, to_mermaid, to_svg
@@ -16,9 +16,9 @@ REAL = ("adobe", "olcare", "microsoft-unified", "opentext-corefax", "progr1")
 SVG = "{http://www.w3.org/2000/svg}"
 
 
-def obligo(*argv, inventory=INVENTORY) -> tuple[int, str, str]:
+def obligo(*argv) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    code = main([*map(str, argv), "--inventory", str(inventory)], out, err)
+    code = main([*map(str, argv)], out, err)
     return code, out.getvalue(), err.getvalue()
 
 
@@ -105,7 +105,7 @@ needs_real = pytest.mark.skipif(not all((CONTRACTS / f"{c}.yaml").is_file() for 
 @needs_real
 @pytest.mark.parametrize("contract", REAL)
 def test_show_real_contract(contract):
-    code, out, err = obligo("show", CONTRACTS / f"{contract}.yaml", inventory=SHARED_INVENTORY)
+    code, out, err = obligo("show", CONTRACTS / f"{contract}.yaml")
     assert code == 0, err
     assert f"[{contract} v" in out.splitlines()[0] and "== Targets" in out and "== Rules" in out
 
@@ -118,15 +118,15 @@ def test_graph_real_contract_in_every_format(contract):
     path = CONTRACTS / f"{contract}.yaml"
     graphs = yaml.safe_load(path.read_text(encoding="utf-8"))["escalation"]
     nodes = [n for g in graphs for n in g["nodes"]]
-    code, mermaid, err = obligo("graph", "--format", "mermaid", path, inventory=SHARED_INVENTORY)
+    code, mermaid, err = obligo("graph", "--format", "mermaid", path)
     assert code == 0, err
     assert mermaid.startswith("flowchart")
     assert mermaid.count("subgraph ") == len(graphs) == mermaid.count("\n  end")
     assert mermaid.count("-->") == sum(len(g["edges"]) for g in graphs)
-    code, dot, _ = obligo("graph", "--format", "dot", path, inventory=SHARED_INVENTORY)
+    code, dot, _ = obligo("graph", "--format", "dot", path)
     assert code == 0 and dot.startswith("digraph") and dot.rstrip().endswith("}")
     assert dot.count(" -> ") == sum(len(g["edges"]) for g in graphs)
-    code, svg, _ = obligo("graph", "--format", "svg", path, inventory=SHARED_INVENTORY)
+    code, svg, _ = obligo("graph", "--format", "svg", path)
     root = ET.fromstring(svg)  # well-formed XML
     assert code == 0 and root.tag == SVG + "svg"
     assert len(root.findall(f"{SVG}rect")) == len(nodes)

@@ -31,6 +31,7 @@ class _Checker:
         clauses = self.data.get("clauses")
         self.clauses: dict[str, Any] = clauses if isinstance(clauses, dict) else {}
         self.out: list[Diagnostic] = []
+        self.reported: set[Diagnostic] = set()
         self.calendars = set((self.data.get("calendars") or {}).keys()) | {"24x7"}
         self.severities = [s.get("id") for s in self.data.get("severities") or []]
         self.known_values = {
@@ -43,7 +44,10 @@ class _Checker:
         self.cited: dict[str, list[Origin]] = {}
 
     def err(self, origin: Origin, code: str, message: str, sub: tuple = (), key: bool = False) -> None:
-        self.out.append(origin.diag(code, message, sub, key))
+        found = origin.diag(code, message, sub, key)
+        if found not in self.reported:  # e.g. the two rules of one include citing the same `with:` clause
+            self.reported.add(found)
+            self.out.append(found)
 
     # --- references -------------------------------------------------------------------------
     def calendar_ref(self, origin: Origin, sub: tuple, name: Any, allow_region: bool = True) -> None:

@@ -30,10 +30,12 @@ _WHOLE = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 
 @dataclass(frozen=True)
 class Origin:
-    """Where a piece of an expanded contract was written."""
+    """Where a piece of an expanded contract was written (`include`: for a rule of an included
+    document, the path of that include entry in the contract, e.g. ("include", 0))."""
 
     doc: Document
     path: tuple
+    include: tuple = ()
 
     def diag(self, code: str, message: str, sub: tuple = (), key: bool = False) -> Diagnostic:
         return self.doc.diag(code, message, (*self.path, *sub), key=key)
@@ -296,6 +298,6 @@ def _include(doc: Document, inc: dict, path: tuple, params: dict, contract_id: s
     out = []
     missing = frozenset(name for name in declared if name not in given)  # reported above, once
     for j, rule in enumerate(rule_doc.data["rules"]):
-        origin = Origin(rule_doc, ("rules", j))
+        origin = Origin(rule_doc, ("rules", j), path)
         out.append((f"{prefix}.{rule.get('id')}", substitute(rule, scope, origin, (), diags, missing), origin))
     return out

@@ -12,17 +12,16 @@ from typing import Any
 from engine import Engine
 
 FIXTURES = Path(__file__).resolve().parent
-INVENTORY = FIXTURES / "INVENTORY.md"
 ACME = FIXTURES / "acme.yaml"
 AGENDA = FIXTURES / "agenda.yaml"
 REPO = FIXTURES.parent.parent
 CONTRACTS = REPO / "contracts"
-SHARED_INVENTORY = REPO.parent / "shared" / "seeds" / "INVENTORY.md"
+SHARED_INVENTORY = REPO.parent / "shared" / "seeds" / "INVENTORY.md"  # the seed inventory, for tests comparing with it
 
 
 def load(*paths: Path, overrides: dict | None = None) -> Engine:
-    """An engine over the fixture contracts (default: acme), with the fixture inventory."""
-    return Engine.load([str(p) for p in (paths or (ACME,))], overrides, inventory=str(INVENTORY))
+    """An engine over the fixture contracts (default: acme)."""
+    return Engine.load([str(p) for p in (paths or (ACME,))], overrides)
 
 
 def ev(eid: str, ticket: str, at: str, kind: str, contract: str | None = None, **attrs: Any) -> dict:
@@ -68,6 +67,10 @@ title: Mini fixture contract
 version: "0.1"
 effective_from: 2026-01-01
 source: 902_0ddba11.txt
+clauses:
+  MINI-HOURS: customer-local hours Mon-Fri 09:00-17:00, default Europe/Paris
+  MINI-SEV: one severity
+  MINI-RT: response within 2 business hours
 parties: {vendor: Vendor, customer: Customer}
 calendars:
   local:
