@@ -1,0 +1,97 @@
+"""`obligo replay --contracts PATH... EVENTS`: a JSONL log through the engine, actions out as JSONL.
+
+Usage problems (bad --param, --until, unreadable files) are exit 2 with one line; an invalid
+contract is exit 1 with its diagnostics; otherwise the stream is processed (exit 0, or 3 with
+`--strict` and rejects). Actions go to stdout, or to `--out FILE`, in which case stderr gets the
+summary table of engine.cli.summary instead of the one-line counts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from contextlib import ExitStack
+from typing import IO, Any
+
+from engine.cli.main import EXIT_INVALID, EXIT_OK, EXIT_REJECTS, EXIT_USAGE, render
+from engine.model.diagnostics import errors_only
+from engine.model.events import EventError, parse_instant
+
+
+def _overrides(pairs: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """`--param CONTRACT.NAME=VALUE` pairs; each VALUE read as one YAML value under the contract
+    files' limits (engine.load.load_value: no alias bomb, no RecursionError from 600 `[`)."""
+    from engine.language.load import load_value
+
+    out: dict[str, dict[str, Any]] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        contract, dot, name = key.partition(".")
+        if not sep or not dot or not contract or not name:
+            raise ValueError(f"--param expects CONTRACT.NAME=VALUE, got {pair!r}")
+        parsed, problems = load_value(value, f"--param {key}")
+        if problems:
+            raise ValueError(f"--param {key}: the value is not a valid YAML value ({problems[0].message})")
+        out.setdefault(contract, {})[name] = parsed
+    return out
+
+
+def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from engine.language.loader import load_contracts
+    from engine.replay.collector import collector_paused
+    from engine.replay.log import replay
+    from engine.runtime.engine import Engine
+    from engine.runtime.trace import JsonlTracer
+
+    try:
+        overrides = _overrides(args.param)
+        until = parse_instant(args.until, "--until") if args.until else None
+    except (ValueError, EventError) as exc:
+        err.write(f"obligo replay: {exc}\n")
+        return EXIT_USAGE
+    if args.events is None:  # `--contracts A B EVENTS`: argparse gave EVENTS to --contracts
+        if len(args.contracts) < 2:
+            err.write("obligo replay: missing EVENTS (a JSONL file, or - for standard input)\n")
+            return EXIT_USAGE
+        args.events = args.contracts.pop()
+    contracts, diags = load_contracts(args.contracts, overrides)
+    render(diags, err)
+    if errors_only(diags):
+        return EXIT_INVALID
+    unknown = sorted(set(overrides) - set(contracts))
+    if unknown:
+        from engine.model.diagnostics import did_you_mean
+
+        err.write(f"obligo replay: --param names contract '{unknown[0]}', which is not loaded"
+                  f"{did_you_mean(unknown[0], contracts)}\n")
+        return EXIT_USAGE
+    with ExitStack() as stack:
+        try:
+            # bytes, decoded line by line in read_log: a line that is not UTF-8 is a reject, not the whole log
+            source = _stdin_bytes() if args.events == "-" else stack.enter_context(open(args.events, "rb"))
+            sink = out if not args.out else stack.enter_context(open(args.out, "w", encoding="utf-8"))
+            rejects = stack.enter_context(open(args.rejects, "w", encoding="utf-8")) if args.rejects else None
+            trace = stack.enter_context(open(args.trace, "w", encoding="utf-8")) if args.trace else None
+        except OSError as exc:
+            err.write(f"obligo replay: {exc.filename}: {exc.strerror}\n")
+            return EXIT_USAGE
+        engine = Engine(contracts, JsonlTracer(trace) if trace else None)
+        with collector_paused():  # a batch holding the whole log: see engine.collector
+            stats = replay(engine, source, sink, rejects, until, args.jobs)
+    for problem in engine.problems:
+        err.write(f"obligo replay: {problem}\n")
+    if args.out:  # the terminal is free: a table a person reads (engine.cli.summary)
+        from engine.cli.summary import summary_table
+
+        err.write(summary_table(stats, args.out, args.rejects))
+        return EXIT_REJECTS if args.strict and stats.rejects else EXIT_OK
+    err.write(f"obligo replay: {stats.summary()}\n")
+    if stats.rejects and not args.rejects:
+        err.write("obligo replay: rejected lines were not kept; pass --rejects FILE to keep them\n")
+    return EXIT_REJECTS if args.strict and stats.rejects else EXIT_OK
+
+
+def _stdin_bytes() -> IO[bytes] | IO[str]:
+    """Standard input as bytes; a replaced sys.stdin without a byte buffer (a test's StringIO) as it is."""
+    return getattr(sys.stdin, "buffer", sys.stdin)
