@@ -8,11 +8,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import MINIMAL, REPO
+from conftest import MINIMAL, RULES
 
 from engine.language import expand as expand_module
 from engine.language.expand import BUILTIN_RULES, Origin, expand, substitute
 from engine.language.load import load_file, load_text
+from engine.language.resources import standard_rule_names
 
 PARAMS = {"n": 2, "ratios": [0.8, 0.9], "name": "emea", "flag": True, "nothing": None, "table": {"P1": "1 hour"}}
 
@@ -91,11 +92,10 @@ def test_quiet_names_are_not_reported_again():
 # --- expand: a contract ---------------------------------------------------------------------------
 
 def minimal(tmp_path: Path, extra: str = "", rules_doc: str | None = None, replace: tuple[str, str] | None = None):
-    """minimal.yaml (optionally edited) in tmp_path/valid, with its include (or `rules_doc`) in tmp_path/rules."""
-    (tmp_path / "valid").mkdir(exist_ok=True)
-    (tmp_path / "rules").mkdir(exist_ok=True)
-    (tmp_path / "rules" / "clock.yaml").write_text(
-        rules_doc if rules_doc is not None else (MINIMAL.parent.parent / "rules" / "clock.yaml").read_text(encoding="utf-8"),
+    """minimal.yaml (optionally edited) in tmp_path/valid, with its include (or `rules_doc`) in tmp_path/valid/rules."""
+    (tmp_path / "valid" / "rules").mkdir(parents=True, exist_ok=True)
+    (tmp_path / "valid" / "rules" / "clock.yaml").write_text(
+        rules_doc if rules_doc is not None else (RULES / "clock.yaml").read_text(encoding="utf-8"),
         encoding="utf-8")
     text = MINIMAL.read_text(encoding="utf-8") + extra
     if replace:
@@ -124,7 +124,7 @@ def test_include_rules_are_prefixed_with_as_and_substituted_with_their_with_valu
     assert start["clause"] == "TEST-RT"
     assert start["when"] == {"event": ["opened"], "match": {"$nex": {"state.clock.response": 1}}}
     assert start["then"] == [{"start_clock": {"clock": "response"}}]
-    assert origin.doc.file == str(tmp_path / "rules" / "clock.yaml")
+    assert origin.doc.file == str(tmp_path / "valid" / "rules" / "clock.yaml")
     assert origin.path == ("rules", 0)
     stop, _ = rules["minimal.response.stop"]
     assert stop["when"]["event"] == ["responded"]
@@ -217,12 +217,12 @@ def test_unknown_parameter_in_a_contract_rule_is_located_in_the_rule(tmp_path):
 
 
 def test_unknown_parameter_in_an_included_document_is_located_in_that_document(tmp_path):
-    rules_doc = (MINIMAL.parent.parent / "rules" / "clock.yaml").read_text(encoding="utf-8").replace(
+    rules_doc = (RULES / "clock.yaml").read_text(encoding="utf-8").replace(
         '      - start_clock: {clock: "${clock}"}', '      - start_clock: {clock: "${clok}"}')
     doc = minimal(tmp_path, rules_doc=rules_doc)
     _, diags = expand(doc)
     assert [(d.code, d.file, d.line, d.col, d.json_path, d.message) for d in diags] == [
-        ("unknown-parameter", str(tmp_path / "rules" / "clock.yaml"), 16, 30, "$.rules[0].then[0].start_clock.clock",
+        ("unknown-parameter", str(tmp_path / "valid" / "rules" / "clock.yaml"), 16, 30, "$.rules[0].then[0].start_clock.clock",
          "unknown parameter 'clok'; did you mean 'clock'?")]
 
 
@@ -270,18 +270,18 @@ def test_include_of_a_document_failing_its_schema_reports_in_that_document(tmp_p
                   rules_doc="id: clock\nrules:\n  - id: a\n    clause: TEST-RT\n    when: {event: opened}\n    then: []\n")
     exp, diags = expand(doc)
     assert [(d.code, d.file, d.line, d.json_path) for d in diags] == [
-        ("schema", str(tmp_path / "rules" / "clock.yaml"), 6, "$.rules[0].then")]
+        ("schema", str(tmp_path / "valid" / "rules" / "clock.yaml"), 6, "$.rules[0].then")]
     assert len(exp.rules) == 1
 
 
 def test_duplicate_keys_in_an_included_document_are_reported_there(tmp_path):
-    rules_doc = (MINIMAL.parent.parent / "rules" / "clock.yaml").read_text(encoding="utf-8").replace(
+    rules_doc = (RULES / "clock.yaml").read_text(encoding="utf-8").replace(
         "  clock: clock name\n", "  clock: clock name\n  clock: again\n")
     _, diags = expand(minimal(tmp_path, rules_doc=rules_doc))
     assert [(d.code, Path(d.file).name, d.line) for d in diags] == [("duplicate-key", "clock.yaml", 6)]
 
 
-# --- includes stay inside the contract's folder and the rules library ------------------------------
+# --- includes: a standard rule document by name, or a file inside the contract's folder tree ----------
 
 def include(tmp_path: Path, written: str, **kwargs):
     """expand minimal.yaml (in tmp_path/valid) with its include naming `written`; files opened recorded."""
@@ -295,7 +295,7 @@ def outside(tmp_path: Path, monkeypatch) -> list[str]:
     of every file `expand` loads, to show the outside one is never read."""
     (tmp_path / "elsewhere").mkdir()
     (tmp_path / "elsewhere" / "clock.yaml").write_text(
-        (MINIMAL.parent.parent / "rules" / "clock.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+        (RULES / "clock.yaml").read_text(encoding="utf-8"), encoding="utf-8")
     opened: list[str] = []
     real = expand_module.load_file
 
@@ -341,29 +341,60 @@ def test_a_symlinked_library_folder_is_judged_by_where_it_points(tmp_path, outsi
 def test_includes_in_the_contract_folder_and_below_are_allowed(tmp_path):
     (tmp_path / "valid" / "sub").mkdir(parents=True)
     (tmp_path / "valid" / "sub" / "clock.yaml").write_text(
-        (MINIMAL.parent.parent / "rules" / "clock.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+        (RULES / "clock.yaml").read_text(encoding="utf-8"), encoding="utf-8")
     exp, diags = include(tmp_path, "sub/clock.yaml")
     assert diags == []
     assert exp.rules[1][2].doc.file == str(tmp_path / "valid" / "sub" / "clock.yaml")
 
 
-def test_the_rules_library_can_be_given_and_then_the_default_one_is_not_allowed(tmp_path, outside):
-    exp, diags = include(tmp_path, "../elsewhere/clock.yaml", libraries=[tmp_path / "elsewhere"])
+def test_the_old_rules_library_beside_the_contract_folder_is_outside_too(tmp_path, outside):
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "clock.yaml").write_text((RULES / "clock.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    _, diags = include(tmp_path, "../rules/clock.yaml")
+    assert [(d.code, d.line, d.col) for d in diags] == [("include-outside", 57, 12)]
+    assert diags[0].message == (f"cannot include '../rules/clock.yaml': an include must name a file inside the contract's "
+                                f"folder ({tmp_path / 'valid'}) or below it, or a standard rule document by name "
+                                "(e.g. 'sla-clock')")
+
+
+def test_a_standard_rule_document_is_included_by_name_from_an_empty_folder(tmp_path):
+    """Nothing beside the contract: `rules: sla-clock` reads the package's own document."""
+    text = MINIMAL.read_text(encoding="utf-8").replace("  - rules: rules/clock.yaml\n", "  - rules: sla-clock\n")
+    path = tmp_path / "alone" / "c.yaml"
+    path.parent.mkdir()
+    path.write_text(text, encoding="utf-8")
+    doc, _ = load_file(path)
+    exp, diags = expand(doc)
     assert diags == []
-    assert len(exp.rules) == 3
-    _, diags = include(tmp_path, "rules/clock.yaml", libraries=[tmp_path / "elsewhere"])
-    assert [d.code for d in diags] == ["include-outside"]
-    assert diags[0].message.endswith(f"the rules library ({tmp_path / 'elsewhere'})")
+    assert sorted(p.name for p in path.parent.iterdir()) == ["c.yaml"]
+    included = [(rid, origin.doc.file) for rid, _, origin in exp.rules[1:]]
+    assert [rid for rid, _ in included] == ["minimal.response.start", "minimal.response.stop",
+                                           "minimal.response.reschedule", "minimal.response.close"]
+    assert {file for _, file in included} == {str(BUILTIN_RULES / "sla-clock.yaml")}
 
 
-def test_default_libraries_are_rules_beside_the_contract_folder_and_obligos_own(tmp_path):
-    assert default_libraries(tmp_path / "contracts" / "a.yaml") == (tmp_path / "contracts" / ".." / "rules", BUILTIN_RULES)
-    assert default_libraries(REPO / "contracts" / "a.yaml") == (REPO / "contracts" / ".." / "rules",)
+@pytest.mark.parametrize(("written", "message"), [
+    ("sla-clok", "no standard rule document 'sla-clok'; did you mean 'sla-clock'?"),
+    ("clock", "no standard rule document 'clock'; did you mean 'sla-clock'?"),
+    ("nothing-like-it", "no standard rule document 'nothing-like-it'; expected one of: "
+     + ", ".join(standard_rule_names())),
+])
+def test_an_unknown_standard_name_is_located_with_a_did_you_mean(tmp_path, written, message):
+    exp, diags = include(tmp_path, written)
+    assert [(d.code, d.line, d.col, d.json_path) for d in diags] == [("unknown-rules", 57, 12, "$.include[0].rules")]
+    assert diags[0].message == message + " (a file of your own is included by its path, e.g. 'rules/mine.yaml')"
+    assert [rid for rid, _, _ in exp.rules] == ["minimal.escalate-on-request"]
 
 
-def test_obligos_own_rules_library_can_be_included_from_anywhere(tmp_path):
-    _, diags = include(tmp_path, str(BUILTIN_RULES / "sla-clock.yaml"))
-    assert diags == []
+def test_a_name_with_a_dot_or_a_slash_is_a_path_not_a_standard_name(tmp_path):
+    _, diags = include(tmp_path, "sla-clock.yaml")  # a file beside the contract, which is not there
+    assert [(d.code, d.message) for d in diags] == [("include", "cannot include 'sla-clock.yaml': no such file")]
+
+
+def test_a_path_leaving_the_folder_tree_is_located(tmp_path, outside):
+    _, diags = include(tmp_path, "../x.yaml")
+    assert [(d.code, d.line, d.col, d.json_path) for d in diags] == [("include-outside", 57, 12, "$.include[0].rules")]
+    assert outside == []
 
 
 def test_a_contract_including_itself_is_a_cycle(tmp_path):
