@@ -6,12 +6,9 @@ import re
 import shutil
 from pathlib import Path
 
-import pytest
-
 from engine.scenarios.runner import run_paths
 
 ROOT = Path(__file__).resolve().parent.parent
-INVENTORY = ROOT.parent / "shared" / "seeds" / "INVENTORY.md"
 
 
 def _readme_scenario() -> str:
@@ -21,9 +18,7 @@ def _readme_scenario() -> str:
     return match.group(1)
 
 
-@pytest.mark.skipif(not INVENTORY.exists(), reason="../shared/seeds/INVENTORY.md not present")
 def test_readme_scenario_passes(tmp_path: Path) -> None:
-    shutil.copytree(ROOT / "engine" / "rules", tmp_path / "rules")
     (tmp_path / "contracts").mkdir()
     shutil.copy(ROOT / "contracts" / "adobe.yaml", tmp_path / "contracts" / "adobe.yaml")
     scenario = tmp_path / "contracts" / "readme.tests.yaml"
@@ -33,10 +28,8 @@ def test_readme_scenario_passes(tmp_path: Path) -> None:
     assert len(results) == 1 and results[0].passed, [f.render() for f in results[0].failures]
 
 
-@pytest.mark.skipif(not INVENTORY.exists(), reason="../shared/seeds/INVENTORY.md not present")
 def test_readme_scenario_fails_when_its_due_is_wrong(tmp_path: Path) -> None:
     """A changed expectation must fail, at the line of that expectation."""
-    shutil.copytree(ROOT / "engine" / "rules", tmp_path / "rules")
     (tmp_path / "contracts").mkdir()
     shutil.copy(ROOT / "contracts" / "adobe.yaml", tmp_path / "contracts" / "adobe.yaml")
     text = _readme_scenario().replace('due: "2026-03-03T09:20:00Z"', 'due: "2026-03-03T09:30:00Z"')
@@ -55,8 +48,6 @@ def test_readme_mermaid_is_what_obligo_graph_prints_for_olcare() -> None:
     from engine.cli.main import main
 
     contract = ROOT / "contracts" / "olcare.yaml"
-    if not contract.exists() or not INVENTORY.exists():
-        pytest.skip("contracts/olcare.yaml or ../shared/seeds/INVENTORY.md absent")
     out = io.StringIO()
     assert main(["graph", str(contract)], out, io.StringIO()) == 0
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -76,3 +67,22 @@ def test_readme_python_api_block_runs_as_written(monkeypatch, capsys) -> None:
     assert '"action": "start_clock"' in capsys.readouterr().out
     assert namespace["engine"].read("T-1", "state.clock.response") == "running"
     assert [(a.action, a.met) for a in namespace["result"].actions] == [("start_clock", None), ("stop_clock", True)]
+
+
+def test_readme_public_api_table_names_exactly_engine_all() -> None:
+    import engine
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("The public API is `engine.__all__`"):text.index("## Benchmarks")]
+    named = {name for row in section.splitlines() if row.startswith("| `")
+             for name in re.findall(r"`(\w+)`", row.split("|")[1])}
+    assert named == set(engine.__all__) and len(engine.__all__) == 17
+
+
+def test_readme_layout_has_one_line_per_subpackage() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    layout = text[text.index("## Layout"):]
+    listed = re.findall(r"^- `(engine/[\w.]+/?)`", layout, re.M)
+    packages = sorted(f"engine/{p.name}/" for p in (ROOT / "engine").iterdir()
+                      if (p / "__init__.py").exists() or p.name in ("schemas", "rules"))
+    assert sorted(listed) == sorted([*packages, "engine/api.py"])
