@@ -33,9 +33,9 @@ _PLACEHOLDER = re.compile(r"\{([a-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_${}-]+)+)\}")
 _VALUE_OPS = ("=", "$neq", "$in", "$nin")
 _ORDER_OPS = ("$lt", "$lte", "$gt", "$gte")
 _FIELD_OPS = (*_VALUE_OPS[1:], *_ORDER_OPS, "$ex", "$nex", "$mt", "$imt")
-# Values check.py already checks against the contract's own tables (plans, regions, severities...).
-_CHECKED_ELSEWHERE = frozenset({"ticket.plan", "ticket.severity", "ticket.region", "ticket.channel",
-                                "ticket.category"})
+# Values check.py already checks (severities, channels, exclusion categories; plans and regions
+# when the contract has those tables), not reported twice.
+_CHECKED_ELSEWHERE = ("ticket.severity", "ticket.channel", "ticket.category")
 
 
 class Declared(Protocol):
@@ -146,6 +146,7 @@ class _Reads:
         self.builtin = {name: AttributeSpec(name, kind, severities if name == "severity" else None)
                         for name, kind in BUILTIN_TICKET_ATTRIBUTES.items()}
         self.event_only = {name: AttributeSpec(name, kind) for name, kind in EVENT_ATTRIBUTES.items()}
+        self.elsewhere = {*_CHECKED_ELSEWHERE, *(f"ticket.{name[:-1]}" for name in ("plans", "regions") if data.get(name))}
         self.out: list[Diagnostic] = []
         self.warned: set[str] = set()
 
@@ -207,7 +208,7 @@ class _Reads:
     def condition(self, origin: Origin, sub: tuple, cond: Any) -> None:
         for where, field, op, operand in _reads(cond, sub):
             spec = self.read(origin, where, field, key=True)
-            if spec is not None and field not in _CHECKED_ELSEWHERE:
+            if spec is not None and field not in self.elsewhere:
                 self.operand(origin, where, field, spec, op, operand)
 
     def read(self, origin: Origin, where: tuple, field: str, key: bool) -> AttributeSpec | None:
