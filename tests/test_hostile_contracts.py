@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, INVENTORY, MINIMAL, REAL_INVENTORY, REPO
+from conftest import MINIMAL, REPO, RULES
 from hypothesis import event, given
 from hypothesis import strategies as st
 
@@ -33,7 +33,7 @@ SEEDS = sorted(p for p in (REPO / "contracts").glob("*.yaml") if not p.name.ends
 TEXTS = {p.name: p.read_bytes() for p in SEEDS}
 CASE_SECONDS = 10.0  # a seed contract validates in ~0.2 s (8 s seen on a machine busy with the whole suite)
 CODE = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
-UNLOCATED = {"inventory-missing", "no-contracts"}  # diagnostics about no file in particular
+UNLOCATED = {"no-contracts"}  # diagnostics about no file in particular
 FILE_LEVEL = {"file-not-found", "file-unreadable"}  # about a file that cannot be read: no line to give
 
 # values a line's value may be changed to: other types, limits, hostile forms
@@ -43,6 +43,7 @@ VALUES = [
     "527041 minutes", "367 business days", "0 minutes", "-1 hours", "'${nope}'", "'${p2_response}'",
     "{$mt: {ticket.product: '(a+)+$'}}", "{$mt: {ticket.product: '(a)\\1'}}", "{$imt: {ticket.x: '(?=a)'}}",
     "../../../etc/passwd", "/etc/passwd", "case.yaml", "../rules/../../x.yaml", "../rules/sla-clock.yaml",
+    "sla-clock", "sla-clok", "rules/clock.yaml",
     "'" + "x" * 2000 + "'", "é\u2028ü", "\U0001F600", "[[[[[[[[[[]]]]]]]]]]",
 ]
 SPECIALS = list("[]{}:,-&*!|>'\"#%@`?\t\n \\") + ["\x00", "\x07", "\x1b", "\x7f", "\x85", "\u2028", "\ufeff", "\r",
@@ -117,18 +118,13 @@ def mutate(data: bytes, edit: tuple) -> bytes:
 
 @pytest.fixture(scope="module")
 def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """root/contracts/ for the mutated file, root/rules/ with the repository's and the fixtures' rule documents."""
+    """root/contracts/ for the mutated file, with rules/clock.yaml (minimal.yaml's own include) below it and the
+    standard rule documents beside it in root/rules/ (which a contract may no longer read: include-outside)."""
     root = tmp_path_factory.mktemp("hostile")
     shutil.copytree(REPO / "engine" / "rules", root / "rules")
-    shutil.copy(FIXTURES / "rules" / "clock.yaml", root / "rules" / "clock.yaml")
-    (root / "contracts").mkdir()
+    (root / "contracts" / "rules").mkdir(parents=True)
+    shutil.copy(RULES / "clock.yaml", root / "contracts" / "rules" / "clock.yaml")
     return root
-
-
-def inventory_for(seed: str) -> str | None:
-    if seed == MINIMAL.name:
-        return str(INVENTORY)
-    return str(REAL_INVENTORY) if REAL_INVENTORY.is_file() else None
 
 
 def check_diagnostics(diags: list[Diagnostic], path: Path) -> None:
@@ -159,9 +155,9 @@ def test_a_mutated_contract_gives_located_diagnostics_in_bounded_time(tree, seed
     start = time.perf_counter()
     try:
         if library:  # what replay, test and Engine.load run
-            contracts, diags = load_contracts([path], inventory=inventory_for(seed))
+            contracts, diags = load_contracts([path])
         else:  # what obligo validate runs
-            diags = check_files([path], inventory=inventory_for(seed))
+            diags = check_files([path])
     except ContractError as exc:  # the one exception the library documents
         diags = exc.diagnostics
     elapsed = time.perf_counter() - start
@@ -197,7 +193,7 @@ def test_the_command_line_answers_a_hostile_file_with_a_located_error(tree, name
     path = tree / "contracts" / f"cli-{name}.yaml"
     path.write_bytes(data)
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "engine.cli.main", "validate", str(path), "--inventory", str(INVENTORY)],
+    done = subprocess.run([sys.executable, "-m", "engine.cli.main", "validate", str(path)],
                           capture_output=True, text=True, timeout=120, cwd=REPO, env={**os.environ},
                           preexec_fn=_cap_memory)
     assert time.perf_counter() - start < 60

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from runtime_fixtures.helpers import AGENDA, CONTRACTS, FIXTURES, MINI, SHARED_INVENTORY, write
+from runtime_fixtures.helpers import AGENDA, CONTRACTS, FIXTURES, MINI, write
 
 from engine.cli.main import main
 from engine.scenarios.runner import coverage, discover, encoded_clauses, run_paths
@@ -30,6 +30,20 @@ def obligo_test(*argv) -> tuple[int, str, str]:
 
 def line_of(path: Path, text: str) -> int:
     return next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if text in line)
+
+
+@pytest.mark.parametrize("files", [[], ["mini.yaml"], ["notes.txt"]])
+def test_paths_without_a_scenario_file_are_a_usage_error(tmp_path, files):
+    for name in files:
+        write(tmp_path / name, MINI if name.endswith(".yaml") else "x")
+    code, out, err = obligo_test(tmp_path)
+    assert (code, out) == (2, "")
+    assert err == f"obligo test: no *.tests.yaml scenario files found in {tmp_path}\n"
+
+
+def test_a_contract_file_without_a_scenario_file_beside_it_is_a_usage_error(tmp_path):
+    path = write(tmp_path / "mini.yaml", MINI)
+    assert obligo_test(path)[0] == 2
 
 
 def test_passing_file_exits_0():
@@ -171,8 +185,7 @@ def test_broken_scenario_file_is_an_error(tmp_path):
     assert code == 1 and f"{path}:" in err and "events" in err
 
 
-@pytest.mark.skipif(not SHARED_INVENTORY.is_file(), reason="../shared/seeds/INVENTORY.md is absent")
-def test_every_real_scenario_passes():
+def test_every_real_scenario_passes():  # the seed contracts carry their own clauses: no ../shared needed
     results, diags, _ = run_paths([str(CONTRACTS)])
     assert [d.render() for d in diags if d.severity == "error"] == []
     assert results
