@@ -50,7 +50,7 @@ def test_every_scenario_action_is_a_valid_interface_action_citing_its_own_clause
     assert found
     seen_kinds = set()
     for result in found:
-        declared = contracts[result.contract].data["clauses"]
+        declared = contracts[result.contract].clauses
         for action in result.actions:
             d = action.to_dict()
             seen_kinds.add(d["action"])
