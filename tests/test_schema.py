@@ -87,9 +87,9 @@ def contract_with(old: str, new: str):
                  [(6, 1, "$.effective_too", "unknown field 'effective_too'; did you mean 'effective_to'?")], id="unknown-field"),
     pytest.param("effective_from: 2026-01-01\n", "effective_from: 2026-13-01\n",
                  [(5, 17, "$.effective_from", "'effective_from' is \"2026-13-01\"; expected a date YYYY-MM-DD")], id="bad-date"),
-    pytest.param("source: 900_0123abcd.txt\n", "source: seed.txt\n",
-                 [(6, 9, "$.source", "'source' is \"seed.txt\"; expected the seed file name of shared/seeds/, "
-                   "e.g. 000_9f833397461296c4.txt")], id="source"),
+    pytest.param("source: 900_0123abcd.txt\n", "source: seed.txt\n", [], id="source-is-free-text"),
+    pytest.param("source: 900_0123abcd.txt\n", "source: ''\n",
+                 [(6, 9, "$.source", "'source': '' should be non-empty")], id="source-not-empty"),
     pytest.param("    timezone: Europe/London\n", "    timezon: Europe/London\n",
                  [(20, 5, "$.calendars.emea.timezon", "unknown field 'timezon'; did you mean 'timezone'?")],
                  id="misspelled-key-inside-oneOf"),
@@ -100,8 +100,8 @@ def contract_with(old: str, new: str):
                  [(22, 16, "$.calendars.emea.hours.mon-fri", "'mon-fri' is \"09:00-17:00\"; expected a list")],
                  id="hours-not-a-list"),
     pytest.param("    clause: TEST-HOURS\n", "    clause: test-hours\n",
-                 [(19, 13, "$.calendars.emea.clause", "'clause' is \"test-hours\"; expected a clause id of "
-                   "shared/seeds/INVENTORY.md, e.g. ADOBE-RT-EXPERT")], id="clause-pattern"),
+                 [(19, 13, "$.calendars.emea.clause", "'clause' is \"test-hours\"; expected a clause id "
+                   "declared under the contract's `clauses:`, e.g. ADOBE-RT-EXPERT")], id="clause-pattern"),
     pytest.param("    clock: response\n", "    clock: respons\n",
                  [(39, 12, "$.targets[0].clock", "'clock' is \"respons\"; did you mean 'response'?")], id="enum"),
     pytest.param("  - id: response\n", "  - id: my response\n",
