@@ -11,6 +11,7 @@ from runtime_fixtures.helpers import ACME, CONTRACTS, MINI, SHARED_INVENTORY, wr
 
 from engine.cli.main import main
 from engine.cli.views import table, to_dot, to_mermaid, to_svg
+from engine.language.escalation import compile_graph
 
 REAL = ("adobe", "olcare", "microsoft-unified", "opentext-corefax", "progr1")
 SVG = "{http://www.w3.org/2000/svg}"
@@ -67,9 +68,14 @@ def test_show_of_a_broken_contract_fails_with_diagnostics(tmp_path):
     assert code == 1 and out == "" and f"{path}:" in err
 
 
+def graphs(specs: list[dict]) -> list:
+    """Escalation specs compiled as `obligo graph` renders them."""
+    return [compile_graph(g) for g in specs]
+
+
 def test_labels_with_quotes_and_markup_stay_well_formed():
-    spec = [{"id": "g", "clause": "X-1", "nodes": {"a": {"role": 'the "boss" & <co>'}, "b": {"role": "b"}},
-             "edges": [{"from": "a", "to": "b", "trigger": ["rule"], "match": {"ticket.plan": 'say "hi"'}}]}]
+    spec = graphs([{"id": "g", "clause": "X-1", "nodes": {"a": {"role": 'the "boss" & <co>'}, "b": {"role": "b"}},
+             "edges": [{"from": "a", "to": "b", "trigger": ["rule"], "match": {"ticket.plan": 'say "hi"'}}]}])
     mermaid = to_mermaid(spec)
     assert mermaid.count('"') % 2 == 0 and '\\"' not in mermaid
     root = ET.fromstring(to_svg(spec))
@@ -77,15 +83,15 @@ def test_labels_with_quotes_and_markup_stay_well_formed():
 
 
 def test_dot_keeps_non_ascii_labels_readable():
-    spec = [{"id": "g", "clause": "X-1", "nodes": {"a": {"role": "téléassistance"}, "b": {"role": "b"}},
-             "edges": [{"from": "a", "to": "b", "trigger": ["rule"]}]}]
+    spec = graphs([{"id": "g", "clause": "X-1", "nodes": {"a": {"role": "téléassistance"}, "b": {"role": "b"}},
+             "edges": [{"from": "a", "to": "b", "trigger": ["rule"]}]}])
     dot = to_dot(spec)
     assert "téléassistance" in dot and "\\u00" not in dot
 
 
 def test_mermaid_node_ids_are_distinct_for_distinct_nodes():
-    spec = [{"id": "g", "clause": "X-1", "nodes": {"dir-ca": {"role": "one"}, "dir_ca": {"role": "two"}},
-             "edges": [{"from": "dir-ca", "to": "dir_ca", "trigger": ["rule"]}]}]
+    spec = graphs([{"id": "g", "clause": "X-1", "nodes": {"dir-ca": {"role": "one"}, "dir_ca": {"role": "two"}},
+             "edges": [{"from": "dir-ca", "to": "dir_ca", "trigger": ["rule"]}]}])
     body = [line for line in to_mermaid(spec).splitlines() if line.startswith("    ") and "-->" not in line]
     ids = [line.split("[", 1)[0].strip() for line in body]
     assert len(ids) == len(set(ids)) == 2

@@ -47,6 +47,7 @@ __all__ = [
     "format_minute",
     "holiday_country_attribute",
     "load_zone",
+    "localise",
     "parse_holiday_date",
     "parse_hours",
     "parse_interval",
@@ -890,6 +891,27 @@ def calendar_from_spec(spec: Any, timezone: str | None = None, country: str | No
         ):
             _check_country(country, subdivision)  # raises the precise message
     return _shared_calendar(zone, week, dates, country, subdivision)
+
+
+def localise(calendar: BusinessCalendar, timezone: str | None = None, country: str | None = None) -> BusinessCalendar:
+    """``calendar`` read in a ticket's zone and/or with a ticket's holiday country, from the built
+    calendar alone (no spec): ``localise(calendar_from_spec(spec), tz, c)`` is
+    ``calendar_from_spec(spec, tz, c)`` for a spec whose holiday country comes from an attribute.
+
+    Like ``calendar_from_spec``: a country other than the calendar's own drops its subdivision,
+    and a bad zone or country raises ``ValueError`` with the same message.
+    """
+    if calendar.is_always_open or (timezone is None and country is None):
+        return calendar
+    zone = calendar.timezone
+    if timezone is not None:
+        load_zone(timezone)
+        zone = timezone
+    own, subdivision = calendar.country, calendar.subdivision
+    if country is not None and country != own:
+        _check_country(country, None)
+        own, subdivision = country, None
+    return _shared_calendar(zone, calendar.weekly_hours, calendar.holiday_dates, own, subdivision)
 
 
 @lru_cache(maxsize=1024)

@@ -10,9 +10,9 @@ from typing import IO, Any
 
 import networkx as nx
 
-from engine.language.compile import CompiledContract
-from engine.language.escalation import build_graph
+from engine.language.escalation import EscalationGraph
 from engine.language.loader import load_contracts
+from engine.language.model import Calendar, CompiledContract
 from engine.model.diagnostics import errors_only
 
 _WIDTH = 60
@@ -46,103 +46,99 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], width: int = _W
 def _text(value: Any) -> str:
     if value is None:
         return ""
-    if isinstance(value, (dict, list)):
+    if isinstance(value, (dict, list, tuple)):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
 
 
-def _hours(spec: Any) -> str:
-    if spec == "24x7":
+def _hours(cal: Calendar) -> str:
+    if cal.always_open:
         return "24x7"
-    return "; ".join(f"{k} {', '.join(v) or 'closed'}" for k, v in (spec.get("hours") or {}).items())
+    return "; ".join(f"{k} {', '.join(v) or 'closed'}" for k, v in cal.hours)
 
 
-def _holidays(spec: Any) -> str:
-    if not isinstance(spec, dict) or not spec.get("holidays"):
+def _holidays(cal: Calendar) -> str:
+    if not cal.has_holidays:
         return ""
-    h = spec["holidays"]
     parts = []
-    country = h.get("country")
-    if isinstance(country, dict):
-        parts.append(f"public holidays of ticket attr '{country.get('attr')}' (default {country.get('default')})")
-    elif country:
-        parts.append(country + (f"-{h['subdivision']}" if h.get("subdivision") else "") + " public holidays")
-    if h.get("dates"):
-        parts.append("+ " + ", ".join(map(str, h["dates"])))
+    if cal.country_attr is not None:
+        parts.append(f"public holidays of ticket attr '{cal.country_attr}' (default {cal.holiday_country})")
+    elif cal.holiday_country:
+        parts.append(cal.holiday_country + (f"-{cal.holiday_subdivision}" if cal.holiday_subdivision else "")
+                     + " public holidays")
+    if cal.holiday_dates:
+        parts.append("+ " + ", ".join(cal.holiday_dates))
     return " ".join(parts)
 
 
-def _zone(spec: Any) -> str:
-    if not isinstance(spec, dict):
+def _zone(cal: Calendar) -> str:
+    if cal.always_open:
         return "UTC (every minute)"
-    tz = spec.get("timezone")
-    if isinstance(tz, dict):
-        return f"ticket attr '{tz.get('attr')}' (default {tz.get('default')})"
-    return str(tz)
+    if cal.zone_attr is not None:
+        return f"ticket attr '{cal.zone_attr}' (default {cal.timezone})"
+    return str(cal.timezone)
+
+
+def _target_rows(c: CompiledContract) -> list[list[Any]]:
+    rows = []
+    for t in c.target_list:
+        entries = list(t.rows.items()) if t.rows else [("(any)", t.default)]
+        for sev, row in entries:
+            rows.append([t.clock, _text(t.condition) or "(all tickets)", sev, row.text if row else None,
+                         row.calendar if row else "region", t.clause])
+    return rows
 
 
 def render_contract(c: CompiledContract) -> str:
-    d = c.data
     parts = [f"{c.title}  [{c.id} v{c.version}]",
-             f"source {c.source}; effective {d.get('effective_from')} to {d.get('effective_to') or 'open'}; "
-             f"parties: {', '.join(f'{k} = {v}' for k, v in (d.get('parties') or {}).items())}"]
+             f"source {c.source}; effective {c.effective_from} to {c.effective_to or 'open'}; "
+             f"parties: {', '.join(f'{k} = {v}' for k, v in c.parties.items())}"]
 
     def section(title: str, body: str) -> None:
         parts.append(f"\n== {title} ==\n{body}")
 
     section("Calendars", table(["id", "time zone", "hours", "holidays", "clause"],
-                               [[k, _zone(v), _hours(v), _holidays(v), v.get("clause") if isinstance(v, dict) else ""]
-                                for k, v in c.calendar_specs.items()]))
+                               [[k, _zone(v), _hours(v), _holidays(v), "" if v.always_open else v.clause]
+                                for k, v in c.calendars.items()]))
     if c.regions:
         section("Regions", table(["region", "calendar"], list(c.regions.items())))
-    section("Plans", table(["plan", "title", "clause"], [[k, v.get("title"), v.get("clause")]
-                                                         for k, v in (d.get("plans") or {}).items()]))
+    section("Plans", table(["plan", "title", "clause"], [[k, v.title, v.clause] for k, v in c.plans.items()]))
     section("Severities (most severe first)", table(["id", "name", "definition (seed)", "clause"],
-                                                   [[s["id"], s["name"], s["definition"], s["clause"]]
-                                                    for s in d["severities"]]))
-    rows = []
-    for t in d.get("targets") or []:
-        entries = t.get("severities") or {"(any)": t.get("all")}
-        for sev, value in entries.items():
-            duration = value.get("duration") if isinstance(value, dict) else value
-            cal = value.get("calendar") if isinstance(value, dict) and value.get("calendar") else t.get("calendar", "region")
-            rows.append([t["clock"], _text(t.get("match")) or "(all tickets)", sev, duration, cal, t["clause"]])
+                                                   [[s.id, s.name, s.definition, s.clause] for s in c.severity_terms]))
     section("Targets (first matching entry wins)", table(["clock", "applies to", "severity", "target", "calendar", "clause"],
-                                                         rows, 40))
-    if d.get("obligations"):
+                                                         _target_rows(c), 40))
+    if c.obligations:
         section("Obligations", table(["id", "party", "what", "due", "consequence", "clause"],
-                                     [[o["id"], o["party"], o["what"], o.get("due", "(standing)"), o.get("consequence"),
-                                       o["clause"]] for o in d["obligations"]], 36))
-    if d.get("exclusions"):
-        section("Exclusions", table(["category", "text", "clause"], [[k, v.get("text"), v["clause"]]
-                                                                     for k, v in d["exclusions"].items()]))
-    if d.get("reclassification"):
+                                     [[o.id, o.party, o.what, "(standing)" if o.due_text is None else o.due_text,
+                                       o.consequence, o.clause] for o in c.obligations.values()], 36))
+    if c.exclusion_list:
+        section("Exclusions", table(["category", "text", "clause"], [[e.category, e.text, e.clause]
+                                                                     for e in c.exclusion_list]))
+    if c.reclassifications:
         section("Reclassification", table(["id", "on", "when", "to", "clause"],
-                                          [[r["id"], r["on"], r.get("match"), r["to"], r["clause"]]
-                                           for r in d["reclassification"]], 40))
-    changes = d.get("severity_changes")
-    if changes:
-        clause = changes.get("clause") or "(the new severity's definition clause)"
-        refusals = [[r["when"], r.get("reason", "")] for r in changes.get("refuse") or []]
+                                          [[r.id, r.on, r.condition, r.to, r.clause] for r in c.reclassifications], 40))
+    policy = c.severity_policy
+    if policy is not None and policy.declared:
+        clause = policy.clause or "(the new severity's definition clause)"
+        refusals = [[r.condition, r.reason.text if r.reason else ""] for r in policy.refusals]
         section(f"Severity changes by `updated` ({clause}): refused when", table(["when", "reason"], refusals, 60)
                 if refusals else "never refused")
-    for g in d.get("escalation") or []:
-        section(f"Escalation graph {g['id']} ({g['clause']})",
-                table(["from", "to", "trigger", "when"], [[e["from"], e["to"], ", ".join(e["trigger"]), e.get("match")]
-                                                         for e in g["edges"]]))
+    for g in c.graphs:
+        section(f"Escalation graph {g.id} ({g.clause})",
+                table(["from", "to", "trigger", "when"], [[e.source, e.to, ", ".join(e.triggers), e.condition]
+                                                         for e in g.edge_list]))
     section("Rules (salience, then definition order)",
             table(["rule", "when", "if", "then", "clause"],
                   [[r.id, ", ".join(r.events) or "(never)", r.condition, ", ".join(a.kind for a in r.actions), r.clause]
                    for r in sorted(c.rules, key=lambda r: (r.events[:1], -r.salience, r.order))], 34))
-    if d.get("parameters"):
-        section("Parameters", table(["name", "value", "description"], [[k, v.get("value"), v.get("description")]
-                                                                      for k, v in d["parameters"].items()]))
-    if d.get("assumptions"):
+    if c.parameters:
+        section("Parameters", table(["name", "value", "description"], [[p.name, p.value, p.description]
+                                                                      for p in c.parameters]))
+    if c.assumptions:
         section("Assumptions", table(["clause", "seed says", "choice", "parameter"],
-                                     [[a["clause"], a["seed"], a["choice"], a.get("parameter")]
-                                      for a in d["assumptions"]], 44))
-    if d.get("not_encoded"):
-        section("Clauses not encoded", table(["clause", "why"], [[n["clause"], n["reason"]] for n in d["not_encoded"]], 80))
+                                     [[a.clause, a.seed, a.choice, a.parameter] for a in c.assumptions], 44))
+    if c.not_encoded:
+        section("Clauses not encoded", table(["clause", "why"], [[n.clause, n.reason] for n in c.not_encoded], 80))
     return "\n".join(parts) + "\n"
 
 
@@ -159,18 +155,18 @@ def _label(node: str, attrs: dict) -> str:
     return "\n".join([node, *[e for e in extra if e]])
 
 
-def to_mermaid(specs: Sequence[dict]) -> str:
+def to_mermaid(graphs: Sequence[EscalationGraph]) -> str:
     """Mermaid flowchart; node ids are positional (g0n1) so distinct names never collide."""
     lines = ["flowchart TD"]
-    for gi, g in enumerate(specs):
-        ids = {node: f"g{gi}n{ni}" for ni, node in enumerate(g["nodes"])}
-        lines.append(f'  subgraph g{gi}["{g["id"]} ({g["clause"]})"]')
-        for node, attrs in g["nodes"].items():
+    for gi, g in enumerate(graphs):
+        ids = {node: f"g{gi}n{ni}" for ni, node in enumerate(g.nodes)}
+        lines.append(f'  subgraph g{gi}["{g.id} ({g.clause})"]')
+        for node, attrs in g.nodes.items():
             text = _mermaid_text(_label(node, attrs or {})).replace("\n", "<br/>")
             lines.append(f'    {ids[node]}["{text}"]')
-        for e in g["edges"]:
-            label = ", ".join(e["trigger"]) + (f" if {json.dumps(e['match'], ensure_ascii=False)}" if e.get("match") else "")
-            lines.append(f'    {ids[e["from"]]} -->|"{label.replace(chr(34), chr(39))}"| {ids[e["to"]]}')
+        for e in g.edge_list:
+            label = ", ".join(e.triggers) + (f" if {json.dumps(e.condition, ensure_ascii=False)}" if e.condition else "")
+            lines.append(f'    {ids[e.source]} -->|"{label.replace(chr(34), chr(39))}"| {ids[e.to]}')
         lines.append("  end")
     return "\n".join(lines) + "\n"
 
@@ -185,27 +181,27 @@ def _dot(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def to_dot(specs: Sequence[dict]) -> str:
+def to_dot(graphs: Sequence[EscalationGraph]) -> str:
     lines = ["digraph escalation {", "  rankdir=TB;", '  node [shape=box, style=rounded, fontname="Helvetica"];']
-    for g in specs:
-        lines.append(f'  subgraph {_dot("cluster_" + g["id"])} {{')
-        lines.append(f'    label={_dot(g["id"] + " (" + g["clause"] + ")")};')
-        for node, attrs in g["nodes"].items():
-            lines.append(f'    {_dot(g["id"] + "." + node)} [label={_dot(_label(node, attrs or {}))}];')
-        for e in g["edges"]:
-            label = ", ".join(e["trigger"]) + (f"\nif {json.dumps(e['match'], ensure_ascii=False)}" if e.get("match") else "")
-            lines.append(f'    {_dot(g["id"] + "." + e["from"])} -> {_dot(g["id"] + "." + e["to"])} [label={_dot(label)}];')
+    for g in graphs:
+        lines.append(f'  subgraph {_dot("cluster_" + g.id)} {{')
+        lines.append(f'    label={_dot(g.id + " (" + g.clause + ")")};')
+        for node, attrs in g.nodes.items():
+            lines.append(f'    {_dot(g.id + "." + node)} [label={_dot(_label(node, attrs or {}))}];')
+        for e in g.edge_list:
+            label = ", ".join(e.triggers) + (f"\nif {json.dumps(e.condition, ensure_ascii=False)}" if e.condition else "")
+            lines.append(f'    {_dot(g.id + "." + e.source)} -> {_dot(g.id + "." + e.to)} [label={_dot(label)}];')
         lines.append("  }")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-def to_svg(specs: Sequence[dict]) -> str:
+def to_svg(graphs: Sequence[EscalationGraph]) -> str:
     """A self-contained SVG: one column per graph, one row per escalation level (no Graphviz needed)."""
     box_w, box_h, gap_x, gap_y, top = 230, 64, 40, 56, 40
     columns = []
-    for g in specs:
-        graph = build_graph(g)
+    for g in graphs:
+        graph = g.graph
         layers = [sorted(layer) for layer in nx.topological_generations(graph)]
         columns.append((g, graph, layers))
     width = sum(max(len(layers) and max(len(layer) for layer in layers), 1) * (box_w + gap_x) for _, _, layers in columns)
@@ -217,7 +213,7 @@ def to_svg(specs: Sequence[dict]) -> str:
     x0 = gap_x / 2
     for g, graph, layers in columns:
         span = max(len(layer) for layer in layers) * (box_w + gap_x)
-        out.append(f'<text x="{x0}" y="20" font-weight="bold">{escape(g["id"])} ({escape(g["clause"])})</text>')
+        out.append(f'<text x="{x0}" y="20" font-weight="bold">{escape(g.id)} ({escape(g.clause)})</text>')
         pos = {}
         for row, layer in enumerate(layers):
             offset = x0 + (span - len(layer) * (box_w + gap_x)) / 2
@@ -244,10 +240,10 @@ def graph(path: str, fmt: str, out: IO[str], err: IO[str]) -> int:
     contract = _load(path, err)
     if contract is None:
         return 1
-    specs = contract.data.get("escalation") or []
-    if not specs:
+    graphs = contract.graphs
+    if not graphs:
         err.write(f"{path}: contract '{contract.id}' has no escalation graph\n")
         return 1
     render = {"mermaid": to_mermaid, "dot": to_dot, "svg": to_svg}[fmt]
-    out.write(render(specs))
+    out.write(render(graphs))
     return 0

@@ -11,7 +11,7 @@ EVENT_FIELDS) need no declaration. Two uses of the one declaration:
   is `attribute-value`. Included rule documents are checked after expansion, located in their file.
   A contract with no `attributes:` section gets the same findings as warnings (it still loads):
   an undeclared read is then probably a typo, but older contracts must keep working.
-- runtime (`event_attribute_problem`, called by CompiledContract.attribute_problem): an event
+- runtime (`engine.model.attribute_values.event_attribute_problem`, called by CompiledContract.attribute_problem): an event
   giving a declared attribute a value of the wrong type or outside `values` is rejected
   (`invalid-attribute`); undeclared attributes stay free-form.
 """
@@ -19,13 +19,16 @@ EVENT_FIELDS) need no declaration. Two uses of the one declaration:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from engine.language.expand import Expanded, Origin
+from engine.model.attribute_values import TYPE_TEXT as _A
+from engine.model.attribute_values import has_type as _has_type
+from engine.model.attribute_values import show_value as _show
+from engine.model.attribute_values import value_problem
 from engine.model.diagnostics import Diagnostic, did_you_mean
-from engine.model.events import EventError, parse_instant
 from engine.model.vocabulary import BUILTIN_TICKET_ATTRIBUTES, EVENT_ATTRIBUTES, EVENT_FIELDS
 
 # the `{fact.path}` placeholders of a reason (the pattern of compile.compile_template)
@@ -36,15 +39,6 @@ _FIELD_OPS = (*_VALUE_OPS[1:], *_ORDER_OPS, "$ex", "$nex", "$mt", "$imt")
 # Values check.py already checks (severities, channels, exclusion categories; plans and regions
 # when the contract has those tables), not reported twice.
 _CHECKED_ELSEWHERE = ("ticket.severity", "ticket.channel", "ticket.category")
-
-
-class Declared(Protocol):
-    """What a check reads of a declaration: AttributeSpec here, model.Attribute in a compiled contract."""
-
-    @property
-    def type(self) -> str: ...
-    @property
-    def values(self) -> tuple | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,52 +53,6 @@ class AttributeSpec:
         return value_problem(self, value)
 
 
-def value_problem(spec: Declared, value: Any) -> str | None:
-    """Why `value` is not allowed for the attribute `spec` declares (None when it is); None (unset)
-    is always allowed."""
-    if value is None:
-        return None
-    if not _has_type(value, spec.type):
-        return f"expected {_A.get(spec.type, spec.type)}, got {_show(value)}"
-    if spec.values is not None and not any(_same(value, v) for v in spec.values):
-        return f"expected one of {', '.join(_show(v) for v in spec.values)}, got {_show(value)}"
-    return None
-
-
-_A = {"string": "a string", "boolean": "true or false", "integer": "an integer", "number": "a number",
-      "object": "an object", "instant": "an RFC 3339 instant with an offset"}
-
-
-def _has_type(value: Any, kind: str) -> bool:
-    if kind == "string":
-        return isinstance(value, str)
-    if kind == "boolean":
-        return isinstance(value, bool)
-    if kind == "integer":
-        return isinstance(value, int) and not isinstance(value, bool)
-    if kind == "number":
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if kind == "object":
-        return isinstance(value, dict)
-    if kind == "instant":
-        try:
-            parse_instant(value)
-        except EventError:
-            return False
-        return True
-    return True
-
-
-def _same(a: Any, b: Any) -> bool:
-    return a == b and (type(a) is bool) == (type(b) is bool)
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return repr(value) if isinstance(value, str) else str(value)
-
-
 def attribute_specs(section: Any) -> dict[str, AttributeSpec]:
     """The `attributes:` section (schema-checked) as specs by name; anything malformed is skipped."""
     out: dict[str, AttributeSpec] = {}
@@ -113,18 +61,6 @@ def attribute_specs(section: Any) -> dict[str, AttributeSpec]:
             values = spec.get("values")
             out[name] = AttributeSpec(name, spec["type"], tuple(values) if isinstance(values, list) else None)
     return out
-
-
-def event_attribute_problem(specs: Mapping[str, Declared], attrs: Mapping[str, Any]) -> tuple[str, str] | None:
-    """(`invalid-attribute`, reason) for the first declared attribute `attrs` gives a value its
-    declaration does not allow; None when every declared one is fine (undeclared ones are free)."""
-    for name, value in attrs.items():
-        spec = specs.get(name)
-        if spec is not None:
-            problem = value_problem(spec, value)
-            if problem is not None:
-                return "invalid-attribute", f"attrs.{name}: {problem} (declared under the contract's `attributes:`)"
-    return None
 
 
 # --- validation ---------------------------------------------------------------------------------

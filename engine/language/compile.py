@@ -1,82 +1,87 @@
-"""Compile a validated, expanded contract into the backend-neutral form the runtime evaluates.
+"""Compile a validated, expanded contract into the typed model the runtime evaluates (engine.language.model).
 
 The compiled form is data: rules indexed by trigger event and pre-sorted by salience, conditions
 turned into predicates (the original durable_rules JSON is kept beside them for other backends),
-targets as lookup tables, calendars built on demand per time zone and memoised per contract.
+targets as lookup tables, calendars built here once (a customer-local calendar keeps its built
+default and is re-localised per ticket attribute by the model). The model names are re-exported:
+`from engine.language.compile import CompiledContract, Rule` keeps working.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-from engine.calendars.business import BusinessCalendar, calendar_from_spec, holiday_country_attribute, timezone_attribute
-from engine.language.attributes import AttributeSpec, attribute_specs, event_attribute_problem
-from engine.language.conditions import (
-    Facts,
-    Getter,
-    Predicate,
-    compile_condition,
-    compile_getter,
-    compile_match,
-    compile_matches,
-    condition_fields,
+from engine.calendars.business import (
+    BusinessCalendar,
+    calendar_from_spec,
+    holiday_country_attribute,
+    timezone_attribute,
 )
-from engine.language.escalation import EscalationGraph, compile_graph
+from engine.language.conditions import compile_condition, compile_getter, compile_matches, condition_fields
+from engine.language.escalation import compile_graph
 from engine.language.expand import Expanded
-from engine.model.durations import Duration, parse_duration
+from engine.language.model import (
+    ALWAYS,
+    ActionSpec,
+    Assumption,
+    Attribute,
+    Calendar,
+    Clause,
+    CompiledContract,
+    EventRefusal,
+    Exclusion,
+    Match,
+    NotEncoded,
+    Obligation,
+    Parameter,
+    Plan,
+    Reclassification,
+    Rule,
+    Severity,
+    SeverityPolicy,
+    SeverityRefusal,
+    Target,
+    TargetRow,
+    Template,
+    Value,
+    compile_template,
+    freeze,
+    match_function,
+    match_spec,
+)
+from engine.model.durations import parse_duration
 
-ALWAYS = "24x7"
-_PLACEHOLDER = re.compile(r"\{([a-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_${}-]+)+)\}")
-
-
-@dataclass(frozen=True)
-class Template:
-    """A reason text with `{fact.path}` placeholders, rendered without eval."""
-
-    text: str
-    getters: tuple[tuple[str, Getter], ...] = ()
-
-    def render(self, facts: Facts) -> str:
-        if not self.getters:
-            return self.text
-        out = self.text
-        for placeholder, getter in self.getters:
-            value = getter(facts)
-            out = out.replace(placeholder, "?" if value is None else _text(value))
-        return out
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def compile_template(text: str) -> Template:
-    getters = tuple((m.group(0), compile_getter(m.group(1))) for m in _PLACEHOLDER.finditer(text))
-    return Template(text, getters)
-
-
-@dataclass(frozen=True)
-class Value:
-    """An action argument: a literal, or a fact read at firing time (`{ref: event.prev.severity}`)."""
-
-    literal: Any = None
-    getter: Getter | None = None
-
-    def get(self, facts: Facts) -> Any:
-        return self.getter(facts) if self.getter is not None else self.literal
-
-
-@dataclass(frozen=True)
-class ActionSpec:
-    kind: str
-    args: dict[str, Any]
-    reason: Template | None = None
-    writes: tuple[str, ...] = ()  # fact paths (prefixes) this action may change, for the agenda
+__all__ = [
+    "ALWAYS",
+    "ActionSpec",
+    "Assumption",
+    "Attribute",
+    "BusinessCalendar",
+    "Calendar",
+    "Clause",
+    "CompiledContract",
+    "EventRefusal",
+    "Exclusion",
+    "Match",
+    "NotEncoded",
+    "Obligation",
+    "Parameter",
+    "Plan",
+    "Reclassification",
+    "Rule",
+    "Severity",
+    "SeverityPolicy",
+    "SeverityRefusal",
+    "Target",
+    "TargetRow",
+    "Template",
+    "Value",
+    "build_calendar",
+    "compile_contract",
+    "compile_template",
+    "freeze",
+    "match_function",
+]
 
 
 def _writes(kind: str, args: Any) -> tuple[str, ...]:
@@ -106,260 +111,36 @@ def _overlaps(writes: tuple[str, ...], reads: tuple[str, ...]) -> bool:
     return any(r.startswith(w) or w.startswith(r) for w in writes for r in reads)
 
 
-Match = Callable[[Facts], tuple | None]
-# Fact paths whose getters only ever return None, a string, a bool or an int: nothing to freeze.
-_SCALAR_READS = ("state.clock.", "state.breached.", "state.timer.", "state.obligation.", "state.escalation.",
-                 "state.open.")
-
-
-def freeze(value: Any) -> Any:
-    """A hashable stand-in for a fact value (dicts and lists become sorted/ordered tuples)."""
-    if isinstance(value, dict):
-        return tuple(sorted((k, freeze(v)) for k, v in value.items()))
-    if isinstance(value, list):
-        return tuple(freeze(v) for v in value)
-    return value
-
-
-def match_function(condition: dict | None, reads: tuple[tuple[str, Getter], ...]) -> Match:
-    """A rule's match: None when its condition does not hold, else its activation (the refraction
-    key): the values the condition read, as one hashable tuple.
-
-    Compiled once per rule into one function, which freezes only the values that may be dicts or
-    lists (a clock status, a timer's presence... are always scalar, the common case).
-    """
-    cond, paths, wrapped = _match_spec(condition, reads)
-    return compile_match(cond, paths, freeze, wrapped)
-
-
-def _match_spec(condition: dict | None, reads: tuple[tuple[str, Getter], ...]) -> tuple[Any, list[str], set[str]]:
-    """(condition, paths read, paths whose values may need freezing) for compile_match(es)."""
-    paths = [path for path, _ in reads]
-    return condition, paths, {p for p in paths if not p.startswith(_SCALAR_READS)}
-
-
-@dataclass(frozen=True)
-class Rule:
-    """One compiled rule. `condition` keeps the durable_rules JSON for a second backend."""
-
-    id: str
-    clause: str
-    salience: int
-    order: int
-    events: tuple[str, ...]
-    condition: dict | None
-    reads: tuple[tuple[str, Getter], ...]
-    actions: tuple[ActionSpec, ...]
-    description: str = ""
-    file: str | None = None
-    line: int | None = None
-    match: Match = field(init=False, repr=False, compare=False)  # derived from `condition` and `reads`
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "match", match_function(self.condition, self.reads))
-
-
-@dataclass(frozen=True)
-class TargetRow:
-    duration: Duration | None  # None: the contract sets no clock for this severity
-    calendar: str
-
-
-@dataclass(frozen=True)
-class Target:
-    id: str
-    clock: str
-    clause: str
-    predicate: Predicate | None
-    rows: dict[str, TargetRow]
-    default: TargetRow | None  # the row of severities `rows` does not list (None: not covered)
-
-
-@dataclass(frozen=True)
-class Obligation:
-    id: str
-    clause: str
-    party: str
-    what: str
-    due: Duration | None
-    calendar: str
-    consequence: str = ""
-
-
-@dataclass(frozen=True)
-class SeverityRefusal:
-    """One `severity_changes.refuse` entry: a change its condition holds for is refused."""
-
-    predicate: Predicate
-    reason: Template | None
-    condition: dict  # the durable_rules JSON, for the decision log and a second backend
-
-
-@dataclass(frozen=True)
-class SeverityPolicy:
-    """How a severity change asked by an `updated` event is decided and recorded: refused when a
-    `refuse` entry holds, else applied; either way one action citing `clause` (None: the definition
-    clause of the severity changed to)."""
-
-    rule: str
-    clause: str | None = None
-    refusals: tuple[SeverityRefusal, ...] = ()
-
-    def refusal(self, facts: Facts) -> SeverityRefusal | None:
-        return next((r for r in self.refusals if r.predicate(facts)), None)
-
-
-@dataclass(frozen=True)
-class EventRefusal:
-    """One `refusals` entry: an event of these types its condition holds for is not applied (one
-    `refused` action citing `clause`), e.g. a close without the customer's consent."""
-
-    rule: str
-    clause: str
-    predicate: Predicate | None
-    reason: Template | None
-    condition: dict | None
-
-
-@dataclass
-class CompiledContract:
-    """Everything the runtime needs for one contract; no reference back to YAML."""
-
-    id: str
-    version: str
-    title: str
-    source: str
-    file: str
-    data: dict
-    params: dict[str, Any]
-    severities: tuple[str, ...]
-    regions: dict[str, str]
-    calendar_specs: dict[str, Any]
-    targets: dict[str, tuple[Target, ...]]
-    obligations: dict[str, Obligation]
-    exclusions: dict[str, str]
-    graphs: tuple[EscalationGraph, ...]
-    rules: tuple[Rule, ...]
-    rules_by_event: dict[str, tuple[Rule, ...]]
-    # per trigger, per rule index: the indices of the rules (same list) whose match a firing may change
-    affects: dict[str, tuple[tuple[int, ...], ...]]
-    # per trigger, per rule index: where the agenda resumes its scan after that rule fired (the
-    # rules before it kept their match, and none of them was ready to fire)
-    rescan: dict[str, tuple[int, ...]]
-    # per trigger, one function returning the `Rule.match` of each of its rules (same list)
-    matches: dict[str, Callable[[Facts], list[tuple | None]]]
-    warn_at: tuple[float, ...]
-    severity_policy: SeverityPolicy | None = None
-    severity_clauses: dict[str, str] = field(default_factory=dict)  # severity -> the clause defining it
-    refusals: dict[str, tuple[EventRefusal, ...]] = field(default_factory=dict)  # event type -> its refusals
-    # per trigger, (rules_by_event, matches, affects, rescan) of it: what the agenda reads, in one look-up
-    agendas: dict[str, tuple] = field(init=False, repr=False, compare=False)
-    _calendars: dict[tuple, tuple[BusinessCalendar, str]] = field(default_factory=dict, repr=False)
-    _fixed: dict[str, tuple[BusinessCalendar, str]] = field(default_factory=dict, repr=False)
-    _zone_attrs: dict[str, str | None] = field(default_factory=dict, repr=False)
-    _country_attrs: dict[str, str | None] = field(default_factory=dict, repr=False)
-    _usable: set[tuple[str, str, str]] = field(default_factory=set, repr=False)  # attribute values checked good
-    _attributes: dict[str, AttributeSpec] = field(default_factory=dict, repr=False)  # declared `attributes:`
-
-    def __post_init__(self) -> None:
-        self.agendas = {event: (rules, self.matches[event], self.affects[event], self.rescan[event])
-                        for event, rules in self.rules_by_event.items()}
-        self._zone_attrs = {name: timezone_attribute(spec) for name, spec in self.calendar_specs.items()}
-        self._country_attrs = {name: holiday_country_attribute(spec) for name, spec in self.calendar_specs.items()}
-        self._attributes = attribute_specs(self.data.get("attributes"))
-
-    def calendar(self, name: str, attrs: dict) -> tuple[BusinessCalendar, str] | None:
-        """(calendar, label) for a reference: an id, `24x7`, or `region` (= regions[ticket.region])."""
-        if name == "region":
-            name = self.regions.get(attrs.get("region"))
-            if name is None:
-                return None
-        fixed = self._fixed.get(name)  # a calendar that reads no ticket attribute: one lookup
-        if fixed is not None:
-            return fixed
-        if name == ALWAYS:
-            key = (ALWAYS, None, None)
-        else:
-            if name not in self.calendar_specs:
-                return None
-            attr, country_attr = self._zone_attrs.get(name), self._country_attrs.get(name)
-            key = (name, attrs.get(attr) if attr else None, attrs.get(country_attr) if country_attr else None)
-        cached = self._calendars.get(key)
-        if cached is None:
-            cached = self._build_calendar(*key)
-            self._calendars[key] = cached
-            if name == ALWAYS or not (self._zone_attrs.get(name) or self._country_attrs.get(name)):
-                self._fixed[name] = cached
-        return cached
-
-    def _build_calendar(self, name: str, zone: str | None, country: str | None) -> tuple[BusinessCalendar, str]:
-        if name == ALWAYS:
-            return BusinessCalendar.always_open(), ALWAYS
-        # a bad `timezone` / `country` attribute never gets here: the event that set it was
-        # rejected (attribute_problem), as a silently substituted calendar is a silently wrong SLA
-        cal = calendar_from_spec(self.calendar_specs[name], zone or None, country or None)
-        return cal, f"{name} ({cal.describe()})"
-
-    def attribute_problem(self, attrs: dict, opened: bool = False) -> tuple[str, str] | None:
-        """(reject code, reason) when `attrs` (an event's) set a severity this contract does not
-        define, a zone or holiday country attribute that one of its calendars cannot use, or a value its
-        `attributes:` declaration does not allow (attributes.event_attribute_problem). Only
-        `opened` may leave the severity unset (null): a change always goes to a defined severity."""
-        if "severity" in attrs and not (opened and attrs["severity"] is None):
-            severity = attrs["severity"]
-            if type(severity) is not str or severity not in self.severities:
-                hint = f' (a number: write "{severity}")' if str(severity) in self.severities else ""
-                return "unknown-severity", (f"severity {severity!r} is not defined by contract {self.id!r}{hint}; "
-                                            f"expected one of {', '.join(self.severities)}")
-        for name, spec in self.calendar_specs.items():
-            zone_attr, country_attr = self._zone_attrs.get(name), self._country_attrs.get(name)
-            for attr, code in ((zone_attr, "unknown-timezone"), (country_attr, "unknown-country")):
-                if attr is None or attrs.get(attr) is None:
-                    continue
-                value = attrs[attr]
-                if (name, code, value) in self._usable:
-                    continue
-                try:
-                    if code == "unknown-timezone":
-                        calendar_from_spec(spec, value, None)
-                    else:
-                        calendar_from_spec(spec, None, value)
-                except (ValueError, TypeError) as exc:
-                    return code, f"attrs.{attr} {value!r} cannot be used by calendar {name!r}: {exc}"
-                if type(value) is str:
-                    self._usable.add((name, code, value))
-        return event_attribute_problem(self._attributes, attrs) if self._attributes else None
-
-    def target(self, clock: str, severity: Any, facts: Facts) -> tuple[Target, TargetRow] | None:
-        """First target entry for `clock` whose condition holds and which covers `severity`."""
-        for target in self.targets.get(clock, ()):
-            row = target.rows.get(severity, target.default)  # the cheap test first: conditions are pure
-            if row is not None and (target.predicate is None or target.predicate(facts)):
-                return target, row
-        return None
-
-    def change_clause(self, to: str) -> str:
-        """The clause an applied or refused severity change cites."""
-        policy = self.severity_policy
-        if policy is not None and policy.clause is not None:
-            return policy.clause
-        return self.severity_clauses.get(to, "")
-
-    def next_severity(self, severity: Any) -> str | None:
-        if severity in self.severities:
-            i = self.severities.index(severity)
-            if i + 1 < len(self.severities):
-                return self.severities[i + 1]
-        return None
-
-
 def _row(value: Any, default_calendar: str) -> TargetRow:
     if isinstance(value, dict):
         duration = value.get("duration")
         calendar = value.get("calendar", default_calendar)
     else:
         duration, calendar = value, default_calendar
-    return TargetRow(None if duration in (None, "none") else parse_duration(str(duration)), calendar)
+    return TargetRow(None if duration in (None, "none") else parse_duration(str(duration)), calendar,
+                     None if duration is None else str(duration))
+
+
+def build_calendar(name: str, spec: Any) -> Calendar:
+    """A named calendar built once from its spec (the spec is not kept: the model carries what
+    `show` prints, and the runtime re-localises the built calendar, never the spec)."""
+    if not isinstance(spec, dict):
+        return Calendar(name, calendar_from_spec(spec), always_open=True)
+    zone, holidays = spec.get("timezone"), spec.get("holidays")
+    country = holidays.get("country") if isinstance(holidays, dict) else None
+    return Calendar(
+        id=name,
+        calendar=calendar_from_spec(spec),
+        clause=spec.get("clause"),
+        zone_attr=timezone_attribute(spec),
+        country_attr=holiday_country_attribute(spec),
+        timezone=zone.get("default") if isinstance(zone, dict) else zone,
+        hours=tuple((str(k), tuple(map(str, v or ()))) for k, v in (spec.get("hours") or {}).items()),
+        holiday_country=country.get("default") if isinstance(country, dict) else country,
+        holiday_subdivision=holidays.get("subdivision") if isinstance(holidays, dict) else None,
+        holiday_dates=tuple(map(str, holidays.get("dates") or ())) if isinstance(holidays, dict) else (),
+        has_holidays=bool(holidays),
+    )
 
 
 def _value(arg: Any) -> Value:
@@ -411,17 +192,20 @@ def compile_contract(exp: Expanded) -> CompiledContract:
     """Build the runtime form; call only on a contract that validated without errors."""
     d = exp.data
     contract_id = d["id"]
-    targets: dict[str, list[Target]] = {}
+    target_list: list[Target] = []
     for t in d.get("targets") or []:
         default_cal = t.get("calendar", "region")
         rows = {sev: _row(v, default_cal) for sev, v in (t.get("severities") or {}).items()}
         default = _row(t["all"], default_cal) if "all" in t else None
         pred = compile_condition(t["match"]) if t.get("match") else None
-        targets.setdefault(t["clock"], []).append(Target(t["id"], t["clock"], t["clause"], pred, rows, default))
+        target_list.append(Target(t["id"], t["clock"], t["clause"], pred, rows, default, t.get("match")))
+    targets: dict[str, list[Target]] = {}
+    for target in target_list:
+        targets.setdefault(target.clock, []).append(target)
     obligations = {
         o["id"]: Obligation(o["id"], o["clause"], o["party"], o["what"],
                             parse_duration(o["due"]) if o.get("due") else None, o.get("calendar", "region"),
-                            o.get("consequence", ""))
+                            o.get("consequence", ""), None if o.get("due") is None else str(o["due"]))
         for o in d.get("obligations") or []
     }
     rules: list[Rule] = []
@@ -452,39 +236,88 @@ def compile_contract(exp: Expanded) -> CompiledContract:
         rule=f"{contract_id}.severity-changes", clause=changes.get("clause"),
         refusals=tuple(SeverityRefusal(compile_condition(r["when"]),
                                        compile_template(r["reason"]) if r.get("reason") else None, r["when"])
-                       for r in changes.get("refuse") or []))
+                       for r in changes.get("refuse") or []),
+        declared=bool(changes))
+    event_refusals: list[EventRefusal] = []
     refusals: dict[str, list[EventRefusal]] = {}
     for r in d.get("refusals") or []:
         refusal = EventRefusal(f"{contract_id}.{r['id']}", r["clause"],
                                compile_condition(r["when"]) if r.get("when") else None,
                                compile_template(r["reason"]) if r.get("reason") else None, r.get("when"))
+        event_refusals.append(refusal)
         for kind in [r["on"]] if isinstance(r["on"], str) else r["on"]:
             refusals.setdefault(kind, []).append(refusal)
     warn = exp.params.get("warn_at", [])
     warn = [warn] if isinstance(warn, (int, float)) else list(warn or [])
+    exclusions = d.get("exclusions") or {}
     return CompiledContract(
         id=contract_id,
         version=str(d.get("version")),
         title=d.get("title", ""),
         source=d.get("source", ""),
         file=exp.doc.file,
-        data=d,
-        params=exp.params,
+        params=dict(exp.params),
         severities=tuple(s["id"] for s in d["severities"]),
         regions=dict(d.get("regions") or {}),
-        calendar_specs=dict(d.get("calendars") or {}),
+        calendars={name: build_calendar(name, spec) for name, spec in (d.get("calendars") or {}).items()},
         targets={k: tuple(v) for k, v in targets.items()},
         obligations=obligations,
-        exclusions={k: v["clause"] for k, v in (d.get("exclusions") or {}).items()},
+        exclusions={k: v["clause"] for k, v in exclusions.items()},
         graphs=tuple(compile_graph(g) for g in d.get("escalation") or []),
         rules=tuple(rules),
         rules_by_event=ordered,
         affects=affects,
         rescan=rescan,
-        matches={event: compile_matches([_match_spec(r.condition, r.reads) for r in rules], freeze)
+        matches={event: compile_matches([match_spec(r.condition, r.reads) for r in rules], freeze)
                  for event, rules in ordered.items()},
         warn_at=tuple(sorted(float(x) for x in warn)),
         severity_policy=policy,
         severity_clauses={s["id"]: s["clause"] for s in d["severities"]},
         refusals={kind: tuple(v) for kind, v in refusals.items()},
+        effective_from=_optional_text(d.get("effective_from")),
+        effective_to=_optional_text(d.get("effective_to")),
+        parties={str(k): str(v) for k, v in (d.get("parties") or {}).items()},
+        clauses=_clauses(d.get("clauses")),
+        attributes=_attributes(d.get("attributes")),
+        parameters=tuple(Parameter(name, (p or {}).get("value"), (p or {}).get("description") or "")
+                         for name, p in (d.get("parameters") or {}).items()),
+        plans={k: Plan(k, v.get("title", ""), v.get("clause"), v.get("description", ""))
+               for k, v in (d.get("plans") or {}).items()},
+        severity_terms=tuple(Severity(s["id"], s["name"], s["definition"], s["clause"]) for s in d["severities"]),
+        target_list=tuple(target_list),
+        exclusion_list=tuple(Exclusion(k, v["clause"], v.get("text")) for k, v in exclusions.items()),
+        reclassifications=tuple(
+            Reclassification(rc["id"], rc["on"] if isinstance(rc["on"], str) else tuple(rc["on"]), rc["to"],
+                             rc["clause"], rc.get("match"), rc.get("reason"), rc.get("description", ""))
+            for rc in d.get("reclassification") or []),
+        event_refusals=tuple(event_refusals),
+        assumptions=tuple(Assumption(a["clause"], a["seed"], a["choice"], a.get("parameter"))
+                          for a in d.get("assumptions") or []),
+        not_encoded=tuple(NotEncoded(n["clause"], n["reason"]) for n in d.get("not_encoded") or []),
     )
+
+
+def _optional_text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _clauses(spec: Any) -> dict[str, Clause]:
+    """`clauses:` id -> text, or id -> {text, ref}."""
+    out: dict[str, Clause] = {}
+    for cid, value in (spec or {}).items() if isinstance(spec, dict) else ():
+        if isinstance(value, dict):
+            out[cid] = Clause(cid, str(value.get("text", "")), value.get("ref"))
+        else:
+            out[cid] = Clause(cid, str(value))
+    return out
+
+
+def _attributes(spec: Any) -> dict[str, Attribute]:
+    """`attributes:` name -> {type, values, description}."""
+    out: dict[str, Attribute] = {}
+    for name, value in (spec or {}).items() if isinstance(spec, dict) else ():
+        value = value or {}
+        values = value.get("values")
+        out[name] = Attribute(name, str(value.get("type", "")), None if values is None else tuple(values),
+                              value.get("description", ""))
+    return out

@@ -66,6 +66,8 @@ class Edge:
     to: str
     triggers: tuple[str, ...]
     predicate: Predicate | None
+    source: str = ""  # the node the edge leaves
+    condition: dict | None = None  # the `match` durable_rules JSON the predicate was compiled from
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,7 @@ class EscalationGraph:
     edges: dict[str, tuple[Edge, ...]]
     nodes: dict[str, dict]
     graph: nx.DiGraph
+    edge_list: tuple[Edge, ...] = ()  # every edge, in definition order (`edges` groups them by node)
 
     def step(self, node: str, trigger: str, facts: Facts) -> str | None:
         """The next node from `node` for `trigger`, or None at the top of the chain."""
@@ -92,9 +95,12 @@ def compile_graph(spec: dict) -> EscalationGraph:
     graph = build_graph(spec)
     entry = next(n for n in graph.nodes if graph.in_degree(n) == 0)
     edges: dict[str, list[Edge]] = {}
+    in_order: list[Edge] = []
     for e in spec.get("edges") or []:
         pred = compile_condition(e["match"]) if e.get("match") else None
-        edges.setdefault(e["from"], []).append(Edge(e["to"], tuple(e["trigger"]), pred))
+        edge = Edge(e["to"], tuple(e["trigger"]), pred, e["from"], e.get("match"))
+        edges.setdefault(e["from"], []).append(edge)
+        in_order.append(edge)
     return EscalationGraph(
         id=spec["id"],
         clause=spec["clause"],
@@ -103,4 +109,5 @@ def compile_graph(spec: dict) -> EscalationGraph:
         edges={k: tuple(v) for k, v in edges.items()},
         nodes={k: dict(v or {}) for k, v in spec["nodes"].items()},
         graph=graph,
+        edge_list=tuple(in_order),
     )

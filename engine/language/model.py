@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.calendars.business import BusinessCalendar, localise
-from engine.language.attributes import event_attribute_problem
 from engine.language.conditions import Facts, Getter, Predicate, compile_getter, compile_match
 from engine.language.escalation import EscalationGraph
+from engine.model.attribute_values import event_attribute_problem
 from engine.model.durations import Duration
 
 ALWAYS = "24x7"

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from engine.language.compile import CompiledContract
 from engine.language.conditions import ConditionError
 from engine.language.load import Document, load_file
 from engine.language.loader import SCENARIO_SUFFIX, check_contract, contract_files
+from engine.language.model import CompiledContract
 from engine.language.schema import schema_diagnostics
 from engine.model.actions import Action
 from engine.model.diagnostics import Diagnostic, errors_only
@@ -227,42 +227,39 @@ def _in_time_order(events: list[dict]) -> list[tuple[int, dict]]:
 def _definition_clauses(contract: CompiledContract, engine: Engine, actions: list[Action]) -> set[str]:
     """Clauses of terms a run relied on: the plans and severities of its tickets, the calendars of its clocks."""
     out: set[str] = set()
-    data = contract.data
-    plans = data.get("plans") or {}
-    sev_clause = {s["id"]: s["clause"] for s in data.get("severities") or []}
+    sev_clause = contract.severity_clauses
     for state in engine.tickets.values():
         for value in (state.opened_severity, state.attrs.get("severity")):
             if value in sev_clause:
                 out.add(sev_clause[value])
-        plan = plans.get(state.attrs.get("plan")) or {}
-        if plan.get("clause"):
-            out.add(plan["clause"])
+        plan = contract.plans.get(state.attrs.get("plan"))
+        if plan is not None and plan.clause:
+            out.add(plan.clause)
         for clock in state.clocks.values():
-            name = clock.label.split(" ", 1)[0]
-            spec = contract.calendar_specs.get(name)
-            if isinstance(spec, dict) and spec.get("clause"):
-                out.add(spec["clause"])
+            calendar = contract.calendars.get(clock.label.split(" ", 1)[0])
+            if calendar is not None and calendar.clause:
+                out.add(calendar.clause)
     return out
 
 
 def encoded_clauses(contract: CompiledContract) -> set[str]:
-    """Clauses a contract claims to encode: every clause it cites outside assumptions and not_encoded."""
-    found: set[str] = set()
-
-    def visit(node: Any) -> None:
-        if isinstance(node, dict):
-            for k, v in node.items():
-                if k == "clause" and isinstance(v, str):
-                    found.add(v)
-                elif k not in ("assumptions", "not_encoded"):
-                    visit(v)
-        elif isinstance(node, list):
-            for v in node:
-                visit(v)
-
-    visit(contract.data)
-    found |= {r.clause for r in contract.rules}
-    return found
+    """Clauses a contract claims to encode: every clause its terms and rules cite (assumptions and
+    not_encoded do not count)."""
+    cited: list[str | None] = [
+        *(c.clause for c in contract.calendars.values()),
+        *(p.clause for p in contract.plans.values()),
+        *(s.clause for s in contract.severity_terms),
+        *(t.clause for t in contract.target_list),
+        *(o.clause for o in contract.obligations.values()),
+        *(e.clause for e in contract.exclusion_list),
+        *(r.clause for r in contract.reclassifications),
+        *(r.clause for r in contract.event_refusals),
+        *(g.clause for g in contract.graphs),
+        *(r.clause for r in contract.rules),
+    ]
+    if contract.severity_policy is not None:
+        cited.append(contract.severity_policy.clause)
+    return {clause for clause in cited if isinstance(clause, str)}
 
 
 def run_paths(paths: list[str]) -> tuple[list[ScenarioResult], list[Diagnostic], dict[str, CompiledContract]]:
