@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from engine.calendars.business import (
     BusinessCalendar,
     calendar_from_spec,
+    localise,
     parse_hours,
     parse_interval,
     timezone_attribute,
@@ -766,3 +767,40 @@ def test_holiday_country_from_a_ticket_attribute():
     assert "holidays IN" in india.describe() and "holidays FR" in default.describe()
     with pytest.raises(ValueError, match="unknown holiday country 'XX'"):
         calendar_from_spec(spec, "Asia/Kolkata", "XX")
+
+
+@pytest.mark.parametrize(("zone", "country"), [
+    (None, None), ("Asia/Tokyo", None), (None, "IN"), ("Asia/Kolkata", "IN"), (None, "GB"), ("Europe/Paris", "GB"),
+])
+def test_localise_a_built_calendar_is_calendar_from_spec_with_the_override(zone, country) -> None:
+    # The compiled contract builds each calendar once and re-localises the built calendar per
+    # ticket attribute: the same shared instance as reading the spec again with the override.
+    spec = {"timezone": {"attr": "timezone", "default": "Europe/London"}, "hours": {"mon-fri": ["09:00-17:00"]},
+            "holidays": {"country": {"attr": "country", "default": "GB"}, "subdivision": "ENG",
+                         "dates": ["2026-12-24"]}}
+    built = calendar_from_spec(spec)
+    assert localise(built, zone, country) is calendar_from_spec(spec, zone, country)
+
+
+def test_localise_keeps_the_subdivision_of_the_own_country_only() -> None:
+    built = calendar_from_spec({"timezone": "Europe/London", "hours": {"mon-fri": ["09:00-17:00"]},
+                                "holidays": {"country": "GB", "subdivision": "SCT"}})
+    assert (localise(built, None, "GB").country, localise(built, None, "GB").subdivision) == ("GB", "SCT")
+    assert (localise(built, None, "FR").country, localise(built, None, "FR").subdivision) == ("FR", None)
+    assert localise(BusinessCalendar.always_open(), "Asia/Tokyo", "FR") is BusinessCalendar.always_open()
+
+
+@pytest.mark.parametrize(("zone", "country", "message"), [
+    ("Mars/Olympus", None, "unknown time zone 'Mars/Olympus': expected an IANA time zone name like 'Europe/London'"),
+    (42, None, "bad time zone 42: expected an IANA time zone name like 'Europe/London'"),
+    (None, "XX", "unknown holiday country 'XX': expected a country code supported by the holidays package "
+                 "(ISO 3166-1 alpha-2, e.g. 'FR', 'GB')"),
+])
+def test_localise_rejects_what_calendar_from_spec_rejects(zone, country, message) -> None:
+    spec = {"timezone": {"attr": "timezone", "default": "Europe/Paris"}, "hours": {"mon-fri": ["09:00-17:30"]},
+            "holidays": {"country": {"attr": "country", "default": "FR"}}}
+    with pytest.raises(ValueError) as from_spec:
+        calendar_from_spec(spec, zone, country)
+    with pytest.raises(ValueError) as localised:
+        localise(calendar_from_spec(spec), zone, country)
+    assert str(localised.value) == str(from_spec.value) == message

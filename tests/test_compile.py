@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from dataclasses import FrozenInstanceError
 from pathlib import Path
 
 import pytest
 from runtime_fixtures.helpers import ACME, AGENDA, MINI, REPO, ev, load, pick, write
 
 from engine import ContractError, Engine, EventError, load_contracts
+from engine.calendars.business import BusinessCalendar
+from engine.language.model import Attribute, Clause
 from engine.model.durations import parse_duration
 from engine.runtime.engine import TicketState, _Facts
 
@@ -189,3 +194,45 @@ def test_parameter_override_changes_the_compiled_timer():
     engine.process(ev("o", "T1", "2026-03-02T10:00:00+01:00", "opened", plan="gold", region="france", severity="S2"))
     engine.process(ev("i", "T1", "2026-03-02T11:00:00+01:00", "info_requested"))
     assert engine.state("T1")["timers"] == {"silence": "2026-03-02T10:30:00Z"}  # 10:00Z + 30 min 24x7
+
+
+def test_the_compiled_contract_is_typed_data_without_the_yaml_dict():
+    c = acme()
+    assert not hasattr(c, "data") and not hasattr(c, "calendar_specs")
+    with pytest.raises(FrozenInstanceError):
+        c.id = "other"
+    paris = c.calendars["paris"]
+    # built at compile time, not parsed from a spec at run time
+    assert isinstance(paris.calendar, BusinessCalendar) and paris.calendar.timezone == "Europe/Paris"
+    assert (paris.clause, paris.zone_attr, paris.hours) == ("TST-HOURS", None, (("mon-fri", ("09:00-17:00",)),))
+    assert c.calendar("paris", {}) == (paris.calendar, paris.label) and paris.label.startswith("paris (Europe/Paris")
+    assert c.clauses["TST-LANG"] == Clause("TST-LANG", "support in English only")
+    assert [s.id for s in c.severity_terms] == ["S1", "S2"] and c.plans["gold"].clause == "TST-PLAN"
+    assert [(t.id, t.clock) for t in c.target_list] == [("response", "response"), ("update", "update"),
+                                                         ("resolution", "resolution")]
+    assert c.targets["update"] == (c.target_list[1],)
+    assert c.effective_from == "2026-01-01" and c.parties == {"vendor": "ACME", "customer": "Customer"}
+    assert [p.name for p in c.parameters] == ["warn_at", "silence"]
+
+
+def test_clauses_with_a_ref_and_declared_attributes_are_typed(tmp_path):
+    text = MINI.replace("  MINI-SEV: one severity\n", "  MINI-SEV: {text: one severity, ref: '2.1'}\n") + (
+        "attributes:\n"
+        "  timezone: {type: string, description: the customer's IANA zone}\n"
+        "  tier: {type: integer, values: [1, 2]}\n")
+    c = Engine.load([write(tmp_path / "mini.yaml", text)]).contracts["mini"]
+    assert c.clauses["MINI-SEV"] == Clause("MINI-SEV", "one severity", "2.1")
+    assert c.clauses["MINI-RT"] == Clause("MINI-RT", "response within 2 business hours", None)
+    assert c.attributes == {"timezone": Attribute("timezone", "string", None, "the customer's IANA zone"),
+                            "tier": Attribute("tier", "integer", (1, 2), "")}
+    local = c.calendars["local"]
+    assert (local.zone_attr, local.timezone, local.calendar.timezone) == ("timezone", "Europe/Paris", "Europe/Paris")
+
+
+def test_the_compiled_model_does_not_import_the_yaml_front_end():
+    # engine/__init__.py imports everything: load engine.language.model under a bare package
+    code = ("import sys, types; pkg = types.ModuleType('engine'); pkg.__path__ = ['engine']; sys.modules['engine'] = pkg; "
+            "import engine.language.model; "
+            "print(sorted(m for m in sys.modules if m in ('yaml', 'jsonschema') or m.startswith('engine.language.')))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "['engine.language.conditions', 'engine.language.escalation', 'engine.language.model']"
