@@ -29,11 +29,12 @@ from engine.language.compile import CompiledContract
 from engine.language.conditions import compile_getter
 from engine.model.actions import Action
 from engine.model.events import Event, EventError, event_fields, format_instant, parse_instant
+from engine.runtime import snapshot as snapshots
 from engine.runtime.agenda import MAX_FIRINGS, run_agenda
 from engine.runtime.clocks import PAUSED, RUNNING, Clock, human_seconds
 from engine.runtime.deadlines import TIMER_PREFIX, Deadline, schedule_clock
 from engine.runtime.emit import clock_action, number, severity_changed
-from engine.runtime.errors import DuplicateEvent, LateEvent, RuleLoopError
+from engine.runtime.errors import DuplicateEvent, LateEvent, RuleLoopError, SnapshotError
 from engine.runtime.state import Facts, TicketState, interned
 from engine.runtime.trace import Tracer
 
@@ -173,6 +174,20 @@ class Engine:
             compile_getter(path)  # still report a malformed path
             return None
         return compile_getter(path)(Facts({}, state, self.contracts.get(state.contract), self.now or 0))
+
+    def snapshot(self) -> dict[str, Any]:
+        """The engine's whole evaluation state as JSON-ready data (engine.runtime.snapshot):
+        `Engine.restore(contracts, snapshot)` goes on from it exactly as this engine would."""
+        return snapshots.dump(self)
+
+    @classmethod
+    def restore(cls, contracts: dict[str, CompiledContract], snapshot: Any, tracer: Tracer | None = None) -> Engine:
+        """A new engine in the state of `snapshot` (Engine.snapshot, after any JSON round trip), over
+        `contracts`. Raises SnapshotError (an ObligoError with a code) for another format version, a
+        contract it needs that is not given (or at another version), or data that is not a snapshot."""
+        engine = cls(contracts, tracer)
+        snapshots.restore_into(engine, snapshot)
+        return engine
 
     # --- deadlines --------------------------------------------------------------------------
     def _fire_until(self, t: int, out: list[Action], defer_breach_of: str | None = None) -> None:
@@ -372,4 +387,4 @@ class Engine:
 # the names callers import from here (the runtime was one module)
 _Facts = Facts
 
-__all__ = ["DuplicateEvent", "Engine", "EventError", "LateEvent", "RuleLoopError", "TicketState"]
+__all__ = ["DuplicateEvent", "Engine", "EventError", "LateEvent", "RuleLoopError", "SnapshotError", "TicketState"]
