@@ -25,7 +25,8 @@ def obligo(*argv) -> tuple[int, str, str]:
 
 def test_show_fixture_contract():
     code, out, err = obligo("show", ACME)
-    assert code == 0 and err == ""
+    # warnings (e.g. reads of undeclared attributes: the fixture has no `attributes:`) do not stop `show`
+    assert code == 0 and all(": warning: " in line for line in err.splitlines())
     assert out.startswith("ACME fixture contract  [acme v1.0]\n")
     for section in ("== Calendars ==", "== Regions ==", "== Plans ==", "== Severities (most severe first) ==",
                     "== Targets (first matching entry wins) ==", "== Obligations ==", "== Exclusions ==",
