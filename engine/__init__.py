@@ -9,8 +9,8 @@ rule documents contracts include by name.
 """
 
 from engine.api import Engine
-from engine.language.compile import CompiledContract
 from engine.language.loader import check_files, load_contracts
+from engine.language.model import CompiledContract
 from engine.model.actions import Action
 from engine.model.diagnostics import ContractError, Diagnostic
 from engine.model.errors import ObligoError

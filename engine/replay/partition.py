@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any, BinaryIO
 
-from engine.language.compile import CompiledContract
+from engine.language.model import CompiledContract
 from engine.model.actions import ACTION_FIELDS, Action
 from engine.model.events import Event, EventError, parse_event
 from engine.replay.collector import collector_paused

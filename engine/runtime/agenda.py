@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Protocol
 
-from engine.language.compile import CompiledContract
+from engine.language.model import CompiledContract
 from engine.model.actions import Action
 from engine.runtime.errors import RuleLoopError
 from engine.runtime.handlers import HANDLERS, Runtime

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.language.compile import CompiledContract, Rule
+from engine.language.model import CompiledContract, Rule
 from engine.model.actions import Action
 from engine.runtime.clocks import Clock
 from engine.runtime.state import Facts, TicketState

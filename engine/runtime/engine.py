@@ -25,8 +25,8 @@ from sys import intern
 from typing import Any
 
 from engine.calendars.business import CalendarRangeError
-from engine.language.compile import CompiledContract
 from engine.language.conditions import compile_getter
+from engine.language.model import CompiledContract
 from engine.model.actions import Action
 from engine.model.events import Event, EventError, event_fields, format_instant, parse_instant
 from engine.runtime import snapshot as snapshots

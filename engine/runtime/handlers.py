@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from engine.language.compile import CompiledContract, Rule
 from engine.language.escalation import EscalationGraph
+from engine.language.model import CompiledContract, Rule
 from engine.model.actions import Action
 from engine.model.events import EventError, format_instant, parse_instant
 from engine.runtime.clocks import PAUSED, RUNNING, STOPPED, Clock, human_seconds

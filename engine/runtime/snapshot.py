@@ -22,8 +22,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from engine.calendars.business import BusinessCalendar
-from engine.language.compile import CompiledContract
-from engine.language.model import ALWAYS
+from engine.language.model import ALWAYS, CompiledContract
 from engine.model.actions import ACTION_FIELDS, Action
 from engine.model.durations import Duration
 from engine.runtime.clocks import Clock, Segment

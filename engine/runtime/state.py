@@ -6,7 +6,7 @@ from __future__ import annotations
 from sys import intern
 from typing import Any, NamedTuple
 
-from engine.language.compile import CompiledContract
+from engine.language.model import CompiledContract
 from engine.model.events import format_instant
 from engine.runtime.clocks import Clock
 
