@@ -94,7 +94,7 @@ class _Reads:
         for i, rc in enumerate(_items(d.get("reclassification"))):
             self.condition(root, ("reclassification", i, "match"), rc.get("match"))
             self.template(root, ("reclassification", i, "reason"), rc.get("reason"))
-        changes = d.get("severity_changes") if isinstance(d.get("severity_changes"), dict) else {}
+        changes = sc if isinstance(sc := d.get("severity_changes"), dict) else {}
         for i, r in enumerate(_items(changes.get("refuse"))):
             self.condition(root, ("severity_changes", "refuse", i, "when"), r.get("when"))
             self.template(root, ("severity_changes", "refuse", i, "reason"), r.get("reason"))
@@ -106,7 +106,7 @@ class _Reads:
             for j, edge in enumerate(_items(g.get("edges"))):
                 self.condition(root, ("escalation", i, "edges", j, "match"), edge.get("match"))
         for _rid, rule, origin in self.exp.rules:
-            when = rule.get("when") if isinstance(rule.get("when"), dict) else {}
+            when = w if isinstance(w := rule.get("when"), dict) else {}
             self.condition(origin, ("when", "match"), when.get("match"))
             for j, action in enumerate(rule.get("then") or []):
                 for kind, args in action.items() if isinstance(action, dict) else ():

@@ -322,8 +322,8 @@ class _Checker:
             if isinstance(clause, str) and not _unresolved(clause):
                 self.declared(self.root, ("not_encoded", i, "clause"), clause)
             declared[clause] = i
-        encoded = {c: [o for o in origins if o.path[:1] != ("assumptions",)] for c, origins in self.cited.items()}
-        encoded = {c: origins[0] for c, origins in encoded.items() if origins}
+        citing = {c: [o for o in origins if o.path[:1] != ("assumptions",)] for c, origins in self.cited.items()}
+        encoded = {c: origins[0] for c, origins in citing.items() if origins}
         for clause, i in declared.items():
             if clause in encoded:
                 origin = encoded[clause]
@@ -448,9 +448,10 @@ def rule_document_diagnostics(doc: Any) -> list[Diagnostic]:
                 allowed = CLOCKS if kind == "start_clock" else (*CLOCKS, "all")
                 for i, name in enumerate(clock if isinstance(clock, list) else [clock]):
                     if name is not None and _literal(name) and name not in allowed:
-                        where = (*sub, "clock", i) if isinstance(clock, list) else (*sub, "clock")
+                        # not `where`: that is the rule's path, which the rule's later actions still need
+                        at = (*sub, "clock", i) if isinstance(clock, list) else (*sub, "clock")
                         out.append(doc.diag("unknown-clock", f"unknown clock '{name}'{did_you_mean(name, allowed)}",
-                                            where))
+                                            at))
                 for key in ("target", "after", "due"):
                     if isinstance(args.get(key), str) and _literal(args[key]):
                         try:

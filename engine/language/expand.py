@@ -252,6 +252,7 @@ def _include(doc: Document, inc: dict, path: tuple, params: dict, contract_id: s
              diags: list[Diagnostic], scope: _Scope) -> list[tuple[str, dict, Origin]]:
     written = inc.get("rules")
     standard = standard_rule_file(written)
+    target: Path | None
     if standard is not None:
         if not standard.is_file():
             diags.append(doc.diag("unknown-rules", f"no standard rule document '{written}'"
@@ -266,6 +267,7 @@ def _include(doc: Document, inc: dict, path: tuple, params: dict, contract_id: s
     if problem is not None:
         diags.append(doc.diag(*problem, (*path, "rules")))
         return []
+    assert target is not None  # _include_problem reports an unusable file name (target None) as a problem
     rule_doc, problems = load_file(target, shown)
     if rule_doc is None:
         for p in problems:
@@ -293,11 +295,12 @@ def _include(doc: Document, inc: dict, path: tuple, params: dict, contract_id: s
             diags.append(doc.diag("missing-parameter",
                                   f"include of '{rule_doc.data['id']}' needs parameter '{name}' ({declared[name]})",
                                   (*path, "with")))
-    scope = {**{k: v for k, v in params.items() if k in ("exclusion_categories", "contract_id")}, **given}
+    # the rule document's parameters (a new name: `scope` is the include scope, not a parameter dict)
+    rule_params = {**{k: v for k, v in params.items() if k in ("exclusion_categories", "contract_id")}, **given}
     prefix = f"{contract_id}.{inc.get('as') or rule_doc.data['id']}"
     out = []
     missing = frozenset(name for name in declared if name not in given)  # reported above, once
     for j, rule in enumerate(rule_doc.data["rules"]):
         origin = Origin(rule_doc, ("rules", j), path)
-        out.append((f"{prefix}.{rule.get('id')}", substitute(rule, scope, origin, (), diags, missing), origin))
+        out.append((f"{prefix}.{rule.get('id')}", substitute(rule, rule_params, origin, (), diags, missing), origin))
     return out

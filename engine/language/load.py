@@ -18,10 +18,12 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
+if TYPE_CHECKING:
+    from yaml.events import _Mark  # the pure-Python or the C loader's mark (both have .line, .column)
 from engine.model.diagnostics import Diagnostic, JsonPath
 
 MAX_BYTES = 1024 * 1024  # the largest seed contract is 43 kB
@@ -33,7 +35,7 @@ MAX_DEPTH = 64  # levels of nesting once aliases are expanded; seed files reach 
 class LimitError(yaml.YAMLError):
     """A document over one of the loading limits, raised while composing and turned into a diagnostic."""
 
-    def __init__(self, code: str, message: str, mark: yaml.Mark):
+    def __init__(self, code: str, message: str, mark: _Mark | None):
         super().__init__(message)
         self.code = code
         self.message = message
@@ -59,11 +61,11 @@ class _Loader(yaml.SafeLoader):
         self._reach = 0  # deepest expanded level seen in the node being composed
         self._anchored: dict[int, tuple[int, int]] = {}  # id(anchored node) -> (expanded size, height)
 
-    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent):
             node = super().compose_node(parent, index)  # raises for an undefined alias
-            return self._alias(node, event)
+            return None if node is None else self._alias(node, event)
         self._depth += 1
         if self._depth > MAX_DEPTH:
             raise LimitError("too-deep", f"nested more than {MAX_DEPTH} levels deep; a contract needs far fewer",
@@ -97,7 +99,7 @@ class _Loader(yaml.SafeLoader):
                     f"(*{event.anchor} stands for {size:,})", event.start_mark)
         return node
 
-    def _count(self, n: int, code: str, message: str, mark: yaml.Mark) -> None:
+    def _count(self, n: int, code: str, message: str, mark: _Mark | None) -> None:
         self._values += n
         if self._values > MAX_NODES:
             raise LimitError(code, message, mark)
@@ -241,7 +243,9 @@ def _parse(text: str, file: str) -> tuple[Document | None, list[Diagnostic]]:
         builder = _Builder(doc, loader)
         doc.data = builder.build(node, ())
     except LimitError as exc:
-        return None, [Diagnostic(exc.code, exc.message, file, exc.mark.line + 1, exc.mark.column + 1)]
+        mark = exc.mark
+        return None, [Diagnostic(exc.code, exc.message, file, mark.line + 1 if mark else None,
+                                 mark.column + 1 if mark else None)]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -250,8 +254,8 @@ def _parse(text: str, file: str) -> tuple[Document | None, list[Diagnostic]]:
         if context and exc.context_mark and exc.problem_mark and exc.context_mark.line != exc.problem_mark.line:
             # the parser notices an unclosed `[` or `{` only on a later line: say where it was opened
             context += f" (opened at line {exc.context_mark.line + 1}, column {exc.context_mark.column + 1})"
-        problem = ", ".join(p for p in (context, exc.problem) if p)
-        return None, [Diagnostic("yaml-syntax", f"YAML syntax error: {problem}", file, line, col)]
+        detail = ", ".join(p for p in (context, exc.problem) if p)
+        return None, [Diagnostic("yaml-syntax", f"YAML syntax error: {detail}", file, line, col)]
     except yaml.YAMLError as exc:
         return None, [Diagnostic("yaml-syntax", f"YAML error: {exc}", file, 1, 1)]
     finally:
@@ -288,15 +292,15 @@ def _text_problem(text: str, file: str) -> Diagnostic | None:
                       file, line, col)
 
 
-def _decode(data: bytes, file: str) -> tuple[str | None, Diagnostic | None]:
+def _decode(data: bytes, file: str) -> str | Diagnostic:
     """UTF-8 text, or an `encoding` diagnostic at the line and column of the first bad byte."""
     try:
-        return data.decode("utf-8"), None
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         before = data[: exc.start].decode("utf-8")  # the first bad byte is at exc.start: all before it is valid
         line, col = position(before, len(before))
-        return None, Diagnostic("encoding", f"not UTF-8 text: {exc.reason} (byte 0x{data[exc.start]:02X} at offset "
-                                f"{exc.start}); save the file as UTF-8", file, line, col)
+        return Diagnostic("encoding", f"not UTF-8 text: {exc.reason} (byte 0x{data[exc.start]:02X} at offset "
+                          f"{exc.start}); save the file as UTF-8", file, line, col)
 
 
 def load_file(path: str | Path, name: str | None = None) -> tuple[Document | None, list[Diagnostic]]:
@@ -315,7 +319,7 @@ def load_file(path: str | Path, name: str | None = None) -> tuple[Document | Non
     if len(data) > MAX_BYTES:
         return None, [Diagnostic("too-large", f"larger than {MAX_BYTES // 1024 ** 2} MiB; a contract needs far less",
                                  name, 1, 1)]
-    text, problem = _decode(data, name)
-    if problem is not None:
-        return None, [problem]
+    text = _decode(data, name)
+    if isinstance(text, Diagnostic):
+        return None, [text]
     return load_text(text, name)

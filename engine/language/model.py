@@ -378,9 +378,11 @@ class CompiledContract:
     def calendar(self, name: str, attrs: Mapping[str, Any]) -> tuple[BusinessCalendar, str] | None:
         """(calendar, label) for a reference: an id, `24x7`, or `region` (= regions[ticket.region])."""
         if name == "region":
-            name = self.regions.get(attrs.get("region"))
-            if name is None:
+            region = attrs.get("region")  # absent, or any value an event gave: only text names a region
+            named = self.regions.get(region) if isinstance(region, str) else None
+            if named is None:
                 return None
+            name = named
         fixed = self._fixed.get(name)  # a calendar that reads no ticket attribute: one lookup
         if fixed is not None:
             return fixed

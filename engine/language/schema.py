@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
@@ -64,7 +65,7 @@ def _expected(schema: Any) -> str:
     if "pattern" in schema:
         return f"text matching {schema['pattern']}"
     if "type" in schema:
-        kinds = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        kinds: list[str] = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
         return " or ".join(_TYPES.get(k, k) for k in kinds)
     for key in ("anyOf", "oneOf"):
         if key in schema:
@@ -91,7 +92,7 @@ def _fitting(error: ValidationError) -> list[ValidationError]:
     return [sub for group in branches.values() if all(_fits(e) for e in group) for sub in group]
 
 
-def _one_of_keys(schema: dict) -> list[str] | None:
+def _one_of_keys(schema: Mapping[str, Any]) -> list[str] | None:
     """['severities', 'all'] for `oneOf: [{required: [severities]}, {required: [all]}]`, else None."""
     branches = schema.get("oneOf") or []
     if branches and all(isinstance(b, dict) and set(b) == {"required"} and len(b["required"]) == 1 for b in branches):
@@ -121,12 +122,14 @@ def _message(error: ValidationError) -> tuple[str, tuple, bool]:
     """(message, json path, point-at-key) for one schema error, in words a contract author reads."""
     path = tuple(error.absolute_path)
     field = _field(path)
+    # the (sub)schema that failed: a mapping for every keyword error (only a `false` schema is a bool)
+    schema: Mapping[str, Any] = error.schema if isinstance(error.schema, Mapping) else {}
     if error.validator == "additionalProperties":
-        allowed = list((error.schema.get("properties") or {}).keys())
+        allowed = list((schema.get("properties") or {}).keys())
         extra = [k for k in error.instance if k not in allowed] if isinstance(error.instance, dict) else []
         if extra and allowed:
             name = extra[0]
-            if name.startswith("$") and "patternProperties" in error.schema:  # a condition: fields or operators
+            if name.startswith("$") and "patternProperties" in schema:  # a condition: fields or operators
                 operators = [k for k in allowed if k.startswith("$")]
                 hint = did_you_mean(name, operators) or f"; expected one of: {', '.join(operators)}"
                 if name == "$eq":
@@ -138,7 +141,7 @@ def _message(error: ValidationError) -> tuple[str, tuple, bool]:
     if error.validator == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
         return f"missing required field '{missing}' in '{field}'", path, False
-    if error.validator == "oneOf" and (keys := _one_of_keys(error.schema)) is not None:
+    if error.validator == "oneOf" and (keys := _one_of_keys(schema)) is not None:
         given = [k for k in keys if isinstance(error.instance, dict) and k in error.instance]
         names = " or ".join(f"'{k}'" for k in keys)
         if given:
@@ -158,13 +161,14 @@ def _message(error: ValidationError) -> tuple[str, tuple, bool]:
         name = str(error.instance)
         return f"'{field}' has an invalid key '{name}'; expected {_expected(error.schema)}", (*path, name), True
     if error.validator == "enum":
-        return (f"'{field}' is {_describe(error.instance)}{did_you_mean(error.instance, map(_show, error.validator_value))}",
+        options = error.validator_value if isinstance(error.validator_value, list) else []  # `enum` is a list
+        return (f"'{field}' is {_describe(error.instance)}{did_you_mean(error.instance, map(_show, options))}",
                 path, False)
     if error.validator in ("type", "pattern", "const", "format"):
         return f"'{field}' is {_describe(error.instance)}; expected {_expected(error.schema)}{_quote_hint(error)}", path, False
     if error.validator in ("minProperties", "minItems"):
         return f"'{field}' is empty; expected at least {error.validator_value} item(s)", path, False
-    if error.validator == "maxProperties":
+    if error.validator == "maxProperties" and isinstance(error.instance, Mapping):  # only an object has properties
         return f"'{field}' must hold exactly one key (one action per list item), got {len(error.instance)}", path, False
     if error.validator == "propertyNames":
         return f"'{field}' has an invalid key: {error.message}", path, False

@@ -230,9 +230,10 @@ def _definition_clauses(contract: CompiledContract, engine: Engine, actions: lis
     sev_clause = contract.severity_clauses
     for state in engine.tickets.values():
         for value in (state.opened_severity, state.attrs.get("severity")):
-            if value in sev_clause:
+            if isinstance(value, str) and value in sev_clause:  # absent, or not text: names no severity
                 out.add(sev_clause[value])
-        plan = contract.plans.get(state.attrs.get("plan"))
+        plan_name = state.attrs.get("plan")
+        plan = contract.plans.get(plan_name) if isinstance(plan_name, str) else None
         if plan is not None and plan.clause:
             out.add(plan.clause)
         for clock in state.clocks.values():
@@ -289,10 +290,11 @@ def run_paths(paths: list[str]) -> tuple[list[ScenarioResult], list[Diagnostic],
         for i, spec in enumerate(doc.data["scenarios"]):
             contract = compiled
             if spec.get("params"):
-                contract, problems = contracts.get(path.parent, cid, spec["params"])
-                if contract is None:
+                with_params, problems = contracts.get(path.parent, cid, spec["params"])
+                if with_params is None:
                     diags += [p for p in errors_only(problems)]
                     continue
+                contract = with_params
             results.append(run_scenario(doc, i, spec, contract))
     for folder in [Path(p) for p in paths if Path(p).is_dir()]:
         for path in contract_files([folder]):  # a contract with no scenario file still counts for coverage
@@ -308,7 +310,7 @@ def coverage(results: list[ScenarioResult], contracts: dict[str, CompiledContrac
     """contract -> clause -> scenarios exercising it, for every clause the contract encodes."""
     out: dict[str, dict[str, list[str]]] = {}
     for cid, contract in sorted(contracts.items()):
-        table = {clause: [] for clause in sorted(encoded_clauses(contract))}
+        table: dict[str, list[str]] = {clause: [] for clause in sorted(encoded_clauses(contract))}
         for r in results:
             if r.contract != cid:
                 continue
