@@ -343,7 +343,7 @@ def _child(conn: Any, go: Any, spool: BinaryIO, shared: _SharedInstants, *args: 
         go.recv_bytes()  # EOFError when the parent failed meanwhile: this partition stops too
 
     try:
-        spool.write(_to_wire(_run_partition(*args, shared, meet)))
+        spool.write(_to_wire(_run_partition(*args, shared, meet)))  # type: ignore[call-arg]  # args: its 7 leading parameters
         spool.flush()
         conn.send_bytes(b"ok")
     except BaseException:  # noqa: BLE001 - reported to the parent, which raises it

@@ -99,7 +99,8 @@ class Engine:
             raise EventError(f"ticket {ticket!r} belongs to contract {state.contract!r}, event says {name!r}",
                              "contract-mismatch")
         if attrs and kind in _ATTR_EVENTS:  # a value the contract cannot use is a reject, never a silent default
-            problem = self.contracts[name if state is None else state.contract].attribute_problem(attrs, kind == "opened")
+            cid = state.contract if state is not None else name or ""  # opened: `name` was checked above
+            problem = self.contracts[cid].attribute_problem(attrs, kind == "opened")
             if problem is not None:
                 raise EventError(problem[1], problem[0])
         queue = self._queue
@@ -116,6 +117,7 @@ class Engine:
         if kind == "opened":
             state = TicketState(ticket, name or "", interned(attrs), at)
             self.tickets[ticket] = state
+        assert state is not None  # an event other than `opened` for an unknown ticket was rejected above
         mark = len(out)
         try:
             self._apply(state, kind, eid, attrs, at, out)
@@ -250,17 +252,19 @@ class Engine:
             self._clock_deadline(state, contract, state.clocks[name], instant, kind, ratio, out)
         elif kind == "timer":
             name = name.removeprefix(TIMER_PREFIX)
-            timer = state.timers.get(name) if state.timers else None
-            if timer is None or timer.gen != gen:
+            timers = state.timers
+            timer = timers.get(name) if timers else None
+            if timers is None or timer is None or timer.gen != gen:
                 return
-            del state.timers[name]
+            del timers[name]
             run_agenda(self, state, contract, {"type": "timer", "timer": name, "id": None, "attrs": {}},
                        instant, out)
         elif kind == "obligation":
-            ob = state.obligations.get(name) if state.obligations else None
-            if ob is None or ob.gen != gen:
+            obligations = state.obligations
+            ob = obligations.get(name) if obligations else None
+            if obligations is None or ob is None or ob.gen != gen:
                 return
-            del state.obligations[name]
+            del obligations[name]
             spec = contract.obligations[name]
             out.append(Action(state.ticket, instant, "obligation_breached", contract.id, ob.rule, spec.clause,
                               f"{spec.party} did not {spec.what} by {format_instant(instant)}", party=spec.party,
@@ -271,6 +275,7 @@ class Engine:
     def _clock_deadline(self, state: TicketState, contract: CompiledContract, clock: Clock, instant: int, kind: str,
                         ratio: float, out: list[Action]) -> None:
         if kind == "warn":
+            assert clock.due is not None  # a warning is only scheduled for a clock with a due instant
             clock.warned += 1
             clock_action(out, state, contract, clock.rule, clock, instant, None, "warn",
                          f"{round(ratio * 100)}% of the {clock.name} target ({clock.duration}, {clock.target}) "

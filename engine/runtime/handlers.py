@@ -100,7 +100,7 @@ def act_exclude(rt: Runtime, kind: str, args: dict, rule: Rule, state: TicketSta
                 facts: Facts, now: int, out: list[Action], pending: list, custom: str | None) -> None:
     value = args.get("exclusion")
     category = value.get(facts) if value is not None else state.attrs.get("category")
-    clause = contract.exclusions.get(category, rule.clause)
+    clause = contract.exclusions.get(category, rule.clause) if isinstance(category, str) else rule.clause
     state.excluded = True
     emit(out, state, contract, rule, now, facts, "exclude",
          custom or f"category '{category}' is excluded from the contract ({clause})", clause=clause,
@@ -180,12 +180,14 @@ def _reschedule(rt: Runtime, clock: Clock, rule: Rule, state: TicketState, contr
                      f"{human_seconds(elapsed)} had elapsed", met=met, totals=True)
         return False
     target, row = found
+    duration = row.duration
+    assert duration is not None  # a row without a duration stopped the clock above
     cal = contract.calendar(row.calendar, state.attrs)
     if cal is None:
         return False
     if target.id == clock.target and row.duration == clock.duration and cal[0] is clock.calendar:
         return False  # same target as before (e.g. reclassified before the clock started): nothing changes
-    exceeded = clock.retarget(now, row.duration, cal[0], cal[1], target.clause, target.id)
+    exceeded = clock.retarget(now, duration, cal[0], cal[1], target.clause, target.id)
     who = f"severity {facts.event.get('from', '?')} -> {state.attrs.get('severity')}"
     paused = ", paused" if clock.status == PAUSED else ""
     if exceeded:
