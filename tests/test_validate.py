@@ -540,3 +540,13 @@ def test_an_include_parameter_that_is_not_event_types_is_located_not_a_crash(var
     diags = errors_only(diagnostics(path))
     assert [d.code for d in diags] == ["unknown-event"]
     assert diags[0].file.endswith("clock.yaml") and diags[0].line is not None
+
+
+def test_every_unknown_clock_of_a_rule_document_is_located_at_its_own_action(tmp_path):
+    # check.rule_document_diagnostics reused the rule's path for the first unknown clock, so the
+    # second one was reported at the first one's line (found by mypy, 2026-12-07)
+    doc = tmp_path / "two-clocks.yaml"
+    doc.write_text("id: two-clocks\ndescription: two actions naming clocks that do not exist\nrules:\n"
+                   "  - id: both\n    clause: X-1\n    when:\n      event: opened\n    then:\n"
+                   "      - start_clock: {clock: responce}\n      - stop_clock: {clock: resolutoin}\n", encoding="utf-8")
+    assert [(d.code, d.line, d.col) for d in check_files([doc])] == [("unknown-clock", 9, 30), ("unknown-clock", 10, 29)]
