@@ -35,3 +35,13 @@ def test_the_runtime_takes_compiled_contracts_without_loading_yaml():
     run = subprocess.run([sys.executable, "-c", prelude + code], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "[]"
+
+
+def test_no_module_of_engine_takes_part_in_an_import_cycle():
+    grimp = pytest.importorskip("grimp")  # import-linter's graph builder
+    import networkx as nx
+
+    graph = grimp.build_graph("engine")
+    imports = nx.DiGraph((module, imported) for module in graph.modules
+                         for imported in graph.find_modules_directly_imported_by(module))
+    assert list(nx.simple_cycles(imports)) == []
