@@ -30,7 +30,7 @@ INVALID = FIXTURES / "invalid"
 MINIMAL = VALID / "minimal.yaml"
 RULES = VALID / "rules"
 REPO = TESTS.parent
-REAL_INVENTORY = REPO.parent / "shared" / "seeds" / "INVENTORY.md"  # only tests/test_clauses.py compares with it
+REAL_INVENTORY = REPO.parent / "shared" / "seeds" / "INVENTORY.md"  # only tests/language/test_clauses.py compares with it
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """Events in (INTERFACE.md): parsing and checking one JSON object into an `Event`.
 
 The checks mirror `schemas/event.schema.json` but are hand-written for the hot path (a jsonschema
-call per event would cost more than evaluating it); `tests/test_events.py` keeps the two in step.
+call per event would cost more than evaluating it); `tests/model/test_events.py` keeps the two in step.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The one vocabulary of the wire contract (INTERFACE.md) and of the contract language: event types,
 channels, exclusion categories, clock names, action kinds (output) and rule actions (input), and the
 ticket and event facts the engine itself provides. Everything else imports these names;
-tests/test_vocabulary.py checks every schema enum of engine/schemas/ against them, so a name added
+tests/model/test_vocabulary.py checks every schema enum of engine/schemas/ against them, so a name added
 here and not there (or the reverse) fails the tests."""
 
 from __future__ import annotations

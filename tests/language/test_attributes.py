@@ -11,13 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import TESTS
 
 from engine import Engine
 from engine.language.loader import check_files, load_contracts
 from engine.language.resources import standard_rules_dir
 from engine.model.events import EventError
 
-FIXTURE = Path(__file__).resolve().parent / "attribute_fixtures" / "status.yaml"
+FIXTURE = TESTS / "attribute_fixtures" / "status.yaml"
 TEXT = FIXTURE.read_text(encoding="utf-8")
 RULE_DOC = standard_rules_dir() / "pause-on-status.yaml"
 

@@ -532,7 +532,7 @@ def test_a_reason_placeholder_reading_an_unknown_fact_is_located(variant):
 
 @pytest.mark.parametrize("value", ["12", "null", "[12]"])
 def test_an_include_parameter_that_is_not_event_types_is_located_not_a_crash(variant, value):
-    # Found by `make fuzz` (tests/test_hostile_contracts.py): `stop_on: 12` or `null` substituted into
+    # Found by `make fuzz` (tests/language/test_hostile_contracts.py): `stop_on: 12` or `null` substituted into
     # `event: "${stop_on}"` crashed the semantic checks (TypeError: 'int' object is not iterable) and
     # the compiler. It is an unknown-event error at the rule that uses it.
     path = variant(("    with: {clock: response, clause: TEST-RT, start_on: [opened], stop_on: [responded]}",

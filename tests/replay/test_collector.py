@@ -46,5 +46,6 @@ def test_a_host_freeze_is_left_alone(collector):
     frozen = gc.get_freeze_count()
     with collector_paused():
         made = [[n] for n in range(1000)]
-    assert gc.isenabled() and gc.get_freeze_count() >= frozen - 10 > 0  # nothing unfrozen
+    # an unfreeze would leave 0; frozen objects may still die meanwhile (refcounting), so not `== frozen`
+    assert frozen > 0 and gc.isenabled() and gc.get_freeze_count() > 0
     assert len(made) == 1000
