@@ -1,6 +1,6 @@
 """Seeded, deterministic generator of realistic ticket histories for the five seed contracts.
 
-`generate(n_tickets, seed)` returns INTERFACE.md events (dicts), sorted by instant (stable), with
+`generate(n_tickets, seed)` returns docs/INTERFACE.md events (dicts), sorted by instant (stable), with
 about 8 events per ticket: `opened` with each contract's real attribute values, `acknowledged`,
 several `responded`, `info_requested` / `info_provided` pairs (some left unanswered), severity
 `updated` both ways (with `by` / `consent` for OL Care), `escalation_requested`, some
@@ -32,7 +32,7 @@ MIN, HOUR, DAY = 60, 3600, 86400
 CONTRACTS = ("adobe", "olcare", "microsoft-unified", "opentext-corefax", "progr1")
 CONTRACT_WEIGHTS = (30, 25, 20, 15, 10)
 
-# Severity values, most severe first (INTERFACE.md), with opening weights.
+# Severity values, most severe first (docs/INTERFACE.md), with opening weights.
 SEVERITIES = {
     "adobe": (("P1", "P2", "P3", "P4"), (8, 25, 42, 25)),
     "olcare": (("P1", "P2", "P3", "P4"), (6, 20, 50, 24)),
@@ -369,7 +369,7 @@ def span_seconds(n_tickets: int) -> int:
 
 
 def generate(n_tickets: int, seed: int, start: str = "2026-03-02T08:00:00Z") -> list[dict]:
-    """`n_tickets` ticket histories as INTERFACE.md events, sorted by instant (stable)."""
+    """`n_tickets` ticket histories as docs/INTERFACE.md events, sorted by instant (stable)."""
     rng = random.Random(seed)
     begin = int(datetime.fromisoformat(start.replace("z", "Z")).timestamp())
     span = span_seconds(n_tickets)

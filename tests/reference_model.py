@@ -1,4 +1,4 @@
-"""A reference model of the SLA clock (INTERFACE.md "Time"), written to be read, not to be fast.
+"""A reference model of the SLA clock (docs/INTERFACE.md "Time"), written to be read, not to be fast.
 
 It is the oracle of tests/test_oracle.py: the engine is driven with random ticket histories and
 every `due`, `breach`, `met`, `elapsed` and `paused` it emits is compared with what this module
@@ -24,7 +24,7 @@ given to it must be a whole minute, which the oracle's histories are):
 A clock keeps the open time it counted (``counted``, on the calendar in force while it ran), its
 ``budget`` of open time, and while running the instant it last started counting. ``due`` is
 ``after_open(now, budget - counted)`` whenever the clock (re)starts counting. The choices
-INTERFACE.md leaves open are marked ASSUMPTION below and listed in ``ASSUMPTIONS``.
+docs/INTERFACE.md leaves open are marked ASSUMPTION below and listed in ``ASSUMPTIONS``.
 """
 
 from __future__ import annotations
@@ -47,10 +47,10 @@ ALWAYS = "24x7"
 
 ASSUMPTIONS = (
     "paused: open (business) seconds of the clock's calendar that passed while it was paused, each "
-    "stretch counted on the calendar in force during it (INTERFACE says only 'integer seconds the "
+    "stretch counted on the calendar in force during it (docs/INTERFACE.md says only 'integer seconds the "
     "clock spent paused'); so elapsed + paused = the calendar's open time since the start",
     "a severity change on a paused clock reports the due the clock would have if it resumed at that "
-    "instant (INTERFACE gives a paused clock no due)",
+    "instant (docs/INTERFACE.md gives a paused clock no due)",
     "a business-day target's budget is the open time from the (moved) start to its due, measured on "
     "the calendar of the new target from the clock's original start",
     "a new target that is already exceeded gives reschedule_clock due = the change instant (breach "
@@ -86,7 +86,7 @@ class Calendar:
         return self.country is not None and day in _country_holidays(self.country, self.subdivision, day.year)
 
     def is_business_day(self, day: date) -> bool:
-        """A day with opening hours that is not a holiday (INTERFACE.md "Time")."""
+        """A day with opening hours that is not a holiday (docs/INTERFACE.md "Time")."""
         return bool(self.week[day.weekday()]) and not self.is_holiday(day)
 
     def is_open_minute(self, minute: int) -> bool:
@@ -173,7 +173,7 @@ def after_open(calendar: Calendar, a: int, k: int) -> int:
 
 
 def add_business_days(calendar: Calendar, t: int, n: int) -> int:
-    """Due of "n business days" started at epoch minute ``t`` (INTERFACE.md "Time")."""
+    """Due of "n business days" started at epoch minute ``t`` (docs/INTERFACE.md "Time")."""
     if calendar.always_open:
         return t + n * DAY_MINUTES
     zone = ZoneInfo(calendar.zone)
@@ -367,7 +367,7 @@ def _instant(minute: int) -> str:
 @dataclass
 class TicketModel:
     """One ticket of a contract, fed the ticket's events in time order; ``actions`` collects the
-    clock actions the engine must emit, as dicts of INTERFACE fields (instants as ``...Z`` text,
+    clock actions the engine must emit, as dicts of docs/INTERFACE.md fields (instants as ``...Z`` text,
     ``elapsed``/``paused`` in seconds)."""
 
     contract: ContractModel

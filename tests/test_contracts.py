@@ -1,4 +1,4 @@
-"""The five real contracts in contracts/: they load, their scenarios' actions are valid INTERFACE actions
+"""The five real contracts in contracts/: they load, their scenarios' actions are valid docs/INTERFACE.md actions
 citing clauses of their own seed, and every encoded clause is exercised by a scenario."""
 
 from __future__ import annotations

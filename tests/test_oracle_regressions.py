@@ -1,6 +1,6 @@
 """Disagreements tests/test_oracle.py found between the engine and the reference model, pinned.
 
-Each test is the minimal history hypothesis shrank to, with the values INTERFACE.md "Time" asks
+Each test is the minimal history hypothesis shrank to, with the values docs/INTERFACE.md "Time" asks
 for worked out by hand in the comments (not by the model). A test marked xfail(strict=True) is a
 known engine bug: it fails today and flips to XPASS (a failure, by strictness) when the engine is
 fixed, so whoever fixes it removes the mark and the matching TODO filter in tests/test_oracle.py.

@@ -42,7 +42,7 @@ def severity(priority: str) -> str:
 
 
 def to_events(rows: list[dict]) -> list[str]:
-    """A small adapter: one incident's rows (one per update) -> INTERFACE.md events for OL Care."""
+    """A small adapter: one incident's rows (one per update) -> docs/INTERFACE.md events for OL Care."""
     lines: list[str] = []
     last: dict[str, dict] = {}
     for i, row in enumerate(rows):

@@ -1,7 +1,7 @@
-"""Business calendars: which instants count towards an SLA clock (INTERFACE.md "Time").
+"""Business calendars: which instants count towards an SLA clock (docs/INTERFACE.md "Time").
 
 Instants are ``int`` seconds since the Unix epoch (UTC) everywhere in this module; RFC 3339
-parsing happens elsewhere. Conventions (Zendesk ``biz``, as INTERFACE.md states them):
+parsing happens elsewhere. Conventions (Zendesk ``biz``, as docs/INTERFACE.md states them):
 
 * Opening intervals are half-open: a 09:00-17:00 day is open at 09:00:00 and closed at 17:00:00.
 * ``add(t, s)`` is the earliest instant that is open (or an interval start) with ``s`` open
@@ -446,7 +446,7 @@ class BusinessCalendar:
         return got
 
     def is_business_day(self, day: date) -> bool:
-        """A local date with opening hours that is not a holiday (INTERFACE.md "Time")."""
+        """A local date with opening hours that is not a holiday (docs/INTERFACE.md "Time")."""
         if self._always:
             return True
         return bool(self._week[day.weekday()]) and day not in self._holidays_of(day.year)
@@ -732,7 +732,7 @@ class BusinessCalendar:
 
     def add_business_days(self, t: int, n: int) -> int:
         """Same local wall time on the N-th following business day after ``next_open(t)``,
-        then ``next_open`` of that instant (INTERFACE.md). On 24x7: ``t + n * 86400``.
+        then ``next_open`` of that instant (docs/INTERFACE.md). On 24x7: ``t + n * 86400``.
 
         Day-table look-ups give exactly ``_add_business_days_exact``'s result; the days the
         table cannot answer for (DST switches, years out of reach) are left to the walk."""

@@ -1,4 +1,4 @@
-"""Actions out (INTERFACE.md): one immutable record per emitted action, serialised in a fixed order."""
+"""Actions out (docs/INTERFACE.md): one immutable record per emitted action, serialised in a fixed order."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ class Action:
 
     @property
     def id(self) -> str | None:
-        """Unique within a stream and deterministic (INTERFACE.md); None before the engine numbered it."""
+        """Unique within a stream and deterministic (docs/INTERFACE.md); None before the engine numbered it."""
         return action_id(self.cause, self.rank) if self.cause is not None else None
 
     def to_dict(self) -> dict[str, Any]:

@@ -84,7 +84,7 @@ class Duration:
 
     @classmethod
     def business_days(cls, n: int) -> Duration:
-        """``n`` business days (INTERFACE.md "Time")."""
+        """``n`` business days (docs/INTERFACE.md "Time")."""
         return cls(n, "business_days")
 
     @property

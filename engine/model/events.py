@@ -1,4 +1,4 @@
-"""Events in (INTERFACE.md): parsing and checking one JSON object into an `Event`.
+"""Events in (docs/INTERFACE.md): parsing and checking one JSON object into an `Event`.
 
 The checks mirror `schemas/event.schema.json` but are hand-written for the hot path (a jsonschema
 call per event would cost more than evaluating it); `tests/model/test_events.py` keeps the two in step.
@@ -250,7 +250,7 @@ def _depth(value: Any) -> int:
 
 
 def parse_event(obj: Any) -> Event:
-    """Check one decoded JSON value against INTERFACE.md and build the `Event`."""
+    """Check one decoded JSON value against docs/INTERFACE.md and build the `Event`."""
     return Event(*event_fields(obj))
 
 

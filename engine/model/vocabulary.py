@@ -1,4 +1,4 @@
-"""The one vocabulary of the wire contract (INTERFACE.md) and of the contract language: event types,
+"""The one vocabulary of the wire contract (docs/INTERFACE.md) and of the contract language: event types,
 channels, exclusion categories, clock names, action kinds (output) and rule actions (input), and the
 ticket and event facts the engine itself provides. Everything else imports these names;
 tests/model/test_vocabulary.py checks every schema enum of engine/schemas/ against them, so a name added
@@ -6,7 +6,7 @@ here and not there (or the reverse) fails the tests."""
 
 from __future__ import annotations
 
-# Event types a log may carry (INTERFACE.md "Core event types"; `fulfilled` is an extension:
+# Event types a log may carry (docs/INTERFACE.md "Core event types"; `fulfilled` is an extension:
 # attrs.obligation, an obligation id, was met).
 EXTERNAL_EVENTS = ("opened", "acknowledged", "updated", "responded", "info_requested", "info_provided",
                    "escalation_requested", "reclassification_requested", "resolved", "reopened", "closed",
@@ -29,7 +29,7 @@ CLOCKS = ("response", "update", "resolution", "acknowledgement")
 COMMON_FIELDS = ("id", "ticket", "at", "action", "contract", "version", "rule", "clause", "reason")
 # Fields every clock action also carries (`severity` only once the ticket has one).
 CLOCK_FIELDS = ("clock", "target", "calendar")
-# Action kind -> the extra fields it must carry (INTERFACE.md "Actions" and "Fields every action also carries").
+# Action kind -> the extra fields it must carry (docs/INTERFACE.md "Actions" and "Fields every action also carries").
 ACTION_KINDS: dict[str, tuple[str, ...]] = {
     "start_clock": (*CLOCK_FIELDS, "due"),
     "pause_clock": CLOCK_FIELDS,
@@ -59,7 +59,7 @@ ATTRIBUTE_TYPES = ("string", "boolean", "integer", "number", "object", "instant"
 # the severity it keeps (its values are the contract's `severities`), the `info` items merged by
 # `info_provided`. A contract does not declare them.
 BUILTIN_TICKET_ATTRIBUTES: dict[str, str] = {"id": "string", "severity": "string", "info": "object"}
-# Attributes that describe an event rather than the ticket (`event.attrs.<name>`, INTERFACE.md):
+# Attributes that describe an event rather than the ticket (`event.attrs.<name>`, docs/INTERFACE.md):
 # never stored on the ticket, readable by every contract without a declaration.
 EVENT_ATTRIBUTES: dict[str, str] = {"by": "string", "consent": "boolean", "obligation": "string",
                                     "impact_determined_at": "instant", "info": "object"}

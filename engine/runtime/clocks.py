@@ -114,7 +114,7 @@ class Clock:
     def retarget(self, now: int, duration: Duration, calendar: BusinessCalendar, label: str, clause: str,
                  target: str) -> bool:
         """Apply a new target keeping elapsed time, running or paused; True when the new target is
-        already used up (the caller then breaches it at `now`, INTERFACE "Time")."""
+        already used up (the caller then breaches it at `now`, docs/INTERFACE.md "Time")."""
         elapsed = self.elapsed(now)
         self._close_segment(now)
         self.used = elapsed

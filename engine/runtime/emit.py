@@ -40,7 +40,7 @@ def clock_action(out: list[Action], state: TicketState, contract: CompiledContra
                  now: int, event: str | None, action: str, reason: str, due: int | None = None,
                  met: bool | None = None, ratio: float | None = None, totals: bool = False,
                  excluded: bool | None = None) -> None:
-    """Append a clock action with the fields every clock action carries (INTERFACE.md): the ticket's
+    """Append a clock action with the fields every clock action carries (docs/INTERFACE.md): the ticket's
     severity now, the target as written and the calendar; with `totals` (breach, stop_clock) the
     business seconds counted and paused."""
     severity = state.attrs.get("severity")

@@ -197,7 +197,7 @@ class Engine:
 
         `defer_breach_of`: the ticket of the event about to be applied at `t`. Its breaches due
         exactly at `t` wait until after that event, so a goal event at the due instant meets its
-        clock (INTERFACE.md); everything else due at `t` fires first.
+        clock (docs/INTERFACE.md); everything else due at `t` fires first.
         """
         queue, tickets, pop = self._queue, self.tickets, heapq.heappop
         deferred: list[Deadline] = []
@@ -319,7 +319,7 @@ class Engine:
             fact["prev"] = prev
             if "severity" in prev:
                 derived = [severity_changed(prev["severity"], current["severity"], eid, attrs)]
-        elif kind == "info_provided":  # INTERFACE: attrs.info merges into the ticket's info like `updated`
+        elif kind == "info_provided":  # docs/INTERFACE.md: attrs.info merges into the ticket's info like `updated`
             info = attrs.get("info")
             if info:
                 old = state.attrs.get("info")
@@ -355,7 +355,7 @@ class Engine:
     def _severity_change(self, state: TicketState, contract: CompiledContract, eid: str, attrs: dict, at: int,
                          out: list[Action]) -> bool:
         """Decide the severity change an `updated` event asks for, under the contract's
-        `severity_changes` (INTERFACE: every change yields exactly one action citing the clause that
+        `severity_changes` (docs/INTERFACE.md: every change yields exactly one action citing the clause that
         governs it): True when refused (the severity stays), else the change is recorded as applied."""
         old, new = state.attrs.get("severity"), attrs["severity"]
         policy = contract.severity_policy

@@ -46,7 +46,7 @@ def act_stop_clock(rt: Runtime, kind: str, args: dict, rule: Rule, state: Ticket
             continue
         met = clock.stop(now)
         elapsed = clock.used  # stopping counted it: no second calendar walk
-        if state.excluded:  # out of scope: neither met nor breached (INTERFACE.md)
+        if state.excluded:  # out of scope: neither met nor breached (docs/INTERFACE.md)
             reason = (f"{clock.name} ends: the request is excluded; {human_seconds(elapsed)} of {clock.duration} "
                       f"had been used ({clock.target})")
             clock_action(out, state, contract, rule.id, clock, now, facts.event.get("id"), "stop_clock",
@@ -169,7 +169,7 @@ def act_start_clock(rt: Runtime, kind: str, args: dict, rule: Rule, state: Ticke
 def _reschedule(rt: Runtime, clock: Clock, rule: Rule, state: TicketState, contract: CompiledContract, facts: Facts,
                 now: int, out: list[Action], custom: str | None) -> bool:
     """Retarget `clock` after a severity change, running or paused; True when that ran the breach
-    agenda (the new target is already used up: breach at the change, INTERFACE "Time")."""
+    agenda (the new target is already used up: breach at the change, docs/INTERFACE.md "Time")."""
     eid = facts.event.get("id")
     found = contract.target(clock.name, state.attrs.get("severity"), facts)
     if found is None or found[1].duration is None:

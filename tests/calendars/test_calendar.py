@@ -1,4 +1,4 @@
-"""engine.calendar: business time as INTERFACE.md "Time" defines it (Zendesk `biz` conventions).
+"""engine.calendar: business time as docs/INTERFACE.md "Time" defines it (Zendesk `biz` conventions).
 
 Every expected instant below is computed by hand; the arithmetic is in the comment next to it.
 Offsets used: London GMT = UTC+0 until 2026-03-29 01:00Z, BST = UTC+1 until 2026-10-25 01:00Z;
@@ -59,7 +59,7 @@ ALWAYS = BusinessCalendar.always_open()
 
 
 def test_adobe_rt_ultimate_emea_example() -> None:
-    # ADOBE-RT-ULTIMATE P2 = 30 business minutes, EMEA hours (INTERFACE.md action example).
+    # ADOBE-RT-ULTIMATE P2 = 30 business minutes, EMEA hours (docs/INTERFACE.md action example).
     # Mon 2026-03-02 16:50 GMT: 10 min to the 17:00 close, then Tue 09:00 + 20 min = 09:20 GMT.
     start = ts("2026-03-02T16:50:00Z")
     assert EMEA.add(start, 30 * M) == ts("2026-03-03T09:20:00Z")
@@ -67,7 +67,7 @@ def test_adobe_rt_ultimate_emea_example() -> None:
 
 
 def test_target_used_up_exactly_at_closing_is_due_at_next_opening() -> None:
-    # INTERFACE.md: "a target used up exactly at a closing time is due at the next opening".
+    # docs/INTERFACE.md: "a target used up exactly at a closing time is due at the next opening".
     # Mon 16:30 + 30 min = 17:00 exactly -> due Tue 2026-03-03 09:00 GMT.
     assert EMEA.add(ts("2026-03-02T16:30:00Z"), 30 * M) == ts("2026-03-03T09:00:00Z")
     # Fri 16:00 + 1 h = Fri 17:00 -> due Mon 2026-03-09 09:00.
@@ -89,7 +89,7 @@ def test_intervals_are_half_open() -> None:
 
 
 def test_starts_outside_hours_count_from_next_opening() -> None:
-    # INTERFACE.md: "a clock started outside opening hours starts at the next opening".
+    # docs/INTERFACE.md: "a clock started outside opening hours starts at the next opening".
     # Saturday 2026-03-07 12:00 -> Mon 2026-03-09 09:00 + 30 min = 09:30.
     assert EMEA.next_open(ts("2026-03-07T12:00:00Z")) == ts("2026-03-09T09:00:00Z")
     assert EMEA.add(ts("2026-03-07T12:00:00Z"), 30 * M) == ts("2026-03-09T09:30:00Z")
@@ -248,7 +248,7 @@ def test_queries_spanning_many_years_and_any_order() -> None:
 
 
 def test_business_days_same_wall_time() -> None:
-    # INTERFACE.md: same local wall time on the N-th following business day.
+    # docs/INTERFACE.md: same local wall time on the N-th following business day.
     # EMEA Mon 2026-03-02 16:50 + 1 business day = Tue 2026-03-03 16:50.
     assert EMEA.add_business_days(ts("2026-03-02T16:50:00Z"), 1) == ts("2026-03-03T16:50:00Z")
     assert EMEA.due(ts("2026-03-02T16:50:00Z"), parse_duration("1 business day")) == ts("2026-03-03T16:50:00Z")
@@ -683,7 +683,7 @@ spans = st.integers(0, 300 * H)
 @settings(max_examples=300, deadline=None)
 @given(shapes, instants, spans)
 def test_property_between_of_add_is_the_target(shape: int, t: int, d: int) -> None:
-    # INTERFACE.md due convention: open time in [t, add(t, d)) is d, and the due instant is the
+    # docs/INTERFACE.md due convention: open time in [t, add(t, d)) is d, and the due instant is the
     # earliest open instant (or interval start) with that much open time before it.
     cal = _SHAPES[shape][0]
     x = cal.add(t, d)
@@ -733,7 +733,7 @@ def test_property_between_matches_a_slot_by_slot_count(shape: int, q: int, n: in
 @settings(max_examples=150, deadline=None)
 @given(shapes, instants, st.integers(0, 12))
 def test_property_business_days(shape: int, t: int, n: int) -> None:
-    # INTERFACE.md N business days: the result is open, after the moved start, and (outside
+    # docs/INTERFACE.md N business days: the result is open, after the moved start, and (outside
     # 24x7) exactly n business days later in local dates, counting the landing day unless
     # we were pushed past it by next_open.
     cal, zone = _SHAPES[shape][0], _SHAPES[shape][1]

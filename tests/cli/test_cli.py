@@ -1,4 +1,4 @@
-"""engine.cli: `obligo replay` / `validate` exit codes, files and messages (INTERFACE "Command line").
+"""engine.cli: `obligo replay` / `validate` exit codes, files and messages (docs/INTERFACE.md "Command line").
 
 Exit codes: 0 processed (rejects do not change it), 1 invalid contract, 2 usage error, 3 --strict with
 rejects. Fixture contract acme (Paris CET = UTC+1; 2026-03-02 is a Monday).
@@ -115,7 +115,7 @@ def test_events_after_until_are_counted_not_evaluated(tmp_path):
 def test_param_override(tmp_path):
     code, out, _ = replay_acme(tmp_path, "--param", "acme.warn_at=[0.5]", "--until", "2026-03-02T12:00:00Z")
     # T1 response 50 % = 2 business hours: Mon 12:00 Paris = 11:00Z; T3: 12:30 Paris = 11:30Z. T1's
-    # responded is also at 11:00Z: INTERFACE fires every deadline <= t before the event at t, and only
+    # responded is also at 11:00Z: docs/INTERFACE.md fires every deadline <= t before the event at t, and only
     # a breach of the event's own ticket waits (so that a goal event at `due` meets it), so T1 warns.
     warns = [(a["ticket"], a["at"], a["elapsed_ratio"]) for a in lines(out) if a["action"] == "warn"]
     assert code == 0 and warns == [("T1", "2026-03-02T11:00:00Z", 0.5), ("T3", "2026-03-02T11:30:00Z", 0.5)]
@@ -318,7 +318,7 @@ def test_directory_loads_contracts_not_scenarios_nor_rule_documents(tmp_path):
 
 
 def real_log() -> str:
-    """A handmade multi-ticket log over the five real contracts (attribute values of INTERFACE.md)."""
+    """A handmade multi-ticket log over the five real contracts (attribute values of docs/INTERFACE.md)."""
     return jsonl(
         ev("a1", "ADB-1", "2026-03-02T16:50:00+00:00", "opened", "adobe", plan="ultimate", region="emea", severity="P2",
            channel="web", named_contact=True),

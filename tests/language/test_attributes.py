@@ -189,7 +189,7 @@ def test_a_status_awaiting_the_vendor_pauses_the_resolution_only_and_leaving_it_
     engine = Engine.load([FIXTURE])
     out = engine.process(ev("e1", "2026-03-02T09:00:00Z", "opened", severity="P1", plan="basic", status="new"))
     # Mon 09:00 + 8 business hours is used up at Mon 17:00, a closing: due at the next opening, Tue 09:00
-    # (INTERFACE.md "Time"); response Mon 09:00 + 2 h = Mon 11:00
+    # (docs/INTERFACE.md "Time"); response Mon 09:00 + 2 h = Mon 11:00
     assert [(a.action, a.clock, a.to_dict()["due"]) for a in out] == [
         ("start_clock", "response", "2026-03-02T11:00:00Z"), ("start_clock", "resolution", "2026-03-03T09:00:00Z")]
     out = engine.process(ev("e2", "2026-03-02T10:00:00Z", "updated", status="awaiting_vendor"))

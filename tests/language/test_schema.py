@@ -194,7 +194,7 @@ def test_the_interface_action_example_passes_the_action_schema():
     action = {"ticket": "T-1001", "at": "2026-03-02T16:50:00Z", "action": "start_clock", "clock": "response",
               "due": "2026-03-03T09:20:00Z", "contract": "adobe", "rule": "adobe.response-target",
               "clause": "ADOBE-RT-ULTIMATE", "reason": "Ultimate P2: 30 business minutes, EMEA hours"}
-    # INTERFACE "Fields every action also carries" (added 2026-12) is not in that older example:
+    # docs/INTERFACE.md "Fields every action also carries" (added 2026-12) is not in that older example:
     # the schema requires them, so the example passes once they are added, and says what is missing
     assert instance_errors(action, "action") == [
         f"missing required field '{name}' in 'the top level'" for name in ("id", "version", "target", "calendar")]

@@ -62,7 +62,7 @@ def test_constructors_and_seconds() -> None:
 
 
 def test_business_days_have_no_fixed_seconds() -> None:
-    # A business day's length depends on the calendar (INTERFACE.md "Time").
+    # A business day's length depends on the calendar (docs/INTERFACE.md "Time").
     with pytest.raises(ValueError, match="no fixed length in seconds"):
         _ = parse_duration("1 business day").seconds
 

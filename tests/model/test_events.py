@@ -1,4 +1,4 @@
-"""`engine.events`: the INTERFACE.md event, each malformed variant rejected with a clear reason,
+"""`engine.events`: the docs/INTERFACE.md event, each malformed variant rejected with a clear reason,
 RFC 3339 instants, and the hand-written checks kept in step with schemas/event.schema.json."""
 
 from __future__ import annotations
@@ -33,13 +33,13 @@ from engine.model.events import (
     zone_problem,
 )
 
-# INTERFACE.md, "Events (input)", verbatim
+# docs/INTERFACE.md, "Events (input)", verbatim
 EXAMPLE = json.loads('{"id": "e-17", "ticket": "T-1001", "at": "2026-03-02T16:50:00+01:00", "type": "opened", '
                      '"contract": "adobe", "attrs": {"plan": "ultimate", "region": "emea", "severity": "P2", "channel": "web"}}')
 
 
 def event(**changes):
-    """The INTERFACE.md example with fields replaced (a value of DROP removes the field)."""
+    """The docs/INTERFACE.md example with fields replaced (a value of DROP removes the field)."""
     out = json.loads(json.dumps(EXAMPLE))
     for key, value in changes.items():
         if value is DROP:

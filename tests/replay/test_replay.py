@@ -85,7 +85,7 @@ def test_duplicates_are_counted_once_each_and_not_rejected():
 
 def test_pending_deadlines_fire_up_to_the_last_event_inclusive():
     # the last event is at 13:00Z == T1's response due: T1's breach (another ticket's deadline <= t)
-    # fires before T2's opened is applied (INTERFACE "Time")
+    # fires before T2's opened is applied (docs/INTERFACE.md "Time")
     text = jsonl(ev("o", "T1", "2026-03-02T10:00:00+01:00", "opened", **ATTRS_S2),
                  ev("o2", "T2", "2026-03-02T14:00:00+01:00", "opened", **ATTRS_S2))
     _, actions, _, _ = run_replay(text)

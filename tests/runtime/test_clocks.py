@@ -2,7 +2,7 @@
 
 Calendar: Europe/Paris Mon-Fri 09:00-17:00 (CET = UTC+1 in early March 2026; 2026-03-02 is a
 Monday), so 09:00-17:00 Paris = 08:00Z-16:00Z and a business day holds 8 open hours.
-INTERFACE "Time": due = the instant from which time beyond the target counts; paused time never
+docs/INTERFACE.md "Time": due = the instant from which time beyond the target counts; paused time never
 counts; a reschedule keeps the elapsed time.
 """
 

@@ -68,7 +68,7 @@ def test_start_then_stop_met():
 def test_stop_not_met_breach_fires_first_at_its_own_instant():
     engine = load()
     opened_s2(engine)
-    # responded Mon 15:00 Paris = 14:00Z > due 13:00Z. INTERFACE "Time": the deadline between the
+    # responded Mon 15:00 Paris = 14:00Z > due 13:00Z. docs/INTERFACE.md "Time": the deadline between the
     # two events fires at its own instant (13:00Z, at == due) before the responded is applied.
     out = engine.process(ev("e2", "T1", "2026-03-02T15:00:00+01:00", "responded"))
     assert pick(out, "action", "clock", "at", "due", "met") == [
@@ -80,7 +80,7 @@ def test_stop_not_met_breach_fires_first_at_its_own_instant():
 def test_goal_event_exactly_at_due_meets_the_clock_and_no_breach():
     engine = load()
     opened_s2(engine)
-    # responded Mon 14:00 Paris = 13:00Z == due: INTERFACE "met when its goal event's instant is <= due"
+    # responded Mon 14:00 Paris = 13:00Z == due: docs/INTERFACE.md "met when its goal event's instant is <= due"
     out = engine.process(ev("e2", "T1", "2026-03-02T14:00:00+01:00", "responded"))
     assert pick(out, "action", "clock", "met") == [{"action": "stop_clock", "clock": "response", "met": True}]
     later = engine.advance("2026-03-02T20:00:00Z")
@@ -105,7 +105,7 @@ def test_clock_started_outside_hours_starts_at_next_opening():
     engine = load()
     # Saturday 2026-03-07 10:00 Paris: S2 response 4 business hours counts from Mon 03-09 09:00
     # -> Mon 13:00 Paris = 12:00Z. Resolution 3 business days from the moved start Mon 09:00 ->
-    # Thu 03-12 09:00 Paris = 08:00Z (INTERFACE: "for day targets too").
+    # Thu 03-12 09:00 Paris = 08:00Z (docs/INTERFACE.md: "for day targets too").
     out = opened_s2(engine, at="2026-03-07T10:00:00+01:00")
     assert pick(out, "clock", "due") == [
         {"clock": "response", "due": "2026-03-09T12:00:00Z"},
@@ -786,7 +786,7 @@ def test_the_wall_clock_is_never_read(monkeypatch):
     assert out and engine.state("T1") is not None
 
 
-# --- every action is a valid INTERFACE action -------------------------------------------------
+# --- every action is a valid docs/INTERFACE.md action -------------------------------------------------
 
 def everything() -> list:
     """A multi-ticket stream producing every action kind of the vocabulary."""

@@ -105,7 +105,7 @@ def test_a_paused_clock_within_its_new_target_is_not_breached(desk):
 
 def test_the_first_severity_is_an_initial_assignment_never_from_none(desk):
     # Opened with impact 1 x urgency 1 and no priority: the classification sets P1. There was no
-    # severity before, so the action has no `from` and says `initial: true` (INTERFACE: from/to are
+    # severity before, so the action has no `from` and says `initial: true` (docs/INTERFACE.md: from/to are
     # always severity values). The P1 response clock starts at once (15 minutes, 24x7).
     actions = run(desk, [
         sd("e1", "2026-03-02T09:00:00+01:00", "opened", plan="standard", region="france", impact=1, urgency=1),
@@ -184,7 +184,7 @@ def test_olcare_vendor_change_without_consent_after_assessment_is_refused_citing
 def test_progr1_information_supplied_in_several_steps_adds_up_and_starts_the_clock():
     # P1-PRECOND: the resolution time starts once the distributor has supplied all four items.
     # Acknowledged Mon 2 Mar 10:00 Paris with two items; the other two arrive in two info_provided
-    # events (Mon 11:00, Mon 14:00). INTERFACE: attrs.info merges into the ticket's info, so at
+    # events (Mon 11:00, Mon 14:00). docs/INTERFACE.md: attrs.info merges into the ticket's info, so at
     # 14:00 Paris (13:00Z) all four are there and the clock starts. Priority 3: 5 business days from
     # Mon 14:00 = Mon 9 Mar 14:00 Paris = 13:00Z.
     engine = Engine.load([str(CONTRACTS / "progr1.yaml")])
@@ -223,7 +223,7 @@ def test_an_open_with_an_undefined_severity_is_a_reject_and_a_number_gets_a_hint
 
 
 def test_action_ids_are_unique_and_do_not_depend_on_batching():
-    # INTERFACE: ids are deterministic whether the stream is fed at once or with time advanced in
+    # docs/INTERFACE.md: ids are deterministic whether the stream is fed at once or with time advanced in
     # between (live use). Advancing to any instant strictly before the next event fires the same
     # deadlines, in the same order, with the same ids.
     if not SHARED_INVENTORY.exists():

@@ -25,7 +25,7 @@ def load(*paths: Path, overrides: dict | None = None) -> Engine:
 
 
 def ev(eid: str, ticket: str, at: str, kind: str, contract: str | None = None, **attrs: Any) -> dict:
-    """One INTERFACE.md event; `opened` gets contract acme unless told otherwise."""
+    """One docs/INTERFACE.md event; `opened` gets contract acme unless told otherwise."""
     event: dict[str, Any] = {"id": eid, "ticket": ticket, "at": at, "type": kind}
     if kind == "opened":
         event["contract"] = contract or "acme"
