@@ -54,9 +54,9 @@ def summary_table(stats: ReplayStats, out_path: str, rejects_path: str | None) -
     lines.append("")
     codes = ", ".join(f"{code} {n}" for code, n in sorted(stats.by_reject.items()))
     lines.append(f"rejects: {stats.rejects}" + (f" ({codes})" if codes else ""))
-    lines.append(f"actions (JSONL, {stats.actions} lines): {out_path}")
+    lines.append(f"actions (JSONL, {_lines(stats.actions)}): {out_path}")
     if rejects_path:
-        lines.append(f"rejects (JSONL, {stats.rejects} lines): {rejects_path}")
+        lines.append(f"rejects (JSONL, {_lines(stats.rejects)}): {rejects_path}")
     elif stats.rejects:
         lines.append("rejected lines were not kept; pass --rejects FILE to keep them")
     return "\n".join(lines) + "\n"
@@ -69,3 +69,7 @@ def _cell(n: int) -> str:
 def _line(cells: Sequence[str], widths: Sequence[int]) -> str:
     first, *rest = cells
     return "  ".join([first.ljust(widths[0]), *(c.rjust(w) for c, w in zip(rest, widths[1:], strict=True))]).rstrip()
+
+
+def _lines(n: int) -> str:
+    return f"{n} line" if n == 1 else f"{n} lines"

@@ -97,13 +97,19 @@ def render_contract(c: CompiledContract) -> str:
     def section(title: str, body: str) -> None:
         parts.append(f"\n== {title} ==\n{body}")
 
+    section("Clauses", table(["clause", "ref", "text"], [[k, cl.ref or "", cl.text] for k, cl in c.clauses.items()], 80))
+    if c.attributes:
+        section("Attributes the rules read", table(["name", "type", "allowed values", "description"],
+                                                   [[a.name, a.type, "" if a.values is None else ", ".join(map(str, a.values)),
+                                                     a.description] for a in c.attributes.values()], 50))
     section("Calendars", table(["id", "time zone", "hours", "holidays", "clause"],
                                [[k, _zone(v), _hours(v), _holidays(v), "" if v.always_open else v.clause]
                                 for k, v in c.calendars.items()]))
     if c.regions:
         section("Regions", table(["region", "calendar"], list(c.regions.items())))
-    section("Plans", table(["plan", "title", "clause"], [[k, v.title, v.clause] for k, v in c.plans.items()]))
-    section("Severities (most severe first)", table(["id", "name", "definition (seed)", "clause"],
+    if c.plans:
+        section("Plans", table(["plan", "title", "clause"], [[k, v.title, v.clause] for k, v in c.plans.items()]))
+    section("Severities (most severe first)", table(["id", "name", "definition", "clause"],
                                                    [[s.id, s.name, s.definition, s.clause] for s in c.severity_terms]))
     section("Targets (first matching entry wins)", table(["clock", "applies to", "severity", "target", "calendar", "clause"],
                                                          _target_rows(c), 40))
@@ -135,7 +141,7 @@ def render_contract(c: CompiledContract) -> str:
         section("Parameters", table(["name", "value", "description"], [[p.name, p.value, p.description]
                                                                       for p in c.parameters]))
     if c.assumptions:
-        section("Assumptions", table(["clause", "seed says", "choice", "parameter"],
+        section("Assumptions", table(["clause", "the text says", "choice", "parameter"],
                                      [[a.clause, a.seed, a.choice, a.parameter] for a in c.assumptions], 44))
     if c.not_encoded:
         section("Clauses not encoded", table(["clause", "why"], [[n.clause, n.reason] for n in c.not_encoded], 80))
