@@ -452,7 +452,7 @@ def rule_document_diagnostics(doc: Any) -> list[Diagnostic]:
                         at = (*sub, "clock", i) if isinstance(clock, list) else (*sub, "clock")
                         out.append(doc.diag("unknown-clock", f"unknown clock '{name}'{did_you_mean(name, allowed)}",
                                             at))
-                for key in ("target", "after", "due"):
+                for key in {"start_clock": ("target",), "start_timer": ("after",)}.get(kind, ()):
                     if isinstance(args.get(key), str) and _literal(args[key]):
                         try:
                             parse_duration(args[key])

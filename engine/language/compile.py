@@ -149,6 +149,11 @@ def _value(arg: Any) -> Value:
     return Value(literal=arg)
 
 
+# The action arguments that are durations (checked by check.py, parsed here); a `set:` of a key
+# named `due` or `target` is data like any other `set:`, kept as written.
+_DURATION_ARGS = frozenset({("start_clock", "target"), ("start_timer", "after")})
+
+
 def _action(kind: str, args: Any) -> ActionSpec:
     if not isinstance(args, dict):
         return ActionSpec(kind, {"name": args}, None, _writes(kind, args))
@@ -156,7 +161,7 @@ def _action(kind: str, args: Any) -> ActionSpec:
     for key, value in args.items():
         if key == "reason":
             continue
-        if key in ("target", "after", "due") and isinstance(value, str):
+        if (kind, key) in _DURATION_ARGS and isinstance(value, str):
             compiled[key] = parse_duration(value)
         elif key in ("to", "exclusion", "from"):
             compiled[key] = _value(value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from dataclasses import FrozenInstanceError
@@ -236,3 +237,21 @@ def test_the_compiled_model_does_not_import_the_yaml_front_end():
             "print(sorted(m for m in sys.modules if m in ('yaml', 'jsonschema') or m.startswith('engine.language.')))")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True).stdout
     assert out.strip() == "['engine.language.conditions', 'engine.language.escalation', 'engine.language.model']"
+
+
+def test_a_set_of_keys_named_like_durations_is_data_not_a_duration(tmp_path):
+    # `set: {due: soon}` crashed the compiler with an internal error (it parsed `due`, `target` and
+    # `after` of every action as durations); only start_clock.target and start_timer.after are
+    # durations. The values stay as written, so the engine's snapshot serialises them too.
+    text = (REPO / "tests" / "runtime_fixtures" / "servicedesk.yaml").read_text(encoding="utf-8")
+    text += ("rules:\n  - id: remember\n    clause: SD-PRIO\n    when: {event: opened}\n"
+             "    then:\n      - set: {due: soon, target: \"2 hours\", after: 3}\n")
+    path = tmp_path / "servicedesk.yaml"
+    path.write_text(text, encoding="utf-8")
+    contracts, diags = load_contracts([path])
+    assert [d for d in diags if d.severity == "error"] == []
+    engine = Engine(contracts)
+    engine.process(ev("e1", "T1", "2026-03-02T09:00:00+01:00", "opened", "servicedesk", severity="P3", plan="standard",
+                      region="france"))
+    assert engine.tickets["T1"].vars == {"due": "soon", "target": "2 hours", "after": 3}
+    assert json.loads(json.dumps(engine.snapshot()))["tickets"]
