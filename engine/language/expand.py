@@ -31,14 +31,62 @@ _WHOLE = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 @dataclass(frozen=True)
 class Origin:
     """Where a piece of an expanded contract was written (`include`: for a rule of an included
-    document, the path of that include entry in the contract, e.g. ("include", 0))."""
+    document, the path of that include entry in the contract, e.g. ("include", 0); `contract`: the
+    including contract's document).
+
+    A problem in an included rule is located where the author can fix it: at the include's
+    `with: {name: ...}` when the value came whole from that parameter, else, for a standard rule
+    document (package data the author cannot edit), at the include entry itself, naming the
+    document and line; else in the rule document."""
 
     doc: Document
     path: tuple
     include: tuple = ()
+    contract: Document | None = None
 
     def diag(self, code: str, message: str, sub: tuple = (), key: bool = False) -> Diagnostic:
-        return self.doc.diag(code, message, (*self.path, *sub), key=key)
+        full = (*self.path, *sub)
+        if self.contract is not None and self.include:
+            site = None if key else self._given_at(full)
+            if site is not None:
+                return self.contract.diag(code, message, site)
+            if Path(self.doc.file).resolve().parent == BUILTIN_RULES:
+                line, _ = self.doc.locate(full, key=key)
+                name = Path(self.doc.file).stem
+                return self.contract.diag(code, f"{message} (in the standard rule document '{name}', line {line})",
+                                          (*self.include, "rules"))
+        return self.doc.diag(code, message, full, key=key)
+
+    def _given_at(self, full: tuple) -> tuple | None:
+        """The path in the contract of the `with:` value that `full` was substituted from, if any."""
+        assert self.contract is not None
+        given = _at(self.contract.data, (*self.include, "with"))
+        if not isinstance(given, dict):
+            return None
+        for n in range(len(full), 0, -1):
+            written = _at(self.doc.data, full[:n])
+            if isinstance(written, str):
+                whole = _WHOLE.match(written)
+                if whole is None or whole.group(1) not in given:
+                    return None
+                site = (*self.include, "with", whole.group(1))
+                rest = full[n:]
+                return (*site, *rest) if rest and _at(self.contract.data, (*site, *rest)) is not None else site
+            if written is not None and not isinstance(written, (dict, list)):
+                return None
+        return None
+
+
+def _at(data: Any, path: tuple) -> Any:
+    """The value at a JSON path of a loaded document (None when the path does not lead anywhere)."""
+    for step in path:
+        if isinstance(data, dict) and step in data:
+            data = data[step]
+        elif isinstance(data, list) and isinstance(step, int) and 0 <= step < len(data):
+            data = data[step]
+        else:
+            return None
+    return data
 
 
 @dataclass
@@ -117,7 +165,7 @@ def contract_params(data: dict, overrides: dict[str, Any] | None = None) -> dict
 BUILTIN_RULES = standard_rules_dir().resolve()  # the standard rule documents, package data
 
 
-_STANDARD_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")  # `rules: sla-clock`: no dot, no slash
+_STANDARD_NAME = re.compile(r"^[A-Za-z0-9_-]+$")  # `rules: sla-clock`: no dot, no slash
 
 
 def standard_rule_file(written: Any) -> Path | None:
@@ -301,6 +349,6 @@ def _include(doc: Document, inc: dict, path: tuple, params: dict, contract_id: s
     out = []
     missing = frozenset(name for name in declared if name not in given)  # reported above, once
     for j, rule in enumerate(rule_doc.data["rules"]):
-        origin = Origin(rule_doc, ("rules", j), path)
+        origin = Origin(rule_doc, ("rules", j), path, doc)
         out.append((f"{prefix}.{rule.get('id')}", substitute(rule, rule_params, origin, (), diags, missing), origin))
     return out

@@ -87,31 +87,31 @@ def test_values_outside_the_declaration_or_of_the_wrong_type_are_located_errors(
     ]
 
 
-def test_an_included_rule_document_is_checked_after_expansion_and_located_in_it(tmp_path):
+def test_a_value_an_include_passes_in_is_checked_after_expansion_and_located_where_it_was_given(tmp_path):
+    # the misspelled status reaches the standard rule document's conditions through `with:`: the
+    # error is located at that `with:` value, which the author can fix (not in the package's file)
     path = _variant(tmp_path, ("statuses: [awaiting_vendor, awaiting_change]", "statuses: [awaiting_vendor, awaiting_chnge]"))
     found = _found(path)
-    assert [f[0] for f in found] == ["attribute-value"] * 3 and all(f[2] == str(RULE_DOC) for f in found)
+    assert [f[0] for f in found] == ["attribute-value"] * 3 and all(f[2] == str(path) for f in found)
     assert {f[5] for f in found} == {"'ticket.status' never equals 'awaiting_chnge': expected one of 'new', "
                                      "'in_progress', 'awaiting_vendor', 'awaiting_change', got 'awaiting_chnge'",
                                      "'event.prev.status' never equals 'awaiting_chnge': expected one of 'new', "
                                      "'in_progress', 'awaiting_vendor', 'awaiting_change', got 'awaiting_chnge'"}
-    assert sorted(f[3] for f in found) == sorted([_where(RULE_DOC, "match: {$in: {ticket.status:")[0],
-                                                  _where(RULE_DOC, "$in: {event.prev.status:")[0],
-                                                  _where(RULE_DOC, "- {$nin: {ticket.status:")[0]])
+    assert {(f[3], f[4]) for f in found} == {_where(path, "awaiting_chnge]")}
 
 
-def test_an_included_document_reading_an_undeclared_attribute_is_located_in_it(tmp_path):
+def test_an_undeclared_read_in_a_standard_rule_document_is_located_at_the_include_naming_its_line(tmp_path):
     path = _variant(tmp_path, ("  status: {type: string, values: [new, in_progress, awaiting_vendor, awaiting_change], "
                                "description: the ticket's workflow status}\n", ""),
                     ("in status {ticket.status}", "in status"))
     found = _found(path)
-    assert {(f[0], f[2], f[3]) for f in found} == {
-        ("unknown-attribute", str(RULE_DOC), _where(RULE_DOC, "match: {$in: {ticket.status:")[0]),
-        ("unknown-attribute", str(RULE_DOC), _where(RULE_DOC, "$in: {event.prev.status:")[0]),
-        ("unknown-attribute", str(RULE_DOC), _where(RULE_DOC, "- {$nex: {ticket.status: 1}}")[0]),
-        ("unknown-attribute", str(RULE_DOC), _where(RULE_DOC, "- {$nin: {ticket.status:")[0]),
-    }
-    assert found[0][5] == "'ticket.status' is not declared under `attributes:`; did you mean 'ticket.seats'?"
+    include = _where(path, "rules: pause-on-status")[0]
+    lines = [_where(RULE_DOC, needle)[0] for needle in ("match: {$in: {ticket.status:", "$in: {event.prev.status:",
+                                                         "- {$nex: {ticket.status: 1}}", "- {$nin: {ticket.status:")]
+    assert {(f[0], f[2], f[3]) for f in found} == {("unknown-attribute", str(path), include)}
+    assert sorted(int(f[5].rsplit("line ", 1)[1].rstrip(")")) for f in found) == sorted(lines)
+    assert found[0][5].startswith("'ticket.status' is not declared under `attributes:`; did you mean 'ticket.seats'? "
+                                  "(in the standard rule document 'pause-on-status', line ")
 
 
 def test_without_an_attributes_section_undeclared_reads_are_warnings_once_per_name(tmp_path):

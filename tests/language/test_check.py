@@ -534,12 +534,13 @@ def test_a_reason_placeholder_reading_an_unknown_fact_is_located(variant):
 def test_an_include_parameter_that_is_not_event_types_is_located_not_a_crash(variant, value):
     # Found by `make fuzz` (tests/language/test_hostile_contracts.py): `stop_on: 12` or `null` substituted into
     # `event: "${stop_on}"` crashed the semantic checks (TypeError: 'int' object is not iterable) and
-    # the compiler. It is an unknown-event error at the rule that uses it.
+    # the compiler. It is an unknown-event error, located at the `with:` value it came from.
     path = variant(("    with: {clock: response, clause: TEST-RT, start_on: [opened], stop_on: [responded]}",
                     f"    with: {{clock: response, clause: TEST-RT, start_on: [opened], stop_on: {value}}}"))
     diags = errors_only(diagnostics(path))
     assert [d.code for d in diags] == ["unknown-event"]
-    assert diags[0].file.endswith("clock.yaml") and diags[0].line is not None
+    assert diags[0].file == str(path) and diags[0].path[:4] == ("include", 0, "with", "stop_on")
+    assert diags[0].line == 59 and diags[0].col is not None
 
 
 def test_every_unknown_clock_of_a_rule_document_is_located_at_its_own_action(tmp_path):
