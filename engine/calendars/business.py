@@ -730,6 +730,27 @@ class BusinessCalendar:
         e = ends[j]
         return cum[j] + (b if b < e else e) - starts[j] - fa
 
+    def open_intervals(self, a: int, b: int) -> list[Interval]:
+        """The open stretches of ``[a, b)`` as UTC ``(start, end)`` pairs, clipped to it, in order:
+        what ``between(a, b)`` counts, one pair per opening (explanations list them). A ``24x7``
+        calendar gives ``[(a, b)]``; nothing when ``b <= a``."""
+        if b <= a:
+            return []
+        if self._always:
+            return [(a, b)]
+        seg = self._seg
+        if seg is None or not (seg[0] <= a and b < seg[1]):
+            seg = self._cover(a, b)
+        _, _, starts, ends, _, _, _ = seg
+        out: list[Interval] = []
+        k = max(bisect_right(starts, a) - 1, 0)
+        while k < len(starts) and starts[k] < b:
+            s, e = max(starts[k], a), min(ends[k], b)
+            if s < e:
+                out.append((s, e))
+            k += 1
+        return out
+
     def add_business_days(self, t: int, n: int) -> int:
         """Same local wall time on the N-th following business day after ``next_open(t)``,
         then ``next_open`` of that instant (docs/INTERFACE.md). On 24x7: ``t + n * 86400``.
