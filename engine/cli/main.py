@@ -80,6 +80,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("contract", metavar="CONTRACT", help="contract file")
     p.add_argument("--format", choices=("mermaid", "dot", "svg"), default="mermaid")
     p.set_defaults(command_module="engine.cli.graph")
+
+    p = sub.add_parser("report", help="compliance summary, cycle CSV and self-contained HTML report of a log")
+    p.add_argument("inputs", metavar="EVENTS", nargs="*", help="JSONL file (or -); with --mapping, the export file(s)")
+    p.add_argument("--contracts", nargs="+", required=True, metavar="PATH", help="contract files or directories")
+    p.add_argument("--mapping", metavar="NAME", help="read the inputs through this import mapping (name or file)")
+    p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="import override, e.g. contract=ID")
+    p.add_argument("--html", metavar="FILE", help="write the self-contained HTML report here")
+    p.add_argument("--csv", metavar="FILE", help="write one row per ticket x clock cycle here")
+    p.add_argument("--expect", metavar="ATTRIBUTE", help="compare with the outcome the export records (e.g. made_sla)")
+    p.add_argument("--expect-clock", default="resolution", metavar="CLOCK", help="the clock --expect judges (resolution)")
+    p.add_argument("--disagreements", metavar="FILE", help="with --expect: write the disagreeing tickets here (CSV)")
+    p.add_argument("--rejects", metavar="FILE", help="write rejected rows and lines here (JSONL)")
+    p.add_argument("--timelines", type=_positive_int, default=200, metavar="N",
+                   help="full timelines in the HTML for the first N breached tickets (default 200)")
+    p.set_defaults(command_module="engine.cli.report")
     return parser
 
 

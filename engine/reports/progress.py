@@ -1,0 +1,27 @@
+"""A progress bar on stderr for long reports, only when stderr is a terminal (silent otherwise).
+
+Uses `rich` (its Progress draws and clears the bar in place and is well kept); a pipe, a file or a
+test's StringIO gets nothing, so output captured by scripts stays byte-identical.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import IO
+
+
+@contextmanager
+def progress_bar(stream: IO[str], total: int, what: str = "events") -> Iterator[Callable[[int], None] | None]:
+    """Yields `update(done)`, or None when `stream` is not a terminal."""
+    isatty = getattr(stream, "isatty", None)
+    if not callable(isatty) or not isatty() or total < 1:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn(f"obligo report: {what}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=Console(file=stream), transient=True) as bar:
+        task = bar.add_task(what, total=total)
+        yield lambda done: bar.update(task, completed=done)
