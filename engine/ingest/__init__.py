@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.ingest.join import case_table, with_case_columns
 from engine.ingest.mapping import Mapping, MappingError, with_overrides
 from engine.ingest.readers import ReaderError, read_rows
 from engine.ingest.registry import builtin_names, resolve
@@ -61,7 +62,10 @@ def import_events(mapping: str | Path | Mapping, inputs: Sequence[str | Path],
     m = with_overrides(load_mapping(mapping), dict(overrides or {}))
     transformer = Transformer(m)
     for index, path in enumerate(inputs):
-        transformer.add(str(path), index, read_rows(path, m.format, m.delimiter, m.encoding))
+        rows = read_rows(path, m.format, m.delimiter, m.encoding)
+        if m.join is not None:  # a per-ticket file beside the input (bpi2014's case attributes)
+            rows = with_case_columns(rows, case_table(m.join, path, m.delimiter, m.encoding), m.ticket)
+        transformer.add(str(path), index, rows)
     events = transformer.events()
     by_type: dict[str, int] = {}
     for event in events:

@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from engine.ingest.join import Join, join_from_spec
 from engine.language.load import Document, load_file, load_text
 from engine.language.schema import schema_diagnostics
 from engine.model.diagnostics import Diagnostic, did_you_mean, errors_only
@@ -87,6 +88,8 @@ class Mapping:
     states: MappingProxyType[str, State]
     severity: Severity | None
     attributes: tuple[Attribute, ...]
+    order_then: str | None = None  # order.then: tie-break column, compared as text
+    join: Join | None = None  # a per-ticket file joined to every row (engine/ingest/join.py)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -147,6 +150,15 @@ def _semantic(doc: Document) -> list[Diagnostic]:
                 out.append(doc.diag("unknown-state", f"'from' names state '{previous}', which is not under "
                                     f"states.values{did_you_mean(previous, names)}",
                                     ("states", "values", value, "from", previous), key=True))
+    for value, spec in states["values"].items():
+        for key in ("event", "first"):
+            if spec.get(key) == "opened":
+                out.append(doc.diag("opened-in-states", "'opened' comes from a ticket's first row, never from a state",
+                                    ("states", "values", value, key)))
+    for name, spec in (data.get("attributes") or {}).items():
+        if spec.get("type") == "object":
+            out.append(doc.diag("attribute-type", f"attribute '{name}': a column holds text, not an object; "
+                                "use string, boolean, integer, number or instant", ("attributes", name, "type")))
     severity = data.get("severity")
     if severity is not None and "values" in severity and "column" not in severity:
         out.append(doc.diag("schema", "a severity given by `values` needs the `column` they are read from",
@@ -203,7 +215,7 @@ def _build(doc: Document) -> Mapping:
         timezone=data["instant"].get("timezone", "UTC"),
         opened_column=(data.get("opened_at") or {}).get("column"),
         order_column=order.get("column"),
-        order_type=order.get("type", "integer"),
+        order_type=order.get("type", "number"),
         clamp=order.get("earlier_stamps", "keep") == "clamp",
         state_column=states["column"],
         state_mode=states.get("mode", "change"),
@@ -217,6 +229,8 @@ def _build(doc: Document) -> Mapping:
         severity=sev,
         attributes=tuple(Attribute(name, spec["column"], spec.get("type", "string"), _frozen(spec.get("values")))
                          for name, spec in (data.get("attributes") or {}).items()),
+        order_then=order.get("then"),
+        join=join_from_spec(data.get("join")),
     )
 
 

@@ -26,6 +26,13 @@ from engine.ingest.mapping import Mapping
 from engine.ingest.readers import Row
 
 _MISSING = object()
+_KINDS = {"integer": "a whole number", "number": "a number", "instant": "an instant of the mapping's format"}
+
+
+def _finite(value: float) -> float:
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError("not a finite number")
+    return value
 
 
 @dataclass(frozen=True)
@@ -147,8 +154,13 @@ class Transformer:
             try:
                 if raw_order is _MISSING:
                     raise ValueError("missing")
-                order = (int(raw_order) if m.order_type == "integer"
-                         else parse_instant(raw_order, m).timestamp() if m.order_type == "instant" else raw_order)
+                order = (float(raw_order) if m.order_type == "number"
+                         else self._instant(raw_order).timestamp() if m.order_type == "time" else raw_order)
+                if order != order:  # NaN orders nothing
+                    raise ValueError("not a number")
+                if m.order_then is not None:  # tie-break column (bpi2014: activity number within one second)
+                    then = self._value(fields, m.order_then)
+                    order = (order, "" if then is _MISSING else then)
             except ValueError:
                 self._reject(file, line, m.order_column, "import-bad-order",
                              f"'{fields.get(m.order_column, '')}' is not an order value of type {m.order_type}", fields)
@@ -187,12 +199,13 @@ class Transformer:
                                  f"'{value}' is not true or false (attribute {attribute.name})", fields)
                     return None
                 value = value.lower() == "true"
-            elif attribute.type == "integer":
+            elif attribute.type in ("integer", "number", "instant"):
                 try:
-                    value = int(value)
+                    value = (int(value) if attribute.type == "integer" else self._instant(value).isoformat()
+                             if attribute.type == "instant" else _finite(float(value)))
                 except ValueError:
                     self._reject(file, line, attribute.column, "import-bad-value",
-                                 f"'{value}' is not a whole number (attribute {attribute.name})", fields)
+                                 f"'{value}' is not {_KINDS[attribute.type]} (attribute {attribute.name})", fields)
                     return None
             attrs[attribute.name] = value
         return Step(str(ticket), at, opened, order, (index, line), state, attrs)
@@ -224,8 +237,9 @@ class Transformer:
         for ticket in sorted(self.tickets):
             steps = self.tickets[ticket]
             steps.sort(key=lambda s: (s.order is None, s.order if s.order is not None else 0, s.place))
+            group: dict[float, tuple[int, int]] = {}  # a ticket's events at one instant stay in its order
             for seq, (at, place, event) in enumerate(self._ticket_events(ticket, steps)):
-                keyed.append((at.timestamp(), place, seq, event))
+                keyed.append((at.timestamp(), group.setdefault(at.timestamp(), place), seq, event))
         keyed.sort(key=lambda k: (k[0], k[1], k[2]))
         return [event for *_, event in keyed]
 
@@ -254,6 +268,9 @@ class Transformer:
             if n == 0:
                 pass
             else:
+                status = m.status_attribute  # a state that names no status keeps the ticket's (bpi2014 "Caused By CI")
+                if status not in step.attrs and status in current and (state is None or state.status is None):
+                    step.attrs[status] = current[status]
                 changed = {k: v for k, v in step.attrs.items() if current.get(k, _MISSING) != v or k not in current}
                 changed.update({k: None for k in current if k not in step.attrs})
                 if changed:

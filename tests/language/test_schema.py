@@ -14,7 +14,7 @@ from engine.language.load import load_file, load_text
 from engine.language.resources import SCHEMAS as SCHEMA_DIR
 from engine.language.schema import _registry, instance_errors, schema_diagnostics
 
-KINDS = ("common", "contract", "rules", "event", "action", "scenario")
+KINDS = ("common", "contract", "rules", "event", "action", "scenario", "mapping")
 SCHEMAS = {path.name: json.loads(path.read_text(encoding="utf-8"))
            for path in sorted(SCHEMA_DIR.iterdir(), key=lambda p: p.name) if path.name.endswith(".schema.json")}
 
