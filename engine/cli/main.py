@@ -63,6 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="evaluate in N processes, the log partitioned by ticket; same output (default 1)")
     p.add_argument("--param", action="append", default=[], metavar="CONTRACT.NAME=VALUE",
                    help="override a contract parameter (YAML value)")
+    p.add_argument("--mapping", metavar="NAME|FILE", help="EVENTS are export file(s) read through this import mapping")
+    p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                   help="with --mapping: import override, e.g. contract=ID")
+    p.add_argument("more_inputs", nargs="*", metavar="INPUT", help=argparse.SUPPRESS)
     p.set_defaults(command_module="engine.cli.replay")
 
     p = sub.add_parser("test", help="run the scenario files that sit next to the contracts")
@@ -80,6 +84,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("contract", metavar="CONTRACT", help="contract file")
     p.add_argument("--format", choices=("mermaid", "dot", "svg"), default="mermaid")
     p.set_defaults(command_module="engine.cli.graph")
+
+    p = sub.add_parser("import", help="turn a ticket-system export (CSV, XES) into JSONL events through a mapping")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="export file(s): csv, csv.gz, xes or xes.gz")
+    p.add_argument("--mapping", required=True, metavar="NAME|FILE", help="a built-in mapping name or a mapping file")
+    p.add_argument("--out", help="write the events here instead of standard output")
+    p.add_argument("--rejects", help="write the rows that could not be mapped here (JSONL: file, line, column, code, reason)")
+    p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="override, e.g. contract=ID or timezone=UTC")
+    p.set_defaults(command_module="engine.cli.import_")
 
     p = sub.add_parser("report", help="compliance summary, cycle CSV and self-contained HTML report of a log")
     p.add_argument("inputs", metavar="EVENTS", nargs="*", help="JSONL file (or -); with --mapping, the export file(s)")

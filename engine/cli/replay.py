@@ -55,6 +55,18 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             err.write("obligo replay: missing EVENTS (a JSONL file, or - for standard input)\n")
             return EXIT_USAGE
         args.events = args.contracts.pop()
+    more = list(getattr(args, "more_inputs", None) or [])
+    mapping = getattr(args, "mapping", None)
+    if more and not mapping:
+        err.write(f"obligo replay: one EVENTS log expected, got {len(more) + 1} (several inputs need --mapping)\n")
+        return EXIT_USAGE
+    imported = None
+    if mapping:  # EVENTS are export files: the importer gives the event lines (engine.cli.import_)
+        from engine.cli.import_ import imported as import_inputs
+
+        imported, code = import_inputs(mapping, [args.events, *more], args.set, "replay", err)
+        if imported is None:
+            return code
     contracts, diags = load_contracts(args.contracts, overrides)
     render(diags, err)
     if errors_only(diags):
@@ -69,16 +81,24 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     with ExitStack() as stack:
         try:
             # bytes, decoded line by line in read_log: a line that is not UTF-8 is a reject, not the whole log
-            source = _stdin_bytes() if args.events == "-" else stack.enter_context(open(args.events, "rb"))
+            source = (list(imported.lines()) if imported is not None
+                      else _stdin_bytes() if args.events == "-" else stack.enter_context(open(args.events, "rb")))
             sink = out if not args.out else stack.enter_context(open(args.out, "w", encoding="utf-8"))
             rejects = stack.enter_context(open(args.rejects, "w", encoding="utf-8")) if args.rejects else None
             trace = stack.enter_context(open(args.trace, "w", encoding="utf-8")) if args.trace else None
         except OSError as exc:
             err.write(f"obligo replay: {exc.filename}: {exc.strerror}\n")
             return EXIT_USAGE
+        if imported is not None and rejects is not None:  # the rows the mapping refused, then the events the engine refused
+            for line in imported.reject_lines():
+                rejects.write(line + "\n")
         engine = Engine(contracts, JsonlTracer(trace) if trace else None)
         with collector_paused():  # a batch holding the whole log: see engine.collector
             stats = replay(engine, source, sink, rejects, until, args.jobs)
+    if imported is not None:
+        err.write(f"obligo replay: imported rows {imported.rows}, tickets {imported.tickets}, events {len(imported.events)}, "
+                  f"rejects {len(imported.rejects)} (rows the mapping could not map"
+                  f"{'; in ' + args.rejects if args.rejects else ''})\n")
     for problem in engine.problems:
         err.write(f"obligo replay: {problem}\n")
     if args.out:  # the terminal is free: a table a person reads (engine.cli.summary)
