@@ -93,6 +93,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="override, e.g. contract=ID or timezone=UTC")
     p.set_defaults(command_module="engine.cli.import_")
 
+    p = sub.add_parser("explain", help="why each clock of one ticket was met or breached")
+    p.add_argument("inputs", metavar="EVENTS", nargs="*", help="JSONL file (or -); with --mapping, the export file(s)")
+    p.add_argument("--contracts", nargs="+", required=True, metavar="PATH", help="contract files or directories")
+    p.add_argument("--ticket", required=True, metavar="ID", help="the ticket to explain")
+    p.add_argument("--mapping", metavar="NAME", help="read the inputs through this import mapping (name or file)")
+    p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="import override, e.g. contract=ID")
+    p.add_argument("--until", help="fire pending deadlines up to this RFC 3339 instant (default: the last event)")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(command_module="engine.cli.explain")
+
     p = sub.add_parser("report", help="compliance summary, cycle CSV and self-contained HTML report of a log")
     p.add_argument("inputs", metavar="EVENTS", nargs="*", help="JSONL file (or -); with --mapping, the export file(s)")
     p.add_argument("--contracts", nargs="+", required=True, metavar="PATH", help="contract files or directories")
