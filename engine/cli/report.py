@@ -33,7 +33,7 @@ def _read_events(args: argparse.Namespace, err: IO[str]) -> tuple[Any, list[Any]
         overrides = dict(pair.partition("=")[::2] for pair in args.set)
         result = import_events(args.mapping, args.inputs, overrides)
         events, rejects = read_log(result.lines())
-        return events, rejects, list(result.reject_lines()), {}, args.mapping
+        return events, rejects, list(result.reject_lines()), {}, _mapping_shown(args.mapping)
     path = args.inputs[0]
     if path == "-":
         data = getattr(sys.stdin, "buffer", sys.stdin).read()
@@ -43,6 +43,18 @@ def _read_events(args: argparse.Namespace, err: IO[str]) -> tuple[Any, list[Any]
     with open(path, "rb") as handle:
         events, rejects = read_log(handle)
     return events, rejects, [], {}, None
+
+
+def _mapping_shown(name: str) -> str:
+    """The mapping as the report states it: its name or path and the sha256 of its file."""
+    from pathlib import Path
+
+    from engine.ingest.registry import builtin_names, builtin_path
+    from engine.reports.provenance import sha256_file
+
+    path = builtin_path(name) if name in builtin_names() and not Path(name).is_file() else Path(name)
+    kind = "built-in " if name in builtin_names() and not Path(name).is_file() else ""
+    return f"{kind}{name} sha256 {sha256_file(path)}"
 
 
 def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
@@ -93,6 +105,7 @@ def _report(args: argparse.Namespace, contracts: Any, paths: Any, events: Any, l
     from engine.reports.audit import run_audit, timelines
     from engine.reports.csvout import CycleCsv
     from engine.reports.expect import compare, matrix_text, write_disagreements
+    from engine.reports.explain import explain_tickets
     from engine.reports.progress import progress_bar
     from engine.reports.provenance import provenance
     from engine.reports.summary import COMPLIANCE_DEFINITION, text_table
@@ -131,8 +144,9 @@ def _report(args: argparse.Namespace, contracts: Any, paths: Any, events: Any, l
         if html_file is not None:
             chosen = html.choose_timelines(audit, args.timelines)
             entries, cycles = timelines(contracts, events, chosen, audit.end, audit.skipped_lines)
-            page = html.render(audit, prov, html.build_timelines(entries, cycles, _explainer(contracts, events)),
-                               comparison, [w for w in written], args.timelines)
+            explained = explain_tickets(contracts, [e for _, _, e, _ in events], chosen, until=audit.end)
+            page = html.render(audit, prov, html.build_timelines(entries, cycles, explained), comparison, written,
+                               args.timelines)
             html_file.write(page)
             written.append(("report (HTML)", args.html))
     if args.rejects:
@@ -153,7 +167,3 @@ def _report(args: argparse.Namespace, contracts: Any, paths: Any, events: Any, l
         err.write("obligo report: rejected lines were not kept; pass --rejects FILE to keep them\n")
     return EXIT_OK
 
-
-def _explainer(contracts: Any, events: Any) -> Any:
-    """K4's `obligo explain` text for a ticket, when engine.reports.explain offers it; else None."""
-    return None

@@ -9,7 +9,7 @@ bar charts). Every figure is also in a table beside its chart, so a chart is nev
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from html import escape
 
 FONT = "font-family='system-ui, sans-serif' font-size='12'"
@@ -29,7 +29,7 @@ def _text(x: float, y: float, text: str, anchor: str = "start", fill: str = "#22
 
 def compliance_bars(rows: Sequence[tuple[str, float | None, str]], title: str) -> str:
     """One horizontal bar per row: (label, compliance % or None, annotation such as `12 of 14`)."""
-    label_w, bar_w, row_h = 260, 360, 22
+    label_w, bar_w, row_h = _label_width(label for label, _, _ in rows), 360, 22
     width, height = label_w + bar_w + 150, row_h * len(rows) + 30
     body = [f"<line x1='{label_w}' y1='4' x2='{label_w}' y2='{height - 22}' stroke='#888'/>"]
     for mark in (25, 50, 75, 100):
@@ -51,7 +51,7 @@ def compliance_bars(rows: Sequence[tuple[str, float | None, str]], title: str) -
 
 def stacked_shares(rows: Sequence[tuple[str, Sequence[tuple[str, int, str]]]], title: str) -> str:
     """One 100% bar per row, split into (name, count, colour) parts; counts written inside wide parts."""
-    label_w, bar_w, row_h = 260, 420, 22
+    label_w, bar_w, row_h = _label_width(label for label, _ in rows), 420, 22
     width, height = label_w + bar_w + 70, row_h * len(rows) + 8
     body = []
     for i, (label, parts) in enumerate(rows):
@@ -105,6 +105,11 @@ def stacked_columns(columns: Sequence[str], series: Sequence[tuple[str, Sequence
         body.append(f"<rect x='{x}' y='{height - 16}' width='10' height='10' fill='{SERIES[s % len(SERIES)]}'/>")
         body.append(_text(x + 14, height - 7, label))
     return _svg(width, height, body, title)
+
+
+def _label_width(labels: Iterable[str]) -> int:
+    """Room for the longest row label at 12 px (about 6.6 px a character), within 120..460 px."""
+    return int(min(460, max(120, 12 + 6.6 * max((len(label) for label in labels), default=0))))
 
 
 def _nice_step(top: int) -> int:

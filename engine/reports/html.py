@@ -10,7 +10,7 @@ any ticket. Same inputs, same bytes: no wall-clock date, everything sorted.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
@@ -24,6 +24,7 @@ from engine.reports.provenance import Provenance
 from engine.reports.summary import ALL, COMPLIANCE_DEFINITION, HEADER, table_cells
 
 TIMELINE_LIMIT = 200  # tickets whose whole timeline is in the page; the rest: `obligo explain`
+INTERVAL_LIMIT = 40  # business intervals listed per clock cycle in a timeline (`obligo explain` lists all)
 DISAGREEMENT_LIMIT = 2000  # rows of the --expect disagreement table in the page (the CSV has them all)
 BUCKET_COLOURS = dict(zip(BUCKETS, (charts.GOOD, charts.FAIR, charts.WARN, charts.BAD), strict=True))
 BUCKET_COLOURS.update({"met": charts.GOOD, "breached": charts.BAD})
@@ -34,7 +35,7 @@ class Timeline:
     ticket: str
     cycles: list[Cycle]
     entries: list[Entry]
-    explanation: str = ""  # `obligo explain`'s text for the ticket, when that module is present
+    explanation: Any = None  # engine.reports.explain.TicketExplanation: the business intervals counted, pauses
 
 
 def _instant(value: int | None) -> str:
@@ -83,6 +84,8 @@ def render(audit: Audit, provenance: Provenance, timelines: Sequence[Timeline], 
                              keep_trailing_newline=True)
     env.filters["instant"] = _instant
     env.filters["duration"] = _duration
+    env.filters["local"] = _local
+    env.filters["business"] = _business
     template = env.from_string(source)
     breached_tickets = sorted({c.ticket for c in audit.breached})
     by_code: dict[str, int] = {}
@@ -108,6 +111,7 @@ def render(audit: Audit, provenance: Provenance, timelines: Sequence[Timeline], 
         "breached_tickets": len(breached_tickets),
         "timelines": timelines,
         "timeline_limit": timeline_limit,
+        "interval_limit": INTERVAL_LIMIT,
         "comparison": comparison,
         "verdicts": VERDICTS,
         "matrix": matrix,
@@ -131,5 +135,19 @@ def choose_timelines(audit: Audit, limit: int = TIMELINE_LIMIT) -> list[str]:
 
 
 def build_timelines(entries: dict[str, list[Entry]], cycles: dict[str, list[Cycle]],
-                    explain: Callable[[str], str] | None = None) -> list[Timeline]:
-    return [Timeline(t, cycles.get(t, []), entries[t], explain(t) if explain else "") for t in sorted(entries)]
+                    explanations: Mapping[str, Any] | None = None) -> list[Timeline]:
+    """One Timeline per ticket; `explanations` from engine.reports.explain.explain_tickets."""
+    found = explanations or {}
+    return [Timeline(t, cycles.get(t, []), entries[t], found.get(t)) for t in sorted(entries)]
+
+
+def _local(instant: str | None, zone: str | None) -> str:
+    from engine.reports.explain_text import local
+
+    return "" if instant is None else local(instant, zone)
+
+
+def _business(seconds: int | None) -> str:
+    from engine.reports.explain import business_time
+
+    return "" if seconds is None else business_time(seconds)

@@ -1,0 +1,108 @@
+"""`obligo report`: summary figures, CSV header and bytes, one self-contained HTML, hashes, determinism, --expect."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from pathlib import Path
+
+from engine.cli.main import main
+
+REPO = Path(__file__).resolve().parents[2]
+CONTRACT = REPO / "contracts" / "opentext-corefax.yaml"
+OPENED = ('"type": "opened", "contract": "opentext-corefax", "attrs": {"plan": "standard", "timezone": "Europe/Berlin", '
+          '"severity": "critical", "channel": "phone", "made_sla": %s}')
+# OpenText critical: response within 1 hour, 24x7 (contracts/opentext-corefax.yaml). Four tickets, 2026-03-02 (Monday):
+# A met, exported true (agree); B responded after 2 h: breached, exported true (disagree);
+# C met, exported true then updated to false (last value counts: disagree); D still running at the end.
+LOG = "\n".join([
+    '{"id": "a1", "ticket": "A", "at": "2026-03-02T10:00:00Z", ' + OPENED % "true" + "}",
+    '{"id": "b1", "ticket": "B", "at": "2026-03-02T10:00:00Z", ' + OPENED % '"true"' + "}",
+    '{"id": "c1", "ticket": "C", "at": "2026-03-02T10:05:00Z", ' + OPENED % "true" + "}",
+    '{"id": "a2", "ticket": "A", "at": "2026-03-02T10:30:00Z", "type": "responded"}',
+    '{"id": "c2", "ticket": "C", "at": "2026-03-02T10:40:00Z", "type": "responded"}',
+    '{"id": "b2", "ticket": "B", "at": "2026-03-02T12:00:00Z", "type": "responded"}',
+    '{"id": "c3", "ticket": "C", "at": "2026-03-02T12:10:00Z", "type": "updated", "attrs": {"made_sla": false}}',
+    '{"id": "d1", "ticket": "D", "at": "2026-03-02T12:20:00Z", ' + OPENED % "true" + "}",
+    'not json',
+]) + "\n"
+
+
+def report(tmp: Path, *extra: str) -> tuple[int, str, str]:
+    events = tmp / "events.jsonl"
+    events.write_text(LOG, encoding="utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["report", "--contracts", str(CONTRACT), str(events), *extra], out, err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_summary_table_figures(tmp_path: Path) -> None:
+    code, out, _ = report(tmp_path)
+    assert code == 0
+    assert "obligo report: events 8, actions" in out
+    line = next(x for x in out.splitlines() if x.startswith("opentext-corefax"))
+    assert line.split() == ["opentext-corefax", "response", "critical", "4", "2", "1", "1", "-", "66.7"]
+
+
+def test_csv_header_and_rows(tmp_path: Path) -> None:
+    code, _, _ = report(tmp_path, "--csv", str(tmp_path / "c.csv"))
+    assert code == 0
+    text = (tmp_path / "c.csv").read_text(encoding="utf-8")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0][:15] == ["ticket", "contract", "version", "clock", "cycle", "severity", "target", "calendar", "started",
+                            "due", "stopped", "met", "breached_at", "elapsed", "paused"]
+    by_ticket = {r[0]: r for r in rows[1:]}
+    assert by_ticket["A"][8:15] == ["2026-03-02T10:00:00Z", "2026-03-02T11:00:00Z", "2026-03-02T10:30:00Z", "true", "",
+                                    "1800", "0"]
+    assert by_ticket["B"][11:15] == ["false", "2026-03-02T11:00:00Z", "7200", "0"]
+    assert by_ticket["D"][10:15] == ["", "", "", "", ""]
+    assert [r[0] for r in rows[1:]] == ["A", "C", "B", "D"]  # closed in the order they close, then the running ones
+
+
+def test_html_is_self_contained_states_hashes_and_is_deterministic(tmp_path: Path) -> None:
+    first, second = tmp_path / "1.html", tmp_path / "2.html"
+    report(tmp_path, "--html", str(first), "--csv", str(tmp_path / "1.csv"))
+    _, out, _ = report(tmp_path, "--html", str(second), "--csv", str(tmp_path / "1.csv"))
+    page = first.read_text(encoding="utf-8")
+    assert first.read_bytes() == second.read_bytes()
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", page, re.I)
+    assert "<script" not in page and "@import" not in page and "url(" not in page
+    assert hashlib.sha256(CONTRACT.read_bytes()).hexdigest() in page
+    assert hashlib.sha256(LOG.encode()).hexdigest() in page
+    assert hashlib.sha256(LOG.encode()).hexdigest() in out
+    assert "<svg" in page and "B</b>" in page  # a chart, and B's timeline
+    assert "business interval counted" in page
+
+
+def test_outputs_are_byte_identical_across_runs(tmp_path: Path) -> None:
+    outs = []
+    for _n in (1, 2):
+        _, out, _ = report(tmp_path, "--csv", str(tmp_path / "c.csv"), "--expect", "made_sla", "--expect-clock", "response")
+        outs.append((out, (tmp_path / "c.csv").read_bytes()))
+    assert outs[0] == outs[1]
+
+
+def test_expect_confusion_matrix_and_disagreements(tmp_path: Path) -> None:
+    code, out, _ = report(tmp_path, "--expect", "made_sla", "--expect-clock", "response",
+                          "--disagreements", str(tmp_path / "d.csv"))
+    assert code == 0
+    lines = out.splitlines()
+    start = lines.index(next(x for x in lines if x.startswith("made_sla \\ response")))
+    assert lines[start].split() == ["made_sla", "\\", "response", "met", "breached", "running", "excluded", "no", "clock",
+                                    "total"]
+    assert lines[start + 1].split() == ["true", "1", "1", "1", "-", "-", "3"]
+    assert lines[start + 2].split() == ["false", "1", "-", "-", "-", "-", "1"]
+    assert lines[start + 3] == "agreement: 1 of 3 tickets judged by both (33.3%); disagreements: 2"
+    rows = list(csv.reader((tmp_path / "d.csv").open(encoding="utf-8")))
+    assert [(r[0], r[2], r[3]) for r in rows[1:]] == [("B", "true", "breached"), ("C", "false", "met")]
+    assert rows[1][7] == "2026-03-02T11:00:00Z"
+
+
+def test_rejects_and_usage(tmp_path: Path) -> None:
+    code, _, err = report(tmp_path, "--rejects", str(tmp_path / "r.jsonl"))
+    assert code == 0 and '"code": "invalid-json"' in (tmp_path / "r.jsonl").read_text(encoding="utf-8")
+    out, err_io = io.StringIO(), io.StringIO()
+    assert main(["report", "--contracts", str(CONTRACT), str(tmp_path / "missing.jsonl")], out, err_io) == 2
+    assert "missing.jsonl" in err_io.getvalue() and "Traceback" not in err_io.getvalue()
