@@ -95,7 +95,10 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         engine = Engine(contracts, JsonlTracer(trace) if trace else None)
         with collector_paused():  # a batch holding the whole log: see engine.collector
             stats = replay(engine, source, sink, rejects, until, args.jobs)
-    if imported is not None:
+    if imported is not None:  # the summary counts the rows the mapping refused among the rejects
+        stats.rejects += len(imported.rejects)
+        for reject in imported.rejects:
+            stats.by_reject[reject.code] = stats.by_reject.get(reject.code, 0) + 1
         err.write(f"obligo replay: imported rows {imported.rows}, tickets {imported.tickets}, events {len(imported.events)}, "
                   f"rejects {len(imported.rejects)} (rows the mapping could not map"
                   f"{'; in ' + args.rejects if args.rejects else ''})\n")
