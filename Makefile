@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck layers bench fuzz wheel-check clean
+.PHONY: install demo test lint typecheck layers bench fuzz wheel-check clean report-check
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,26 @@ bench: $(STAMP)
 .PHONY: bench-audit
 bench-audit: $(STAMP)
 	$(BIN)/python bench/bench_audit.py
+
+# `obligo report` rendered in a real browser (Debian's `chromium`): the UCI log through examples/servicenow
+# when ../shared/data and the example are there, else bench/sample-events.jsonl with contracts/; fails on
+# any console message or failed load; writes build/report-check/report.png (look at it).
+UCI_LOG := ../shared/data/uci-incident-log/incident_event_log.csv.gz
+REPORT_DIR := build/report-check
+report-check: $(STAMP)
+	mkdir -p $(REPORT_DIR)
+	if [ -f $(UCI_LOG) ] && [ -d examples/servicenow ]; then \
+	  $(BIN)/obligo report --contracts examples/servicenow --mapping servicenow $(UCI_LOG) --expect made_sla \
+	    --html $(REPORT_DIR)/report.html --csv $(REPORT_DIR)/cycles.csv --rejects $(REPORT_DIR)/rejects.jsonl; \
+	else \
+	  $(BIN)/obligo report --contracts contracts/ bench/sample-events.jsonl \
+	    --html $(REPORT_DIR)/report.html --csv $(REPORT_DIR)/cycles.csv --rejects $(REPORT_DIR)/rejects.jsonl; \
+	fi
+	chromium --headless --disable-gpu --no-sandbox --hide-scrollbars --enable-logging=stderr --v=0 \
+	  --screenshot=$(REPORT_DIR)/report.png --window-size=1280,2000 file://$(CURDIR)/$(REPORT_DIR)/report.html \
+	  2> $(REPORT_DIR)/chromium.log
+	! grep -E ":CONSOLE|net::ERR_" $(REPORT_DIR)/chromium.log
+	@echo "report-check: no console message; screenshot $(REPORT_DIR)/report.png"
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info demo-actions.jsonl demo-rejects.jsonl

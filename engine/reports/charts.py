@@ -75,7 +75,7 @@ def stacked_shares(rows: Sequence[tuple[str, Sequence[tuple[str, int, str]]]], t
 def stacked_columns(columns: Sequence[str], series: Sequence[tuple[str, Sequence[int]]], title: str) -> str:
     """Columns (e.g. months) of stacked series (e.g. clocks); y axis from 0 to the tallest column."""
     left, plot_h, top = 50, 200, 10
-    col_w = max(8, min(40, 640 // max(1, len(columns))))
+    col_w = max(8, min(56, 680 // max(1, len(columns))))
     width, height = left + col_w * len(columns) + 20, top + plot_h + 46
     tallest = max([sum(values[i] for _, values in series) for i in range(len(columns))] or [0]) or 1
     step = _nice_step(tallest)
@@ -86,7 +86,7 @@ def stacked_columns(columns: Sequence[str], series: Sequence[tuple[str, Sequence
             break
         body.append(f"<line x1='{left}' y1='{y:.1f}' x2='{width - 10}' y2='{y:.1f}' stroke='#e0e0e0'/>")
         body.append(_text(left - 6, y + 4, str(tick), "end", "#666"))
-    every = max(1, len(columns) // 12)
+    every = -(-56 // col_w)  # a label every `every` columns: a YYYY-MM label needs about 50 px
     for i, name in enumerate(columns):
         x = left + i * col_w
         base = float(top + plot_h)
