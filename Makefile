@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck layers bench fuzz wheel-check clean report-check
+.PHONY: install demo test lint typecheck layers bench fuzz clean report-check bench-audit
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,15 +15,15 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/obligo validate contracts/
+	$(BIN)/obligo validate contracts/ examples/
 	$(BIN)/obligo replay --contracts contracts/ --out demo-actions.jsonl --rejects demo-rejects.jsonl bench/sample-events.jsonl
 
 test: $(STAMP)
 	$(BIN)/ruff check engine tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	$(BIN)/obligo validate contracts/
-	$(BIN)/obligo test --require-coverage contracts/
+	$(BIN)/obligo validate contracts/ examples/
+	$(BIN)/obligo test --require-coverage contracts/ examples/
 	$(BIN)/pytest
 
 lint: $(STAMP)
@@ -46,7 +46,6 @@ bench: $(STAMP)
 
 # Import + replay + report of the UCI log end to end (issue 14 "Measured"): wall time per stage and
 # max RSS, min/median of 3 runs, goals printed, never asserted; `--profile` says where the time goes.
-.PHONY: bench-audit
 bench-audit: $(STAMP)
 	$(BIN)/python bench/bench_audit.py
 

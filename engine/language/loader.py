@@ -103,11 +103,18 @@ def load_contracts(paths: Iterable[str | Path], overrides: dict[str, dict[str, A
 
 
 def validated_files(paths: Iterable[str | Path]) -> list[Path]:
-    """The files `obligo validate` checks: the paths given, directories expanded to their YAML files."""
+    """The files `obligo validate` checks: the paths given, a directory expanded to the YAML files
+    in it and its subfolders (as `obligo test` finds scenario files), hidden folders (.venv, .git) left out."""
     out: list[Path] = []
     for f in map(Path, paths):
-        out.extend(sorted([*f.glob("*.yaml"), *f.glob("*.yml")]) if f.is_dir() else [f])
+        out.extend(yaml_files_below(f) if f.is_dir() else [f])
     return out
+
+
+def yaml_files_below(folder: Path) -> list[Path]:
+    """`*.yaml`/`*.yml` files in `folder` and its subfolders, sorted, none under a hidden folder."""
+    found = [*folder.rglob("*.yaml"), *folder.rglob("*.yml")]
+    return sorted(p for p in found if not any(part.startswith(".") for part in p.relative_to(folder).parts[:-1]))
 
 
 def check_files(paths: Iterable[str | Path]) -> list[Diagnostic]:

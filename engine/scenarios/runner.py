@@ -15,7 +15,7 @@ from typing import IO, Any
 
 from engine.language.conditions import ConditionError
 from engine.language.load import Document, load_file
-from engine.language.loader import SCENARIO_SUFFIX, check_contract, contract_files
+from engine.language.loader import SCENARIO_SUFFIX, check_contract, contract_files, yaml_files_below
 from engine.language.model import CompiledContract
 from engine.language.schema import schema_diagnostics
 from engine.model.actions import Action
@@ -69,7 +69,7 @@ def discover(paths: list[str]) -> list[Path]:
     for p in paths:
         path = Path(p)
         if path.is_dir():
-            out.extend(sorted(path.rglob("*" + SCENARIO_SUFFIX)))
+            out.extend(f for f in yaml_files_below(path) if f.name.endswith(SCENARIO_SUFFIX))
         elif path.name.endswith(SCENARIO_SUFFIX):
             out.append(path)
         elif path.suffix in (".yaml", ".yml"):  # a contract: its scenario file beside it

@@ -551,3 +551,14 @@ def test_every_unknown_clock_of_a_rule_document_is_located_at_its_own_action(tmp
                    "  - id: both\n    clause: X-1\n    when:\n      event: opened\n    then:\n"
                    "      - start_clock: {clock: responce}\n      - stop_clock: {clock: resolutoin}\n", encoding="utf-8")
     assert [(d.code, d.line, d.col) for d in check_files([doc])] == [("unknown-clock", 9, 30), ("unknown-clock", 10, 29)]
+
+
+def test_a_directory_is_checked_with_its_subfolders_but_not_hidden_ones(tmp_path):
+    # `obligo validate examples/` finds examples/<name>/<contract>.yaml, as `obligo test` finds
+    # scenario files; a .venv or .git below is not walked
+    (tmp_path / "a").mkdir()
+    (tmp_path / ".hidden").mkdir()
+    (tmp_path / "a" / "bad.yaml").write_text("id: [\n", encoding="utf-8")
+    (tmp_path / ".hidden" / "bad.yaml").write_text("id: [\n", encoding="utf-8")
+    found = [(Path(d.file).relative_to(tmp_path).as_posix(), d.code) for d in check_files([tmp_path])]
+    assert found == [("a/bad.yaml", "yaml-syntax")]
