@@ -25,14 +25,14 @@ from engine.model.events import EventError, parse_instant
 def _events(args: argparse.Namespace) -> list[Any]:
     """The log's parsed events in time order (its bad lines are left out, as a replay rejects them);
     raises OSError for an unreadable file, ObligoError/ValueError from the importer."""
-    from engine.replay.log import read_log
+    from engine.replay.log import read_events, read_log
 
     if args.mapping:
         from engine.ingest import import_events
 
         overrides = dict(pair.partition("=")[::2] for pair in args.set)
         result = import_events(args.mapping, args.inputs, overrides)
-        good, _ = read_log(result.lines())
+        good, _ = read_events(result.events)
     elif args.inputs[0] == "-":
         good, _ = read_log(getattr(sys.stdin, "buffer", sys.stdin))
     else:

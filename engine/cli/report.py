@@ -25,14 +25,14 @@ from engine.model.diagnostics import errors_only
 
 def _read_events(args: argparse.Namespace, err: IO[str]) -> tuple[Any, list[Any], list[str], dict[str, str], str | None]:
     """(time-sorted events, log rejects, import reject lines, input digests, mapping shown) or raises OSError."""
-    from engine.replay.log import read_log
+    from engine.replay.log import read_events, read_log
 
     if args.mapping:
         from engine.ingest import import_events
 
         overrides = dict(pair.partition("=")[::2] for pair in args.set)
         result = import_events(args.mapping, args.inputs, overrides)
-        events, rejects = read_log(result.lines())
+        events, rejects = read_events(result.events)
         return events, rejects, list(result.reject_lines()), {}, _mapping_shown(args.mapping)
     path = args.inputs[0]
     if path == "-":

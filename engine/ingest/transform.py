@@ -104,9 +104,12 @@ class Transformer:
 
     def _value(self, fields: dict[str, str], column: str) -> Any:
         raw = fields.get(column)
-        if raw is None or raw.strip() in self.m.missing or raw in self.m.missing:
+        if raw is None:
             return _MISSING
-        return raw.strip()
+        value = raw.strip()
+        if value in self.m.missing or raw in self.m.missing:
+            return _MISSING
+        return value
 
     def add(self, file: str, index: int, rows: Iterable[Row]) -> None:
         for line, fields in rows:
@@ -239,7 +242,8 @@ class Transformer:
             steps.sort(key=lambda s: (s.order is None, s.order if s.order is not None else 0, s.place))
             group: dict[float, tuple[int, int]] = {}  # a ticket's events at one instant stay in its order
             for seq, (at, place, event) in enumerate(self._ticket_events(ticket, steps)):
-                keyed.append((at.timestamp(), group.setdefault(at.timestamp(), place), seq, event))
+                stamp = at.timestamp()
+                keyed.append((stamp, group.setdefault(stamp, place), seq, event))
         keyed.sort(key=lambda k: (k[0], k[1], k[2]))
         return [event for *_, event in keyed]
 

@@ -74,6 +74,24 @@ def read_log(lines: Iterable[str | bytes]) -> tuple[list[tuple[int, int, Any, st
     return good, rejects
 
 
+def read_events(events: Iterable[dict[str, Any]]) -> tuple[list[tuple[int, int, Any, str]], list[Reject]]:
+    """`read_log` for events already decoded (an importer's dicts, in the order it would write them):
+    the same checks and the same result, without printing each event as JSON and parsing it back
+    (the text kept for a reject is the JSON line `obligo import` would write)."""
+    good: list[tuple[int, int, Any, str]] = []
+    rejects: list[Reject] = []
+    for number, raw in enumerate(events, start=1):
+        text = json.dumps(raw, ensure_ascii=False)
+        try:
+            event = parse_event(raw)
+        except EventError as exc:
+            rejects.append(Reject(number, exc.code, str(exc), text))
+            continue
+        good.append((event.at, number, event, text))
+    good.sort(key=lambda item: (item[0], item[1]))
+    return good, rejects
+
+
 def encoding_reason(raw: bytes, exc: UnicodeDecodeError) -> str:
     """Which bytes of a line are not UTF-8 and where (offset from 0 in the line's bytes)."""
     return f"not UTF-8: byte(s) {raw[exc.start:exc.end].hex(' ')} at offset {exc.start} ({exc.reason})"

@@ -295,3 +295,17 @@ def test_a_text_line_with_a_lone_surrogate_is_an_invalid_encoding_reject():
 def test_blank_lines_are_json_whitespace_only():
     events, rejects = read_log(["", "  \t", "\r\n", b" \r\n", "\x0c", "\u2028"])
     assert events == [] and [(r.line, r.code) for r in rejects] == [(5, "invalid-json"), (6, "invalid-json")]
+
+
+def test_read_events_gives_what_read_log_gives_for_the_same_events_as_json_lines():
+    # report/explain --mapping hand the importer's dicts to read_events instead of printing them as
+    # JSON and parsing them back: the entries (instant, number, event, text) and rejects must be the same
+    import json
+
+    from engine.replay.log import read_events, read_log
+
+    dicts = [{"id": "a", "ticket": "T", "at": "2026-03-02T10:00:00+01:00", "type": "opened", "contract": "acme",
+              "attrs": {"severity": "S2", "note": "é"}},
+             {"id": "b", "ticket": "T", "at": "not an instant", "type": "updated"},
+             {"id": "c", "ticket": "T", "at": "2026-03-02T08:00:00Z", "type": "responded"}]
+    assert read_events(dicts) == read_log(json.dumps(d, ensure_ascii=False) for d in dicts)
