@@ -9,7 +9,8 @@ Goals are printed, never asserted. Two measurements, each repeated `--runs` time
 - stages: each run is a fresh Python process (so its max RSS, `resource.getrusage`, is its own)
   doing what `obligo report --contracts examples/servicenow --mapping servicenow INPUT --csv F --html F`
   does, one timer per stage: load contracts, import (engine.ingest.import_events), log (the
-  events as JSONL parsed back and sorted, engine.replay.log.read_log, as the CLI does), replay +
+  importer's events checked as INTERFACE events and sorted, engine.replay.log.read_events, as the
+  CLI does), replay +
   cycles + CSV (engine.reports.audit.run_audit), HTML (timelines, explanations and the page), and
   one `explain` of a breached ticket. A stage whose code is not there yet is printed as missing.
 - cli: `obligo report ...` itself as a subprocess (interpreter start included), wall time and
@@ -80,9 +81,9 @@ def stages(data: Path, out_dir: Path, explain_ticket: str | None = None) -> dict
                       import_rejects=len(result.rejects))
 
     def log() -> None:
-        from engine.replay.log import read_log
+        from engine.replay.log import read_events
 
-        state["events"], state["rejects"] = read_log(state["import"].lines())
+        state["events"], state["rejects"] = read_events(state["import"].events)
 
     def replay() -> None:
         from engine.reports.audit import run_audit
