@@ -117,6 +117,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timelines", type=_positive_int, default=200, metavar="N",
                    help="full timelines in the HTML for the first N breached tickets (default 200)")
     p.set_defaults(command_module="engine.cli.report")
+
+    p = sub.add_parser("serve", help="the live service: post events, read actions over HTTP (docs/SERVICE.md)")
+    p.add_argument("--contracts", nargs="+", required=True, metavar="PATH", help="contract files or directories")
+    p.add_argument("--db", required=True, metavar="FILE", help="the SQLite database (created when missing)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8787, help="port (default 8787)")
+    p.add_argument("--token-file", metavar="FILE", help="bearer token file, mode 0600 (default: FILE.token beside --db, created)")
+    p.add_argument("--tick", default="30", metavar="SECONDS|off", help="advance to the wall clock every SECONDS (default 30)")
+    p.add_argument("--max-body", type=_positive_int, default=16 * 1024 * 1024, metavar="BYTES",
+                   help="largest request body (default 16 MB; larger: 413)")
+    p.set_defaults(command_module="engine.cli.serve")
+
+    p = sub.add_parser("post", help="post a JSONL event log to obligo serve in batches (retried, idempotent)")
+    p.add_argument("events", metavar="EVENTS", help="JSONL file, or - for standard input")
+    p.add_argument("--url", required=True, help="the service, e.g. http://127.0.0.1:8787")
+    p.add_argument("--token-file", required=True, metavar="FILE")
+    p.add_argument("--batch", type=int, default=500, metavar="N", help="events per request (default 500)")
+    p.add_argument("--max-bytes", type=int, default=8 * 1024 * 1024, metavar="BYTES", help="bytes per request (default 8 MB)")
+    p.add_argument("--retries", type=int, default=20, metavar="N", help="retries of an unanswered batch (default 20)")
+    p.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS")
+    p.add_argument("--until", metavar="INSTANT", help="then POST /advance to this instant")
+    p.add_argument("--rejects", metavar="FILE", help="write rejected lines here (JSONL: line, code, reason)")
+    p.add_argument("--strict", action="store_true", help="exit 3 when any line was rejected")
+    p.set_defaults(command_module="engine.cli.post")
+
+    p = sub.add_parser("tail", help="follow the outbox of obligo serve as JSONL, resumable by seq")
+    p.add_argument("--url", required=True, help="the service, e.g. http://127.0.0.1:8787")
+    p.add_argument("--token-file", required=True, metavar="FILE")
+    p.add_argument("--after", type=int, default=0, metavar="SEQ", help="start after this seq (default 0)")
+    p.add_argument("--limit", type=int, default=1000, metavar="N", help="actions per request")
+    p.add_argument("--wait", type=float, default=30.0, metavar="SECONDS", help="long-poll wait per request")
+    p.add_argument("--retries", type=int, default=20, metavar="N")
+    p.add_argument("--once", action="store_true", help="stop at the outbox head instead of following")
+    p.set_defaults(command_module="engine.cli.tail")
     return parser
 
 
