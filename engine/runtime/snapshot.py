@@ -238,4 +238,39 @@ def restore_into(engine: EngineState, data: Any) -> None:
                             "snapshot-invalid")
 
 
-__all__ = ["FORMAT", "VERSION", "EngineState", "check", "dump", "restore_into"]
+# --- one ticket at a time (a store keeps each ticket in its own row) ---------------------------
+def calendar_refs(contract: CompiledContract) -> dict[int, CalendarRef]:
+    """The references of every calendar `contract` has built so far, for `ticket_to_dict`: compute it
+    after evaluating (a ticket may have made the contract build a new per-ticket calendar)."""
+    return _calendar_refs(contract)
+
+
+def ticket_to_dict(state: TicketState, contracts: Mapping[str, CompiledContract],
+                   refs: dict[str, dict[int, CalendarRef]] | None = None) -> dict[str, Any]:
+    """One ticket's state as JSON-ready data, as `dump` writes it inside a whole snapshot (clocks
+    with their segments, timers, obligations, vars, escalation, flags). `refs` caches
+    `calendar_refs` per contract id across calls (filled in here when missing)."""
+    refs = {} if refs is None else refs
+    cref = refs.get(state.contract)
+    if cref is None:
+        cref = refs[state.contract] = _calendar_refs(contracts[state.contract])
+    return _plain(_ticket(state, cref))
+
+
+def ticket_from_dict(data: Any, contracts: Mapping[str, CompiledContract]) -> TicketState:
+    """The TicketState of `ticket_to_dict`'s data (after any JSON round trip). Raises SnapshotError
+    for a contract that is not loaded or data that is not such a ticket."""
+    try:
+        cid = data["contract"]
+        if cid not in contracts:
+            raise SnapshotError(f"ticket {data.get('ticket')!r} needs contract {cid!r}, which is not loaded",
+                                "snapshot-contract-missing")
+        return _load_ticket(data, contracts)
+    except SnapshotError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise SnapshotError(f"malformed ticket state: {type(exc).__name__}: {exc}", "snapshot-invalid") from None
+
+
+__all__ = ["FORMAT", "VERSION", "EngineState", "calendar_refs", "check", "dump", "restore_into", "ticket_from_dict",
+           "ticket_to_dict"]
