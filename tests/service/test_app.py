@@ -13,7 +13,7 @@ import pytest
 from service_fakes import FakeStore
 
 with warnings.catch_warnings():  # starlette asks for httpx2 in its test client; httpx is what we ship
-    warnings.simplefilter("ignore", DeprecationWarning)
+    warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
 from engine.language.loader import load_contracts
