@@ -125,6 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8787, help="port (default 8787)")
     p.add_argument("--token-file", metavar="FILE", help="bearer token file, mode 0600 (default: FILE.token beside --db, created)")
     p.add_argument("--tick", default="30", metavar="SECONDS|off", help="advance to the wall clock every SECONDS (default 30)")
+    p.add_argument("--tick-lag", type=int, default=0, metavar="SECONDS",
+                   help="the ticker advances to the wall clock minus SECONDS, so events arriving that late are not late")
     p.add_argument("--max-body", type=_positive_int, default=16 * 1024 * 1024, metavar="BYTES",
                    help="largest request body (default 16 MB; larger: 413)")
     p.set_defaults(command_module="engine.cli.serve")

@@ -37,6 +37,9 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     except ValueError as exc:
         err.write(f"obligo serve: {exc}\n")
         return EXIT_USAGE
+    if args.tick_lag < 0:
+        err.write(f"obligo serve: --tick-lag must be 0 or more seconds, got {args.tick_lag}\n")
+        return EXIT_USAGE
     if args.max_body < 1:
         err.write(f"obligo serve: --max-body must be at least 1 byte, got {args.max_body}\n")
         return EXIT_USAGE
@@ -57,7 +60,8 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     from engine.store import Store
 
     db = args.db
-    app = create_app(lambda: Store.open(db, contracts), token, max_body=args.max_body, tick=tick)
+    app = create_app(lambda: Store.open(db, contracts), token, max_body=args.max_body, tick=tick,
+                     tick_lag=args.tick_lag)
     try:
         app.state.runner.open_now()
     except ObligoError as exc:
@@ -69,7 +73,7 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning", access_log=False,
                             lifespan="on", timeout_graceful_shutdown=10, server_header=False)
     server = uvicorn.Server(config)
-    tick_text = f"every {tick:g} s" if tick else "off"
+    tick_text = f"every {tick:g} s, lag {args.tick_lag} s" if tick else "off"
     err.write(f"obligo serve: http://{args.host}:{args.port} database {db}, "
               f"token {'created in' if created else 'from'} {token_path}, tick {tick_text}\n")
     err.flush()

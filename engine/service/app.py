@@ -292,10 +292,12 @@ def split_lines(body: bytes) -> list[bytes]:
 
 
 def create_app(opener: Callable[[], StoreLike], token: str, *, max_body: int = DEFAULT_MAX_BODY,
-               max_wait: float = MAX_WAIT, tick: float | None = None,
+               max_wait: float = MAX_WAIT, tick: float | None = None, tick_lag: int = 0,
                now: Callable[[], float] = time.time) -> ServiceApp:
     """The service over the store `opener()` returns (called in the store's thread at startup).
-    `tick` (seconds) starts the ticker, the only reader of the wall clock (`now`)."""
+    `tick` (seconds) starts the ticker, the only reader of the wall clock (`now`): every `tick`
+    seconds it advances the stream to `now() - tick_lag` (the lag leaves room for events that reach
+    the service a little after their instant: an event earlier than the stream's clock is late)."""
     if not token:
         raise ValueError("the token is empty")
     state = ServiceState(StoreRunner(opener), token, max_body, max_wait)
@@ -362,7 +364,7 @@ def create_app(opener: Callable[[], StoreLike], token: str, *, max_body: int = D
         while True:
             await asyncio.sleep(seconds)
             try:
-                await state.advance(int(now()))
+                await state.advance(int(now()) - tick_lag)
             except Exception as exc:  # a failed tick is retried at the next one
                 print(f"obligo serve: tick failed: {getattr(exc, 'code', type(exc).__name__)}: {_short(str(exc))}",
                       file=sys.stderr, flush=True)

@@ -238,3 +238,17 @@ def test_ticker_advances_with_the_wall_clock(contracts):
         while not any(json.loads(r)["action"] == "breach" for _, r in list(store.outbox)) and time.monotonic() < deadline:
             time.sleep(0.05)
     assert calls and any(json.loads(r)["action"] == "breach" for _, r in store.outbox)
+
+
+def test_ticker_lag_keeps_the_stream_behind_the_wall_clock(contracts):
+    store = FakeStore(contracts)
+    now = 1772470200.0  # 2026-03-02T16:50:00Z
+    app = create_app(lambda: store, TOKEN, tick=0.05, tick_lag=60, now=lambda: now)
+    with TestClient(app) as client:
+        deadline = time.monotonic() + 5
+        while store.engine.now is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert store.engine.now == int(now) - 60
+        # an event 30 s old at arrival is still in time
+        answer = client.post("/events", content=opened("e1", "T1", at="2026-03-02T16:49:30Z"), headers=AUTH).json()
+        assert answer["accepted"] == 1 and answer["rejected"] == []
