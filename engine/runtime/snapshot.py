@@ -247,14 +247,16 @@ def calendar_refs(contract: CompiledContract) -> dict[int, CalendarRef]:
 
 def ticket_to_dict(state: TicketState, contracts: Mapping[str, CompiledContract],
                    refs: dict[str, dict[int, CalendarRef]] | None = None) -> dict[str, Any]:
-    """One ticket's state as JSON-ready data, as `dump` writes it inside a whole snapshot (clocks
-    with their segments, timers, obligations, vars, escalation, flags). `refs` caches
+    """One ticket's state as data for `json.dumps`, as `dump` writes it inside a whole snapshot
+    (clocks with their segments, timers, obligations, vars, escalation, flags). Not a copy: it
+    shares the ticket's attribute and vars objects, so serialise it before the ticket changes
+    (a store writes it at once; copying every ticket would cost more than the JSON). `refs` caches
     `calendar_refs` per contract id across calls (filled in here when missing)."""
     refs = {} if refs is None else refs
     cref = refs.get(state.contract)
     if cref is None:
         cref = refs[state.contract] = _calendar_refs(contracts[state.contract])
-    return _plain(_ticket(state, cref))
+    return _ticket(state, cref)
 
 
 def ticket_from_dict(data: Any, contracts: Mapping[str, CompiledContract]) -> TicketState:
