@@ -55,6 +55,10 @@ MAGIC = "obligo-store"
 SCHEMA = 1
 _SQLITE_HEADER = b"SQLite format 3\x00"
 _CHUNK = 500  # bound parameters per IN (...) query
+# json.dumps/loads with these arguments build an encoder per call; the same output, made once:
+_dumps = json.JSONEncoder(separators=(",", ":")).encode  # ticket states
+_dumps_action = json.JSONEncoder(ensure_ascii=False).encode  # = Action.to_json()
+_loads = json.JSONDecoder().decode
 
 _DDL = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -178,33 +182,55 @@ class _Batch:
         self.new_contracts: set[str] = set()
 
     def load(self, ticket: str) -> None:
-        if ticket in self.rows:
+        if ticket not in self.rows:
+            self.load_many([ticket])
+
+    def load_many(self, tickets: Iterable[str]) -> None:
+        """Restore the tickets not yet loaded: their states and deadlines in one query each per
+        `_CHUNK` tickets (not one round trip per ticket)."""
+        rows = self.rows
+        wanted = [t for t in dict.fromkeys(tickets) if t not in rows]
+        if not wanted:
             return
-        row = self.db.execute("SELECT state, quarantined, closed FROM tickets WHERE ticket = ?", (ticket,)).fetchone()
-        if row is None:
-            self.rows[ticket] = None
-            return
-        text, quarantined, closed = row
-        try:
-            state = ticket_from_dict(json.loads(text), self.store.contracts)
-        except (SnapshotError, ValueError) as exc:
-            raise StoreError(f"{self.store.path}: the stored state of ticket {ticket!r} cannot be read: {exc}",
-                             "store-corrupt") from None
-        deadlines = self.db.execute(
-            "SELECT instant, ticket, name, ord, gen, kind, ratio FROM deadlines WHERE ticket = ? "
-            "ORDER BY instant, name, ord, gen", (ticket,)).fetchall()
-        self.rows[ticket] = _Row(text, quarantined, bool(closed), deadlines)
+        db, contracts = self.db, self.store.contracts
         engine = self.engine
-        engine.tickets[ticket] = state
-        if quarantined is not None:
-            engine.quarantined[ticket] = quarantined
         queue = engine._queue
-        for entry in deadlines:
-            queue.append(Deadline(*entry))
-        self._dirty_heap = True
+        for i in range(0, len(wanted), _CHUNK):
+            chunk = wanted[i:i + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            found = {row[0]: row for row in db.execute(
+                f"SELECT ticket, state, quarantined, closed FROM tickets WHERE ticket IN ({marks})", chunk)}
+            by_ticket: dict[str, list[tuple]] = {}
+            if found:
+                present = [t for t in chunk if t in found]
+                marks = ",".join("?" * len(present))
+                for entry in db.execute(
+                        f"SELECT instant, ticket, name, ord, gen, kind, ratio FROM deadlines WHERE ticket IN ({marks}) "
+                        "ORDER BY ticket, instant, name, ord, gen", present):
+                    by_ticket.setdefault(entry[1], []).append(entry)
+            for ticket in chunk:
+                row = found.get(ticket)
+                if row is None:
+                    rows[ticket] = None
+                    continue
+                _, text, quarantined, closed = row
+                try:
+                    state = ticket_from_dict(_loads(text), contracts)
+                except (SnapshotError, ValueError) as exc:
+                    raise StoreError(f"{self.store.path}: the stored state of ticket {ticket!r} cannot be read: "
+                                     f"{exc}", "store-corrupt") from None
+                deadlines = by_ticket.get(ticket, [])
+                rows[ticket] = _Row(text, quarantined, bool(closed), deadlines)
+                engine.tickets[ticket] = state
+                if quarantined is not None:
+                    engine.quarantined[ticket] = quarantined
+                for entry in deadlines:
+                    queue.append(Deadline(*entry))
+                if deadlines:
+                    self._dirty_heap = True
 
     def load_due(self, instant: int) -> None:
-        """Restore every ticket with a stored deadline due at or before `instant`."""
+        """Restore every ticket with a stored deadline due at or before `instant` (one range query)."""
         if self.due_loaded is not None and instant <= self.due_loaded:
             return
         if self.due_loaded is None:
@@ -212,9 +238,16 @@ class _Batch:
         else:
             rows = self.db.execute("SELECT DISTINCT ticket FROM deadlines WHERE instant > ? AND instant <= ?",
                                    (self.due_loaded, instant))
-        for (ticket,) in rows.fetchall():
-            self.load(ticket)
+        self.load_many([ticket for (ticket,) in rows.fetchall()])
         self.due_loaded = instant
+
+    def preload(self, tickets: Iterable[str], until: int | None) -> None:
+        """Restore, before the batch runs, every ticket it can touch: its events' tickets and those
+        with a deadline due by its latest instant. The engine holding more tickets than an event
+        needs changes nothing (replay holds them all); `prepare` then finds them loaded."""
+        self.load_many(tickets)
+        if until is not None:
+            self.load_due(until)
 
     def prepare(self, ticket: str | None, instant: int) -> None:
         if ticket is not None:
@@ -234,27 +267,38 @@ class _Batch:
                 by_ticket.setdefault(entry.ticket, []).append(tuple(entry))
         refs: dict[str, dict[int, CalendarRef]] = {}
         upserts: list[tuple] = []
+        drop: list[tuple[str]] = []
+        inserts: list[tuple] = []
         open_delta = 0
         new_contracts: set[str] = set()
+        contracts, known, quarantined_of = store.contracts, store._known_contracts, engine.quarantined
         for ticket, state in engine.tickets.items():
             row = self.rows.get(ticket)
-            text = json.dumps(ticket_to_dict(state, store.contracts, refs), separators=(",", ":"))
-            quarantined = engine.quarantined.get(ticket)
+            text = _dumps(ticket_to_dict(state, contracts, refs))
+            quarantined = quarantined_of.get(ticket)
             if row is None:
                 upserts.append((ticket, state.contract, int(state.closed), quarantined, text))
                 open_delta += 0 if state.closed else 1
-                if state.contract not in store._known_contracts:
+                if state.contract not in known:
                     new_contracts.add(state.contract)
             elif text != row.text or quarantined != row.quarantined:
                 upserts.append((ticket, state.contract, int(state.closed), quarantined, text))
                 open_delta += int(row.closed) - int(state.closed)
-            entries = sorted(by_ticket.get(ticket, ()))
-            if row is None or entries != sorted(tuple(e) for e in row.deadlines):
-                if row is not None:
-                    db.execute("DELETE FROM deadlines WHERE ticket = ?", (ticket,))
+            entries = by_ticket.get(ticket)
+            if entries:
+                entries.sort()
+            if row is None:
                 if entries:
-                    db.executemany("INSERT INTO deadlines (instant, ticket, name, ord, gen, kind, ratio) "
-                                   "VALUES (?, ?, ?, ?, ?, ?, ?)", entries)
+                    inserts.extend(entries)
+            elif entries != (sorted(row.deadlines) if row.deadlines else None):
+                drop.append((ticket,))
+                if entries:
+                    inserts.extend(entries)
+        if drop:
+            db.executemany("DELETE FROM deadlines WHERE ticket = ?", drop)
+        if inserts:
+            db.executemany("INSERT INTO deadlines (instant, ticket, name, ord, gen, kind, ratio) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?)", inserts)
         if upserts:
             db.executemany(
                 "INSERT INTO tickets (ticket, contract, closed, quarantined, state) VALUES (?, ?, ?, ?, ?) "
@@ -266,8 +310,11 @@ class _Batch:
         if engine._seen_ids:
             db.executemany("INSERT OR IGNORE INTO seen (id) VALUES (?)", [(eid,) for eid in engine._seen_ids])
         if actions:
-            db.executemany("INSERT OR IGNORE INTO outbox (id, action) VALUES (?, ?)",
-                           [(action.id, action.to_json()) for action in actions])
+            rows = []
+            for action in actions:  # the id once (Action.id and to_json would each hash the cause)
+                data = action.to_dict()
+                rows.append((data.get("id"), _dumps_action(data)))
+            db.executemany("INSERT OR IGNORE INTO outbox (id, action) VALUES (?, ?)", rows)
         db.execute("UPDATE stream SET now = ?, gen = ?, accepted = accepted + ?, duplicates = duplicates + ?, "
                    "rejected = rejected + ?, open_tickets = open_tickets + ? WHERE id = 0",
                    (engine.now, engine._seq, accepted, duplicates, rejected, open_delta))
@@ -378,6 +425,9 @@ class Store:
             nonlocal accepted, duplicates
             seen = self._seen([event.id for _, _, event, _ in good])
             engine = batch.engine
+            fresh = [(at, event.ticket) for at, _, event, _ in good if event.id not in seen]
+            if fresh:
+                batch.preload([t for _, t in fresh if t is not None], max(at for at, _ in fresh))
             for at, number, event, _text in good:
                 if event.id in seen:
                     duplicates += 1
