@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck layers bench fuzz clean report-check bench-audit
+.PHONY: install demo test lint typecheck layers bench fuzz clean report-check bench-audit crash-test bench-service
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,19 @@ fuzz: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_engine.py
+
+# The live service's crash test with 20 SIGKILLs of a real `obligo serve` at seeded random moments
+# (`make test` runs it with 5): the outbox after restarts and re-posts equals `obligo replay`.
+# OBLIGO_CRASH_SEED / OBLIGO_CRASH_TICKETS vary it.
+OBLIGO_CRASH_KILLS ?= 20
+crash-test: $(STAMP)
+	OBLIGO_CRASH_KILLS=$(OBLIGO_CRASH_KILLS) $(BIN)/pytest -p no:cacheprovider -s tests/service/test_serve_e2e.py -k sigkill
+
+# Durable ingestion figures (issue 15 "Measured"): through the Store alone, then over HTTP to a real
+# `obligo serve`; printed, never asserted.
+bench-service: $(STAMP)
+	$(BIN)/python bench/bench_service.py
+	$(BIN)/python bench/bench_http.py
 
 # Import + replay + report of the UCI log end to end (issue 14 "Measured"): wall time per stage and
 # max RSS, min/median of 3 runs, goals printed, never asserted; `--profile` says where the time goes.

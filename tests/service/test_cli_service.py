@@ -4,12 +4,17 @@ creates; `obligo post` / `tail` usage errors and giving up on an unreachable ser
 from __future__ import annotations
 
 import io
+import json
 import os
 import socket
+import sqlite3
 import stat
 from pathlib import Path
 
+import pytest
+
 from engine.cli.main import main
+from engine.language.loader import load_contracts
 from engine.service.token import ensure_token
 
 REPO = Path(__file__).resolve().parents[2]
@@ -51,13 +56,62 @@ def test_token_created_beside_the_database_with_mode_0600(tmp_path):
     assert ensure_token(tmp_path / "obligo.db") == (path, token, False)
 
 
-def test_foreign_database_file_is_refused_and_kept(tmp_path):
-    db = tmp_path / "notes.db"
-    db.write_bytes(b"my precious notes, not a database\n" * 10)
+def _text_file(path: Path) -> None:
+    path.write_bytes(b"my precious notes, not a database\n" * 10)
+
+
+def _other_sqlite_database(path: Path) -> None:
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE notes (x)")
+    db.execute("INSERT INTO notes VALUES ('precious')")
+    db.commit()
+    db.close()
+
+
+def _truncated_sqlite_header(path: Path) -> None:
+    path.write_bytes(b"SQLite format 3\x00" + b"\x00" * 10)
+
+
+def _corrupt_obligo_store(path: Path) -> None:
+    from engine.store import Store
+
+    contracts, _ = load_contracts([CONTRACTS])
+    with Store.open(path, contracts) as store:
+        store.post([json.dumps({"id": "e1", "ticket": "T-1", "at": "2026-03-02T16:50:00Z", "type": "opened",
+                                "contract": "adobe", "attrs": {"plan": "ultimate", "region": "emea",
+                                                               "severity": "P2", "channel": "web"}})])
+        store._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    for extra in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        extra.unlink(missing_ok=True)
+    data = bytearray(path.read_bytes())
+    page = int.from_bytes(data[16:18], "big") or 65536
+    data[page:] = b"\xa5" * (len(data) - page)  # every page but the header's
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("make, codes", [
+    (_text_file, {"store-foreign"}),
+    (_other_sqlite_database, {"store-foreign"}),
+    (_truncated_sqlite_header, {"store-foreign", "store-corrupt"}),
+    (_corrupt_obligo_store, {"store-corrupt"}),
+], ids=["text", "other-sqlite", "truncated-header", "corrupt-store"])
+def test_foreign_or_corrupt_database_file_is_refused_and_kept(tmp_path, make, codes):
+    """At start, before serving: exit 1, one line naming the file and the store's code, the file
+    byte for byte as it was and no -wal/-shm left beside it."""
+    db = tmp_path / "data.db"
+    make(db)
     before = db.read_bytes()
-    code, err = run("serve", "--contracts", CONTRACTS, "--db", str(db), "--tick", "off")
-    assert code == 1 and "store-" in err
+    token = tmp_path / "token"
+    fd = os.open(token, os.O_WRONLY | os.O_CREAT, 0o600)
+    os.write(fd, b"t\n")
+    os.close(fd)
+    listing = sorted(p.name for p in tmp_path.iterdir())
+    code, err = run("serve", "--contracts", CONTRACTS, "--db", str(db), "--token-file", str(token), "--tick", "off")
+    assert code == 1
+    assert err.startswith(f"obligo serve: {db}: ") and err.count("\n") == 1, err
+    assert any(f"({c})" in err for c in codes), err
     assert db.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == listing
 
 
 def test_bad_options(tmp_path):
