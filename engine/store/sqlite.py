@@ -34,6 +34,7 @@ import heapq
 import json
 import sqlite3
 import struct
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +60,7 @@ _CHUNK = 500  # bound parameters per IN (...) query
 _dumps = json.JSONEncoder(separators=(",", ":")).encode  # ticket states
 _dumps_action = json.JSONEncoder(ensure_ascii=False).encode  # = Action.to_json()
 _loads = json.JSONDecoder().decode
+CACHE_TICKETS = 10_000  # ticket states kept between calls (LRU); the database stays the truth
 
 _DDL = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -180,6 +182,7 @@ class _Batch:
         self.due_loaded: int | None = None  # every ticket with a stored deadline <= this is loaded
         self._dirty_heap = False  # entries appended to the engine's queue: heapify before it runs
         self.new_contracts: set[str] = set()
+        self.cached: list[tuple[str, str, TicketState]] = []  # (ticket, text, state) to cache after COMMIT
 
     def load(self, ticket: str) -> None:
         if ticket not in self.rows:
@@ -192,7 +195,7 @@ class _Batch:
         wanted = [t for t in dict.fromkeys(tickets) if t not in rows]
         if not wanted:
             return
-        db, contracts = self.db, self.store.contracts
+        db, contracts, cache = self.db, self.store.contracts, self.store._cache
         engine = self.engine
         queue = engine._queue
         for i in range(0, len(wanted), _CHUNK):
@@ -214,11 +217,17 @@ class _Batch:
                     rows[ticket] = None
                     continue
                 _, text, quarantined, closed = row
-                try:
-                    state = ticket_from_dict(_loads(text), contracts)
-                except (SnapshotError, ValueError) as exc:
-                    raise StoreError(f"{self.store.path}: the stored state of ticket {ticket!r} cannot be read: "
-                                     f"{exc}", "store-corrupt") from None
+                # A cached state is taken out (the engine will change it) and used only when the
+                # database still holds the text it was cached with; otherwise restored from the row.
+                hit = cache.pop(ticket, None)
+                if hit is not None and hit[0] == text:
+                    state = hit[1]
+                else:
+                    try:
+                        state = ticket_from_dict(_loads(text), contracts)
+                    except (SnapshotError, ValueError) as exc:
+                        raise StoreError(f"{self.store.path}: the stored state of ticket {ticket!r} cannot be "
+                                         f"read: {exc}", "store-corrupt") from None
                 deadlines = by_ticket.get(ticket, [])
                 rows[ticket] = _Row(text, quarantined, bool(closed), deadlines)
                 engine.tickets[ticket] = state
@@ -272,10 +281,12 @@ class _Batch:
         open_delta = 0
         new_contracts: set[str] = set()
         contracts, known, quarantined_of = store.contracts, store._known_contracts, engine.quarantined
+        cached = self.cached
         for ticket, state in engine.tickets.items():
             row = self.rows.get(ticket)
             text = _dumps(ticket_to_dict(state, contracts, refs))
             quarantined = quarantined_of.get(ticket)
+            cached.append((ticket, text, state))
             if row is None:
                 upserts.append((ticket, state.contract, int(state.closed), quarantined, text))
                 open_delta += 0 if state.closed else 1
@@ -333,6 +344,10 @@ class Store:
         self._gen = 0
         self._known_contracts: set[str] = set()
         self._counters: dict[str, int] = {}
+        # ticket -> (its state text as committed, the TicketState after that commit): saves the JSON
+        # load and restore of recently used tickets. Entries leave it while a call uses them and come
+        # back only after its COMMIT, so a failed call leaves nothing of its changes here.
+        self._cache: OrderedDict[str, tuple[str, TicketState]] = OrderedDict()
 
     # --- opening ----------------------------------------------------------------------------
     @classmethod
@@ -483,6 +498,12 @@ class Store:
                 raise _db_error(exc, self.path) from None
             raise
         self._known_contracts |= batch.new_contracts
+        cache = self._cache
+        for ticket, text, state in batch.cached:
+            cache[ticket] = (text, state)
+            cache.move_to_end(ticket)
+        while len(cache) > CACHE_TICKETS:
+            cache.popitem(last=False)
         self._load_stream()
         return self.head()
 

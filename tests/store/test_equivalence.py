@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.model.events import parse_instant
-from engine.store import Store
+from engine.store import Store, StoreError
 from store.helpers import contracts, log, outbox, reference
 
 
@@ -76,3 +76,42 @@ def test_any_batch_split_equals_replay(tmp_path_factory, cuts, restart):
     store.advance(last_instant(lines))
     assert outbox(store) == expected
     store.close()
+
+
+def test_failed_batches_and_two_writers_leave_no_stale_cached_state(tmp_path, monkeypatch):
+    """The store keeps recently used ticket states between calls; the database stays the truth: a
+    batch that fails (store-full, rolled back) after changing cached tickets, another Store writing
+    the same file, and a cache smaller than the tickets a batch touches change nothing."""
+    import engine.store.sqlite as sqlite_store
+
+    monkeypatch.setattr(sqlite_store, "CACHE_TICKETS", 40)
+    lines = log(300, 4)
+    expected = reference(lines)
+    path = tmp_path / "live.db"
+    first, second = Store.open(path, contracts()), Store.open(path, contracts())
+    rng = random.Random(4)
+    i = failures = 0
+    while i < len(lines):
+        batch = list(lines[i:i + rng.randint(1, 120)])
+        store = first if rng.random() < 0.6 else second
+        if rng.random() < 0.3:  # the batch runs, then its commit fails: nothing of it may remain
+            pages = store._db.execute("PRAGMA page_count").fetchone()[0]
+            store._db.execute(f"PRAGMA max_page_count = {pages}")
+            try:
+                store.post(batch)
+            except StoreError as exc:
+                assert exc.code == "store-full"
+                failures += 1
+            else:
+                i += len(batch)
+                continue
+            finally:
+                store._db.execute("PRAGMA max_page_count = 1073741823")
+        result = store.post(batch)
+        assert result.rejected == [] and result.accepted == len(batch)
+        i += len(batch)
+    assert failures > 0
+    first.advance(last_instant(lines))
+    assert outbox(first) == outbox(second) == expected
+    first.close()
+    second.close()
