@@ -12,7 +12,9 @@ Prints figures, asserts nothing (the issue's goals are printed beside them):
   the replay's actions;
 - restart: a database holding `--open-tickets` open tickets (opened, clocks running, deadlines
   pending), closed and re-opened: time from `Store.open` to the first answered `post`, database
-  bytes per open ticket.
+  bytes per open ticket; the peak memory (max RSS) of a fresh process that opens that database,
+  posts one batch of 1,000 events to its tickets and the probe, against the same process that
+  only loads the contracts.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import subprocess
 import sys
 import tempfile
 import time
@@ -94,6 +97,30 @@ def open_tickets_db(contracts: dict, n: int, path: Path) -> tuple[Path, str]:
     return path, probe
 
 
+_RSS = """
+import json, resource, sys, time
+sys.path.insert(0, {root!r})
+from engine import Engine
+from engine.store import Store
+contracts = Engine.load([{contracts!r}]).contracts
+if {post!r}:
+    store = Store.open({path!r}, contracts)
+    base = {last!r}
+    lines = [json.dumps({{"id": f"m{{i}}", "ticket": f"R-{{(i + 1) * 97 % {n}}}", "type": "responded",
+                         "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(base))}}) for i in range(1000)]
+    result = store.post(lines)
+    assert result.accepted == 1000, result
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def max_rss_kb(path: Path, last: int, n: int, post: bool) -> int:
+    """ru_maxrss (KiB) of a fresh process that loads the contracts and, with `post`, opens the store
+    at `path` and posts 1,000 events to its open tickets."""
+    code = _RSS.format(root=str(ROOT), contracts=str(ROOT / "contracts"), path=str(path), last=last, n=n, post=post)
+    return int(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tickets", type=int, default=2000)
@@ -136,9 +163,13 @@ def main(argv: list[str] | None = None) -> int:
         assert result.accepted == 1, result
         open_now = store.metrics()["open_tickets"]
         store.close()
+        last = parse_instant(json.loads(probe)["at"])
+        rss, rss0 = (max_rss_kb(path, last, args.open_tickets, post) for post in (True, False))
         print(f"restart with {open_now:,} open tickets: open + first post {restart * 1000:.0f} ms "
               f"(goal < {GOAL_RESTART_S:.0f} s); database {size / 1e6:.1f} MB, {size / max(1, open_now):,.0f} "
               "bytes per open ticket")
+        print(f"memory: a process holding the Store over {open_now:,} open tickets after posting 1,000 events: "
+              f"max RSS {rss / 1024:.0f} MB ({rss0 / 1024:.0f} MB with only the contracts loaded)")
     return 0
 
 
