@@ -4,8 +4,14 @@ One `post` (a batch of JSON Lines) or `advance` is one transaction (`BEGIN IMMED
 in WAL mode with `synchronous=FULL`): once it returns, the batch is on disk; if it raises, nothing
 of it is. Memory and restart time are bounded by what a batch touches, not by the database: each
 call builds a fresh `Engine` and restores into it, lazily, only the tickets it needs (the ticket of
-each event, and every ticket with a pending deadline due by the event's instant), then writes back
-the tickets whose state or deadlines changed.
+each event, and every ticket with a pending deadline due by the batch's latest instant, loaded in a
+few chunked queries), then writes back the tickets whose state or deadlines changed.
+
+A bounded cache keeps the parsed state of the last tickets used (10,000) between calls, so a busy
+ticket is not parsed from JSON at every batch. The database stays the truth: a cached state is used
+only while the row still holds the exact text it was saved with, a call takes its tickets out of
+the cache while it runs, and they go back only once its commit succeeded (a failed call, or another
+process writing the file, leaves no stale state behind).
 
 Tables (schema version `SCHEMA`, `PRAGMA application_id` = `APPLICATION_ID`, and a `meta` row with
 `MAGIC`, so a foreign file is refused before anything is written to it):
