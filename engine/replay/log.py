@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 from engine.model.actions import Action
 from engine.model.events import EventError, parse_event, parse_json
 from engine.replay.partition import evaluate
+from engine.replay.sort import RUN_SIZE, Runs, external_sort, in_time_order, rewindable
 from engine.runtime.engine import DuplicateEvent, Engine
 
 
@@ -52,6 +53,18 @@ def read_log(lines: Iterable[str | bytes]) -> tuple[list[tuple[int, int, Any, st
     own line); returns ((at, line number, event, text), ...) sorted stably by time, and the rejects."""
     good: list[tuple[int, int, Any, str]] = []
     rejects: list[Reject] = []
+    for item in iter_log(lines):
+        if isinstance(item, Reject):
+            rejects.append(item)
+        else:
+            good.append(item)
+    good.sort(key=lambda item: (item[0], item[1]))
+    return good, rejects
+
+
+def iter_log(lines: Iterable[str | bytes]) -> Iterator[tuple[int, int, Any, str] | Reject]:
+    """`read_log` one line at a time, in the order of the input: (at, line number, event, text) for
+    an event, a `Reject` for a line that is not one; blank lines give nothing."""
     for number, raw in enumerate(lines, start=1):
         if isinstance(raw, str):
             text = raw.rstrip("\r\n")
@@ -60,18 +73,16 @@ def read_log(lines: Iterable[str | bytes]) -> tuple[list[tuple[int, int, Any, st
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
-                rejects.append(Reject(number, "invalid-encoding", encoding_reason(raw, exc), shown(raw)))
+                yield Reject(number, "invalid-encoding", encoding_reason(raw, exc), shown(raw))
                 continue
         if not text.strip(" \t\r\n"):  # blank: JSON's whitespace only (a line of U+00A0 is a reject)
             continue
         try:
             event = parse_event(parse_json(text))
         except EventError as exc:
-            rejects.append(Reject(number, exc.code, str(exc), text if exc.code != "invalid-encoding" else shown(text)))
+            yield Reject(number, exc.code, str(exc), text if exc.code != "invalid-encoding" else shown(text))
             continue
-        good.append((event.at, number, event, text))
-    good.sort(key=lambda item: (item[0], item[1]))
-    return good, rejects
+        yield (event.at, number, event, text)
 
 
 def read_events(events: Iterable[dict[str, Any]]) -> tuple[list[tuple[int, int, Any, str]], list[Reject]]:
@@ -105,19 +116,52 @@ def shown(raw: bytes | str) -> str:
     return raw.decode("utf-8", "backslashreplace")
 
 
+class OutOfOrder(ValueError):
+    """`replay(..., ordered=True)` met an event earlier than the one before it."""
+
+
 def replay(engine: Engine, lines: Iterable[str | bytes], out: IO[str], rejects_out: IO[str] | None = None,
-           until: int | None = None, jobs: int = 1) -> ReplayStats:
+           until: int | None = None, jobs: int = 1, *, ordered: bool | None = None,
+           run_size: int = RUN_SIZE, spool_dir: str | None = None) -> ReplayStats:
     """Evaluate a whole log (lines of text or of bytes); rejects never stop the stream. Output is
     byte-identical across runs, and across `jobs` (processes, the stream partitioned by ticket:
-    engine.partition)."""
-    stats = ReplayStats()
-    events, rejects = read_log(lines)
-    stats.lines = len(events) + len(rejects)
-    pending_rejects = sorted(rejects, key=lambda r: r.line)
+    engine.partition).
 
-    def write(actions: list[Action]) -> None:
+    With one process, memory does not follow the log's length: a log in time order (found by a
+    cheap first pass, engine.replay.sort.in_time_order, or promised by `ordered=True`, then checked
+    as it is read: OutOfOrder) is evaluated as it is read, actions and rejects written as they come;
+    any other log is sorted out of core (runs of `run_size` events in temporary files under
+    `spool_dir`, then merged), as is every log with `ordered=False`. Rejects are written in line
+    order either way. `jobs` > 1 reads the whole log into memory (engine.replay.partition)."""
+    if jobs > 1:
+        return _replay_partitioned(engine, lines, out, rejects_out, until, jobs)
+    stats = ReplayStats()
+    release: Callable[[], None] = lambda: None  # noqa: E731
+    try:
+        if ordered is None:
+            again, release = rewindable(lines, spool_dir)
+            ordered = in_time_order(again())
+            lines = again()
+        if ordered:
+            _replay_in_order(engine, lines, _Writer(out, stats), rejects_out, until, stats)
+        else:
+            _replay_sorted(engine, lines, _Writer(out, stats), rejects_out, until, stats, run_size, spool_dir)
+    finally:
+        release()
+    return stats
+
+
+class _Writer:
+    """Writes actions as they are produced and counts them in the stats."""
+
+    def __init__(self, out: IO[str], stats: ReplayStats) -> None:
+        self.out = out
+        self.stats = stats
+
+    def __call__(self, actions: list[Action]) -> None:
+        stats = self.stats
         for action in actions:
-            out.write(action.to_json() + "\n")
+            self.out.write(action.to_json() + "\n")
             stats.actions += 1
             stats.by_action[action.action] = stats.by_action.get(action.action, 0) + 1
             key = (action.action, action.contract)
@@ -126,35 +170,120 @@ def replay(engine: Engine, lines: Iterable[str | bytes], out: IO[str], rejects_o
                 clock = (action.contract, action.clock or "")
                 stats.breaches[clock] = stats.breaches.get(clock, 0) + 1
 
+
+def _count_reject(stats: ReplayStats, reject: Reject, rejects_out: IO[str] | None) -> None:
+    stats.rejects += 1
+    stats.by_reject[reject.code] = stats.by_reject.get(reject.code, 0) + 1
+    if rejects_out is not None:
+        rejects_out.write(reject.to_json() + "\n")
+
+
+def _evaluate(engine: Engine, item: tuple[int, int, Any, str], write: _Writer, stats: ReplayStats) -> Reject | bool:
+    """One event through the engine: True when evaluated, False for a duplicate, the engine's
+    refusal as a Reject (not yet counted)."""
+    _, number, event, text = item
+    try:
+        write(engine.process(event))
+    except DuplicateEvent:
+        stats.duplicates += 1
+        return False
+    except EventError as exc:
+        return Reject(number, exc.code, str(exc), text)
+    stats.events += 1
+    return True
+
+
+def _replay_in_order(engine: Engine, lines: Iterable[str | bytes], write: _Writer, rejects_out: IO[str] | None,
+                     until: int | None, stats: ReplayStats) -> None:
+    """Read, check the order, evaluate and write, one line at a time: the rejects come in line order."""
+    last = previous = None
+    for item in iter_log(lines):
+        stats.lines += 1
+        if isinstance(item, Reject):
+            _count_reject(stats, item, rejects_out)
+            continue
+        at = item[0]
+        if previous is not None and at < previous:
+            raise OutOfOrder(f"line {item[1]}: the event is earlier than the one before it")
+        previous = at
+        if until is not None and at > until:
+            stats.after_until += 1
+            continue
+        result = _evaluate(engine, item, write, stats)
+        if result is True:
+            last = at
+        elif isinstance(result, Reject):
+            _count_reject(stats, result, rejects_out)
+    _finish(engine, write, until, last)
+
+
+def _replay_sorted(engine: Engine, lines: Iterable[str | bytes], write: _Writer, rejects_out: IO[str] | None,
+                   until: int | None, stats: ReplayStats, run_size: int, spool_dir: str | None) -> None:
+    """Sort the events out of core, evaluate them in time order, then write the rejects (the
+    reading's and the engine's, sorted out of core too) in line order."""
+    rejects: Runs[Reject] = Runs(_line, run_size, spool_dir)
+
+    def events() -> Iterator[tuple[int, int, Any, str]]:
+        for item in iter_log(lines):
+            stats.lines += 1
+            if isinstance(item, Reject):
+                rejects.add(item)
+            elif until is not None and item[0] > until:
+                stats.after_until += 1
+            else:
+                yield item
+
+    try:
+        last = None
+        for item in external_sort(events(), _time_line, run_size, spool_dir):
+            result = _evaluate(engine, item, write, stats)
+            if result is True:
+                last = item[0]
+            elif isinstance(result, Reject):
+                rejects.add(result)
+        _finish(engine, write, until, last)
+        for reject in rejects.ordered():
+            _count_reject(stats, reject, rejects_out)
+    finally:
+        rejects.close()
+
+
+def _finish(engine: Engine, write: _Writer, until: int | None, last: int | None) -> None:
+    end = until if until is not None else last
+    if end is not None:
+        write(engine.advance(end))
+
+
+def _time_line(item: tuple[int, int, Any, str]) -> tuple[int, int]:
+    return item[0], item[1]
+
+
+def _line(reject: Reject) -> int:
+    return reject.line
+
+
+def _replay_partitioned(engine: Engine, lines: Iterable[str | bytes], out: IO[str], rejects_out: IO[str] | None,
+                        until: int | None, jobs: int) -> ReplayStats:
+    """`--jobs N`: the whole log in memory, evaluated by engine.replay.partition."""
+    stats = ReplayStats()
+    events, rejects = read_log(lines)
+    stats.lines = len(events) + len(rejects)
+    pending_rejects = sorted(rejects, key=lambda r: r.line)
+    write = _Writer(out, stats)
     if until is not None:
         stats.after_until = sum(1 for at, *_ in events if at > until)
         events = [item for item in events if item[0] <= until]
-    if jobs > 1:
-        result = evaluate(engine.contracts, [event for _, _, event, _ in events], jobs=jobs, end=until,
-                          trace=engine.tracer is not None)
-        write(result.actions)
-        if engine.tracer is not None:
-            for record in result.traces:
-                engine.tracer.fired(**record)
-        engine.problems.extend(result.problems)
-        stats.duplicates = len(result.duplicates)
-        stats.events = len(events) - len(result.duplicates) - len(result.rejected)
-        pending_rejects.extend(Reject(events[i][1], code, reason, events[i][3])
-                               for i, (code, reason) in result.rejected.items())
-    else:
-        last = None
-        for at, number, event, text in events:
-            try:
-                write(engine.process(event))
-                stats.events += 1
-                last = at
-            except DuplicateEvent:
-                stats.duplicates += 1
-            except EventError as exc:
-                pending_rejects.append(Reject(number, exc.code, str(exc), text))
-        end = until if until is not None else last
-        if end is not None:
-            write(engine.advance(end))
+    result = evaluate(engine.contracts, [event for _, _, event, _ in events], jobs=jobs, end=until,
+                      trace=engine.tracer is not None)
+    write(result.actions)
+    if engine.tracer is not None:
+        for record in result.traces:
+            engine.tracer.fired(**record)
+    engine.problems.extend(result.problems)
+    stats.duplicates = len(result.duplicates)
+    stats.events = len(events) - len(result.duplicates) - len(result.rejected)
+    pending_rejects.extend(Reject(events[i][1], code, reason, events[i][3])
+                           for i, (code, reason) in result.rejected.items())
     stats.rejects = len(pending_rejects)
     for reject in pending_rejects:
         stats.by_reject[reject.code] = stats.by_reject.get(reject.code, 0) + 1

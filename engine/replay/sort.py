@@ -1,0 +1,176 @@
+"""Out-of-core ordering for replay: is a log already in time order, and a stable external sort.
+
+`in_time_order` is a cheap pass over the lines that decides, before anything is evaluated, whether
+a log can be evaluated as it is read (no output can be taken back once written). `external_sort`
+orders any number of items in bounded memory: sorted runs of at most `run_size` items are pickled
+to temporary files, then merged with `heapq.merge` (stable: ties keep the order of the runs, which
+is the input order).
+"""
+
+from __future__ import annotations
+
+import heapq
+import pickle
+import re
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import IO, Any, Generic, TypeVar
+
+from engine.model.events import EventError, parse_instant, parse_json
+
+T = TypeVar("T")
+
+RUN_SIZE = 20_000  # items held in memory per sorted run (a parsed event and its text: ~1 KB each)
+
+# The top-level "at" of a line written without escapes: `"at"` occurs once, then its string value.
+_AT_TEXT = re.compile(r'"at"[ \t\r\n]*:[ \t\r\n]*"([^"]*)"')
+_AT_BYTES = re.compile(rb'"at"[ \t\r\n]*:[ \t\r\n]*"([^"]*)"')
+
+
+def instant_of(line: str | bytes) -> int | None:
+    """The `at` of a line that may be a valid event, or None for a line that certainly is not one
+    (or is blank). Exact for every valid event line: a line without a backslash in which `"at"`
+    occurs once has its top-level key there; any other line is decoded in full (parse_json)."""
+    if isinstance(line, str):
+        if "\\" not in line and line.count('"at"') == 1 and (match := _AT_TEXT.search(line)):
+            text: str | None = match.group(1)
+        else:
+            text = None
+    else:
+        if b"\\" not in line and line.count(b'"at"') == 1 and (bmatch := _AT_BYTES.search(line)):
+            try:
+                text = bmatch.group(1).decode("utf-8")
+            except UnicodeDecodeError:
+                return None
+        else:
+            text = None
+            try:
+                line = bytes(line).decode("utf-8")
+            except UnicodeDecodeError:
+                return None
+    try:
+        if text is None:
+            assert isinstance(line, str)
+            if not line.strip(" \t\r\n"):
+                return None
+            obj = parse_json(line.rstrip("\r\n"))
+            if not isinstance(obj, dict) or "at" not in obj:
+                return None
+            return parse_instant(obj["at"])
+        return parse_instant(text)
+    except EventError:
+        return None
+
+
+def in_time_order(lines: Iterable[str | bytes]) -> bool:
+    """True when the instants of the lines that may be events never go back in time; stops at the
+    first that does. A line counted here that later turns out to be a reject can only make this
+    say False (the log is then sorted, which gives the same output), never wrongly True."""
+    last = None
+    for line in lines:
+        at = instant_of(line)
+        if at is None:
+            continue
+        if last is not None and at < last:
+            return False
+        last = at
+    return True
+
+
+def rewindable(lines: Iterable[T], spool_dir: str | None = None) -> tuple[Callable[[], Iterable[T]], Callable[[], None]]:
+    """A way to read `lines` twice (a check, then the replay) and a function that releases what it
+    took: a list or tuple as it is; a seekable file from where it stands; anything else (standard
+    input, a generator) copied to a temporary file first, item by item (pickled, so exactly)."""
+    if isinstance(lines, Sequence):
+        return (lambda: lines), (lambda: None)
+    seekable = getattr(lines, "seekable", None)
+    if seekable is not None and seekable():
+        handle: Any = lines
+        start = handle.tell()
+
+        def again() -> Iterable[T]:
+            handle.seek(start)
+            return handle
+
+        return again, (lambda: None)
+    spool = tempfile.TemporaryFile(dir=spool_dir)
+    for line in lines:
+        pickle.dump(line, spool, pickle.HIGHEST_PROTOCOL)
+
+    def unspooled() -> Iterable[T]:
+        spool.seek(0)
+        return _unpickled(spool)
+
+    return unspooled, spool.close
+
+
+def _unpickled(handle: IO[bytes]) -> Iterator[Any]:
+    load = pickle.load
+    while True:
+        try:
+            yield load(handle)
+        except EOFError:
+            return
+
+
+class Runs(Generic[T]):
+    """Items added one by one, given back ordered by `key` (stably) holding at most `run_size` of
+    them in memory, plus one per run while merging: each full run is sorted and pickled to its own
+    temporary file, and the runs are merged by `heapq.merge`. One run is never written out. `close`
+    deletes the files (`ordered` does when it is exhausted)."""
+
+    def __init__(self, key: Callable[[T], Any], run_size: int = RUN_SIZE, spool_dir: str | None = None) -> None:
+        if run_size < 1:
+            raise ValueError(f"run_size must be at least 1, got {run_size}")
+        self.key = key
+        self.run_size = run_size
+        self.spool_dir = spool_dir
+        self.buffer: list[T] = []
+        self.files: list[IO[bytes]] = []
+
+    def add(self, item: T) -> None:
+        self.buffer.append(item)
+        if len(self.buffer) >= self.run_size:
+            self.buffer.sort(key=self.key)
+            self.files.append(_spill(self.buffer, self.spool_dir))
+            self.buffer = []
+
+    def ordered(self) -> Iterator[T]:
+        try:
+            self.buffer.sort(key=self.key)
+            if not self.files:
+                yield from self.buffer
+                return
+            if self.buffer:
+                self.files.append(_spill(self.buffer, self.spool_dir))
+            self.buffer = []
+            for handle in self.files:
+                handle.seek(0)
+            yield from heapq.merge(*(_unpickled(handle) for handle in self.files), key=self.key)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self.buffer = []
+        for handle in self.files:
+            handle.close()
+        self.files = []
+
+
+def external_sort(items: Iterable[T], key: Callable[[T], Any], run_size: int = RUN_SIZE,
+                  spool_dir: str | None = None) -> Iterator[T]:
+    """`items` ordered by `key`, stably, in bounded memory (`Runs`)."""
+    runs = Runs(key, run_size, spool_dir)
+    try:
+        for item in items:
+            runs.add(item)
+        yield from runs.ordered()
+    finally:
+        runs.close()
+
+
+def _spill(run: Sequence[T], spool_dir: str | None) -> IO[bytes]:
+    handle = tempfile.TemporaryFile(dir=spool_dir)
+    for item in run:  # one pickle each (a Pickler's memo cleared between dumps desyncs the Unpickler's)
+        pickle.dump(item, handle, pickle.HIGHEST_PROTOCOL)
+    return handle
