@@ -16,6 +16,8 @@ _EXTRA = ("clock", "severity", "target", "calendar", "due", "met", "excluded", "
 _DUE_ALWAYS = frozenset({"obligation"})
 # stop_clock of an excluded request: `met` is written as null (neither met nor breached).
 _MET_NULL = frozenset({"stop_clock"})
+# one encoder for every line: json.dumps(..., ensure_ascii=False) builds a new one per call (same bytes)
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 
 @dataclass(slots=True)
@@ -91,7 +93,7 @@ class Action:
         return out
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False)
+        return _ENCODER.encode(self.to_dict())
 
 
 def action_id(cause: tuple[str, ...], n: int) -> str:
