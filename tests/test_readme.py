@@ -64,7 +64,7 @@ def test_readme_python_api_block_runs_as_written(monkeypatch, capsys) -> None:
     monkeypatch.chdir(ROOT)
     namespace: dict = {}
     exec(compile(match.group(1), "README.md", "exec"), namespace)  # noqa: S102 - our own README
-    assert '"action": "start_clock"' in capsys.readouterr().out
+    assert '"action":"start_clock"' in capsys.readouterr().out
     assert namespace["engine"].read("T-1", "state.clock.response") == "running"
     assert [(a.action, a.met) for a in namespace["result"].actions] == [("start_clock", None), ("stop_clock", True)]
 

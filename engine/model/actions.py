@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from hashlib import blake2b
 from typing import Any
 
 from engine.model.events import format_instant
+from engine.model.jsonio import dumps
 
 # Output key order: identity, what, its extra fields, provenance. Fixed so output is byte-stable.
 _EXTRA = ("clock", "severity", "target", "calendar", "due", "met", "excluded", "elapsed", "paused", "elapsed_ratio",
@@ -16,8 +16,6 @@ _EXTRA = ("clock", "severity", "target", "calendar", "due", "met", "excluded", "
 _DUE_ALWAYS = frozenset({"obligation"})
 # stop_clock of an excluded request: `met` is written as null (neither met nor breached).
 _MET_NULL = frozenset({"stop_clock"})
-# one encoder for every line: json.dumps(..., ensure_ascii=False) builds a new one per call (same bytes)
-_ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 
 @dataclass(slots=True)
@@ -93,7 +91,7 @@ class Action:
         return out
 
     def to_json(self) -> str:
-        return _ENCODER.encode(self.to_dict())
+        return dumps(self.to_dict())
 
 
 def action_id(cause: tuple[str, ...], n: int) -> str:

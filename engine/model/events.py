@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engine.model.errors import ObligoError
+from engine.model.jsonio import fast_loads
 from engine.model.vocabulary import CHANNELS as _CHANNELS
 from engine.model.vocabulary import EXTERNAL_EVENTS
 
@@ -90,6 +91,7 @@ REJECT_CODES = frozenset({
     "calendar-range",      # a target its contract's calendar cannot reach (open too rarely): ticket quarantined
     "rule-loop",           # the contract's rules kept re-activating on this event
     "quarantined",         # its ticket was quarantined by an earlier rule loop
+    "ticket-evicted",      # its ticket was evicted after its retention window (replay at scale)
 })
 
 
@@ -215,6 +217,15 @@ def parse_json(text: str) -> Any:
         except UnicodeEncodeError as exc:
             raise EventError(f"not UTF-8: the lone surrogate U+{ord(text[exc.start]):04X} at character {exc.start}",
                              "invalid-encoding") from None
+    value = fast_loads(text, _strict_decode)
+    if text.count("[") + text.count("{") > MAX_DEPTH and _depth(value) > MAX_DEPTH:  # only lines that may be deep
+        raise EventError(f"invalid JSON: nested more than {MAX_DEPTH} levels deep", "invalid-json")
+    return value
+
+
+def _strict_decode(text: str) -> Any:
+    """The json module's reading of a line orjson did not take (engine.model.jsonio): its errors are
+    the reasons users see, and a lone surrogate escape is refused here as orjson refuses it."""
     try:
         value = _DECODER.decode(text)
     except json.JSONDecodeError as exc:
@@ -223,8 +234,6 @@ def parse_json(text: str) -> Any:
         raise EventError(f"invalid JSON: {exc}", "invalid-json") from None
     except RecursionError:
         raise EventError(f"invalid JSON: nested more than {MAX_DEPTH} levels deep", "invalid-json") from None
-    if text.count("[") + text.count("{") > MAX_DEPTH and _depth(value) > MAX_DEPTH:  # only lines that may be deep
-        raise EventError(f"invalid JSON: nested more than {MAX_DEPTH} levels deep", "invalid-json")
     if "\\u" in text:  # only an escape can still make a lone surrogate (the text is valid Unicode)
         try:
             json.dumps(value, ensure_ascii=False).encode("utf-8")

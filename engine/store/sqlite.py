@@ -37,7 +37,6 @@ reason, never reordered (as `Engine.process` does). Within a batch, events apply
 from __future__ import annotations
 
 import heapq
-import json
 import sqlite3
 import struct
 from collections import OrderedDict
@@ -50,6 +49,7 @@ from engine.language.model import CompiledContract
 from engine.model.actions import Action
 from engine.model.errors import ObligoError
 from engine.model.events import EventError, format_instant
+from engine.model.jsonio import dumps, loads
 from engine.replay.log import read_log
 from engine.runtime.deadlines import Deadline
 from engine.runtime.engine import DuplicateEvent, Engine
@@ -62,10 +62,9 @@ MAGIC = "obligo-store"
 SCHEMA = 1
 _SQLITE_HEADER = b"SQLite format 3\x00"
 _CHUNK = 500  # bound parameters per IN (...) query
-# json.dumps/loads with these arguments build an encoder per call; the same output, made once:
-_dumps = json.JSONEncoder(separators=(",", ":")).encode  # ticket states
-_dumps_action = json.JSONEncoder(ensure_ascii=False).encode  # = Action.to_json()
-_loads = json.JSONDecoder().decode
+# ticket states and outbox lines: the compact JSON of every line Obligo writes (orjson where exact)
+_dumps = _dumps_action = dumps
+_loads = loads
 CACHE_TICKETS = 10_000  # ticket states kept between calls (LRU); the database stays the truth
 
 _DDL = """
@@ -531,7 +530,7 @@ class Store:
                                     (int(after), max(0, int(limit)))).fetchall()
         except sqlite3.Error as exc:
             raise _db_error(exc, self.path) from None
-        return [(seq, f'{{"seq": {seq}, {text[1:]}' if len(text) > 2 else f'{{"seq": {seq}}}') for seq, text in rows]
+        return [(seq, f'{{"seq":{seq},{text[1:]}' if len(text) > 2 else f'{{"seq":{seq}}}') for seq, text in rows]
 
     def head(self) -> int:
         """The last outbox seq (0 when empty)."""
@@ -556,7 +555,7 @@ class Store:
         except sqlite3.Error as exc:
             raise _db_error(exc, self.path) from None
         try:
-            state = ticket_from_dict(json.loads(row[0]), self.contracts)
+            state = ticket_from_dict(_loads(row[0]), self.contracts)
         except (SnapshotError, ValueError) as exc:
             raise StoreError(f"{self.path}: the stored state of ticket {ticket!r} cannot be read: {exc}",
                              "store-corrupt") from None

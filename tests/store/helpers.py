@@ -11,6 +11,7 @@ from runtime_fixtures.helpers import load_bench_generator
 
 from engine import Engine
 from engine.language.model import CompiledContract
+from engine.model.jsonio import dumps
 from engine.replay.log import replay
 from engine.store import Store
 
@@ -36,13 +37,13 @@ def reference(lines: tuple[str, ...] | list[str]) -> list[str]:
 
 
 def outbox(store: Store) -> list[str]:
-    """The store's whole outbox, each action's JSON without `seq` (as `obligo replay` prints it)."""
+    """The store's whole outbox, each action's JSON without `seq` (as `obligo replay` prints it: compact)."""
     got: list[str] = []
     after = 0
     while chunk := store.actions(after, 1000):
         for seq, text in chunk:
             action = json.loads(text)
             assert action.pop("seq") == seq
-            got.append(json.dumps(action, ensure_ascii=False))
+            got.append(dumps(action))
         after = chunk[-1][0]
     return got

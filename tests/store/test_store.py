@@ -182,7 +182,7 @@ def test_actions_paging_and_seq_first(store):
     everything = outbox(store)
     page = store.actions(2, limit=3)
     assert [seq for seq, _ in page] == [3, 4, 5]
-    assert all(text.startswith(f'{{"seq": {seq}, "id": ') for seq, text in page)
+    assert all(text.startswith(f'{{"seq":{seq},"id":') for seq, text in page)
     assert len(everything) == store.head()
     assert store.actions(store.head()) == []
 
