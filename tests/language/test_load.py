@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import INVALID, MINIMAL
 
+import engine.language.load as loader_module
 from engine.language.load import load_file, load_text, load_value
 
 
@@ -366,3 +368,39 @@ def test_load_value_has_the_limits_of_a_file(text, code):
     value, problems = load_value(text, "--param a.b")
     assert value is None
     assert [(p.code, p.file, p.line) for p in problems] == [(code, "--param a.b", 1)]
+
+
+# --- LibYAML's parser first, PyYAML's own for the messages (engine.language.load._parse) ---------
+
+def _every_yaml_file() -> list[Path]:
+    root = Path(__file__).resolve().parents[2]
+    files = [p for d in ("contracts", "examples", "engine/rules", "tests") for p in (root / d).rglob("*.yaml")]
+    return sorted(p for p in files if p.stat().st_size < 200_000)
+
+
+@pytest.mark.skipif(loader_module._FAST is None, reason="PyYAML without LibYAML: only the pure-Python loader exists")
+def test_the_fast_loader_gives_the_same_document_and_positions_on_every_yaml_file_we_have() -> None:
+    files = _every_yaml_file()
+    assert len(files) > 50
+    compared = 0
+    for path in files:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if loader_module._text_problem(text, str(path)) is not None:
+            continue  # refused before either parser runs
+        fast, fast_problems = loader_module._read(loader_module._FAST, text, str(path))
+        slow, slow_problems = loader_module._read(loader_module._Loader, text, str(path))
+        if any(p.code == "yaml-syntax" for p in fast_problems):
+            continue  # read again by the pure-Python loader: its message is the one users see
+        assert fast_problems == slow_problems, path
+        if fast is not None:
+            assert (fast.data, fast.positions, fast.key_positions) == (slow.data, slow.positions, slow.key_positions), path
+            compared += 1
+    assert compared > 50
+
+
+def test_a_syntax_error_is_reported_with_pyyamls_message_whichever_parser_found_it(monkeypatch) -> None:
+    text = "id: x\nclauses: [a, b\nrules: []\n"
+    with_fast = loader_module.load_text(text, "c.yaml")[1]
+    monkeypatch.setattr(loader_module, "_FAST", None)
+    assert loader_module.load_text(text, "c.yaml")[1] == with_fast
+    assert with_fast[0].code == "yaml-syntax" and "opened at line 2" in with_fast[0].message
