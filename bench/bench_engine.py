@@ -1,6 +1,6 @@
 """Throughput, latency and memory of the Obligo engine on a generated load, and a durable_rules baseline.
 
-    python bench/bench_engine.py [--tickets N] [--seed S] [--runs R] [--jobs J] [--no-durable] [--contracts DIR]
+    python bench/bench_engine.py [--tickets N] [--seed S] [--runs R] [--no-durable] [--contracts DIR]
     python bench/bench_engine.py --profile          # cProfile of one full evaluation instead
 
 Prints one stable block of figures (no timed assertions; the targets are only reported):
@@ -8,9 +8,7 @@ Prints one stable block of figures (no timed assertions; the targets are only re
 - full evaluation: every event through `Engine.process` plus the final `advance`, best of
   `--runs` runs, a fresh Engine each run (contracts compiled once and shared, as in live use);
   events/s and actions/s;
-- partitioned evaluation (`--jobs`, default 2): the same events through `engine.replay.partition.evaluate`,
-  partitioned by ticket over J processes, timed from the fork to the merged action list, best of
-  `--runs`; checked identical to one process (JSON of every action);
+- (the partitioned figure, `replay --jobs 2` on a Dask cluster against one process: bench/bench_jobs.py)
 - latency: a separate pass on a fresh Engine timing each `process` call with perf_counter_ns;
   p50 / p99 / max in microseconds;
 - memory: bytes retained per open ticket (method in `measure_memory`);
@@ -37,8 +35,7 @@ from pathlib import Path
 
 from generate import generate, only_contracts, span_seconds  # bench/ is on sys.path when run as a script
 
-from engine import ContractError, Engine, parse_instant
-from engine.replay.partition import Evaluation, evaluate, fork_available
+from engine import ContractError, Engine
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTRACTS_DIR = ROOT / "contracts"
@@ -67,23 +64,6 @@ def full_evaluation(contracts: dict, events: list[dict]) -> tuple[float, int]:
         actions += len(process(ev))
     actions += len(engine.advance(events[-1]["at"]))
     return time.perf_counter() - start, actions
-
-
-def partitioned_evaluation(contracts: dict, events: list[dict], jobs: int) -> tuple[float, Evaluation]:
-    """(seconds, result) of `engine.replay.partition.evaluate`: the stream partitioned by ticket over `jobs`
-    processes (forked inside the timed region), every action sent back and merged into the single
-    engine's order. More work than `full_evaluation` (actions kept, sent, merged), on more cores."""
-    gc.collect()
-    start = time.perf_counter()
-    result = evaluate(contracts, events, jobs=jobs, end=parse_instant(events[-1]["at"]))
-    return time.perf_counter() - start, result
-
-
-def single_actions(contracts: dict, events: list[dict]) -> list[str]:
-    """The single engine's actions as JSON lines, to check the partitioned result against."""
-    engine = Engine(contracts)
-    out = [a.to_json() for ev in events for a in engine.process(ev)]
-    return out + [a.to_json() for a in engine.advance(events[-1]["at"])]
 
 
 def latencies(contracts: dict, events: list[dict]) -> list[int]:
@@ -355,8 +335,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
     parser.add_argument("--runs", type=int, default=3, help="full-evaluation runs, best kept (default 3)")
     parser.add_argument("--memory-tickets", type=int, default=10000, help="open tickets for the memory figure (default 10000)")
-    parser.add_argument("--jobs", type=int, default=2,
-                        help="processes for the partitioned figure (default 2, this machine's cores; 1 skips it)")
     parser.add_argument("--no-durable", action="store_true", help="skip the durable_rules baseline")
     parser.add_argument("--contracts", type=Path, default=CONTRACTS_DIR, help="contracts directory (default: the repo's)")
     parser.add_argument("--profile", action="store_true",
@@ -400,25 +378,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{mem['retained'] / 1e6:.1f} MB retained "
           f"by tickets + deadline queue ({mem['queue']} heap entries); seen-id set {mem['ids_per_event']:.0f} "
           f"bytes/event on top")
-    best_eps = eps
-    if args.jobs > 1 and fork_available():
-        parted = []
-        for _ in range(max(1, args.runs)):
-            result = None  # one result alive at a time, as for the single engine
-            seconds, result = partitioned_evaluation(contracts, events, args.jobs)
-            parted.append(seconds)
-        pbest = min(parted)
-        peps = len(events) / pbest
-        same = [a.to_json() for a in result.actions] == single_actions(contracts, events)
-        print(f"obligo partitioned evaluation, {args.jobs} processes: {peps:,.0f} events/s "
-              f"({peps / eps:.2f}x one process); runs: {', '.join(f'{s:.2f} s' for s in parted)}; "
-              f"{len(result.actions)} actions, {result.partitions} partitions used, "
-              f"{'identical to' if same else 'DIFFERENT FROM'} one process")
-        best_eps = max(eps, peps)
     if eps >= TARGET_EVENTS_PER_S:
         throughput = "met in one process"
-    elif best_eps >= TARGET_EVENTS_PER_S:
-        throughput = f"met with {args.jobs} processes, NOT in one process"
     else:
         throughput = "NOT met"
     targets = (f"targets: >= {TARGET_EVENTS_PER_S // 1000}k events/s {throughput}, "
@@ -435,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{', '.join(f'{s:.2f} s' for s in base['seconds'])}; one ruleset, session per ticket, "
               f"{base['windows']} window(s) of <= {MAX_LIVE_SESSIONS} tickets; {base['handled']} events handled, "
               f"{base['breaches']} breaches seen, {base['errors']} action errors)")
-        print(f"ratio obligo/durable_rules: {eps / deps:.2f}x one process, {best_eps / deps:.2f}x best")
+        print(f"ratio obligo/durable_rules: {eps / deps:.2f}x")
     print(targets)
     print(f"total bench time: {time.perf_counter() - wall:.0f} s")
     return 0

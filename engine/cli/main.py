@@ -60,7 +60,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trace", help="write the decision log (one line per fired rule) here")
     p.add_argument("--strict", action="store_true", help="exit 3 when any line was rejected")
     p.add_argument("--jobs", type=_positive_int, default=1, metavar="N",
-                   help="evaluate in N processes, the log partitioned by ticket; same output (default 1)")
+                   help="evaluate on a local Dask cluster of N processes, the log partitioned by ticket; "
+                        "same output (default 1; needs obligo[dask]; docs/SCALE.md)")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="evaluate on this existing Dask cluster (partitions: --jobs, or one per worker thread)")
+    p.add_argument("--spool", metavar="DIR",
+                   help="temporary files here (default: the system's temporary directory); with --scheduler, "
+                        "a directory every worker sees at the same path")
     p.add_argument("--param", action="append", default=[], metavar="CONTRACT.NAME=VALUE",
                    help="override a contract parameter (YAML value)")
     p.add_argument("--mapping", metavar="NAME|FILE", help="EVENTS are export file(s) read through this import mapping")

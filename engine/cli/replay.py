@@ -44,6 +44,15 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     from engine.runtime.engine import Engine
     from engine.runtime.trace import JsonlTracer
 
+    cluster_errors: tuple[type[Exception], ...] = ()  # none unless Dask is asked for
+    if args.jobs > 1 or args.scheduler:
+        from engine.replay.distributed import ClusterError, dask_missing
+
+        if dask_missing():
+            flag = f"--jobs {args.jobs}" if args.jobs > 1 else "--scheduler"
+            err.write(f"obligo replay: {flag} needs the optional Dask extra: pip install 'obligo[dask]'\n")
+            return EXIT_USAGE
+        cluster_errors = (ClusterError,)
     try:
         overrides = _overrides(args.param)
         until = parse_instant(args.until, "--until") if args.until else None
@@ -93,8 +102,13 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             for line in imported.reject_lines():
                 rejects.write(line + "\n")
         engine = Engine(contracts, JsonlTracer(trace) if trace else None)
-        with collector_paused():  # a batch holding the whole log: see engine.collector
-            stats = replay(engine, source, sink, rejects, until, args.jobs)
+        try:
+            with collector_paused():  # a batch holding the whole log: see engine.collector
+                stats = replay(engine, source, sink, rejects, until, args.jobs, spool_dir=args.spool,
+                               scheduler=args.scheduler)
+        except cluster_errors as exc:
+            err.write(f"obligo replay: {exc}\n")
+            return EXIT_USAGE
     if imported is not None:  # the summary counts the rows the mapping refused among the rejects
         stats.rejects += len(imported.rejects)
         for reject in imported.rejects:

@@ -9,7 +9,6 @@ from typing import IO, Any
 
 from engine.model.actions import Action
 from engine.model.events import EventError, parse_event, parse_json
-from engine.replay.partition import evaluate
 from engine.replay.sort import RUN_SIZE, Runs, external_sort, in_time_order, rewindable
 from engine.runtime.engine import DuplicateEvent, Engine
 
@@ -66,23 +65,29 @@ def iter_log(lines: Iterable[str | bytes]) -> Iterator[tuple[int, int, Any, str]
     """`read_log` one line at a time, in the order of the input: (at, line number, event, text) for
     an event, a `Reject` for a line that is not one; blank lines give nothing."""
     for number, raw in enumerate(lines, start=1):
-        if isinstance(raw, str):
-            text = raw.rstrip("\r\n")
-        else:
-            raw = bytes(raw).rstrip(b"\r\n")
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                yield Reject(number, "invalid-encoding", encoding_reason(raw, exc), shown(raw))
-                continue
-        if not text.strip(" \t\r\n"):  # blank: JSON's whitespace only (a line of U+00A0 is a reject)
-            continue
+        item = read_line(number, raw)
+        if item is not None:
+            yield item
+
+
+def read_line(number: int, raw: str | bytes) -> tuple[int, int, Any, str] | Reject | None:
+    """One line of a log (`iter_log`): (at, number, event, text), a `Reject`, or None when blank.
+    Also what a partition of `--jobs` reads its own lines with (engine.replay.distributed)."""
+    if isinstance(raw, str):
+        text = raw.rstrip("\r\n")
+    else:
+        raw = bytes(raw).rstrip(b"\r\n")
         try:
-            event = parse_event(parse_json(text))
-        except EventError as exc:
-            yield Reject(number, exc.code, str(exc), text if exc.code != "invalid-encoding" else shown(text))
-            continue
-        yield (event.at, number, event, text)
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return Reject(number, "invalid-encoding", encoding_reason(raw, exc), shown(raw))
+    if not text.strip(" \t\r\n"):  # blank: JSON's whitespace only (a line of U+00A0 is a reject)
+        return None
+    try:
+        event = parse_event(parse_json(text))
+    except EventError as exc:
+        return Reject(number, exc.code, str(exc), text if exc.code != "invalid-encoding" else shown(text))
+    return (event.at, number, event, text)
 
 
 def read_events(events: Iterable[dict[str, Any]]) -> tuple[list[tuple[int, int, Any, str]], list[Reject]]:
@@ -122,19 +127,22 @@ class OutOfOrder(ValueError):
 
 def replay(engine: Engine, lines: Iterable[str | bytes], out: IO[str], rejects_out: IO[str] | None = None,
            until: int | None = None, jobs: int = 1, *, ordered: bool | None = None,
-           run_size: int = RUN_SIZE, spool_dir: str | None = None) -> ReplayStats:
+           run_size: int = RUN_SIZE, spool_dir: str | None = None, scheduler: str | None = None) -> ReplayStats:
     """Evaluate a whole log (lines of text or of bytes); rejects never stop the stream. Output is
-    byte-identical across runs, and across `jobs` (processes, the stream partitioned by ticket:
-    engine.partition).
+    byte-identical across runs, and across `jobs`.
 
     With one process, memory does not follow the log's length: a log in time order (found by a
     cheap first pass, engine.replay.sort.in_time_order, or promised by `ordered=True`, then checked
     as it is read: OutOfOrder) is evaluated as it is read, actions and rejects written as they come;
     any other log is sorted out of core (runs of `run_size` events in temporary files under
     `spool_dir`, then merged), as is every log with `ordered=False`. Rejects are written in line
-    order either way. `jobs` > 1 reads the whole log into memory (engine.replay.partition)."""
-    if jobs > 1:
-        return _replay_partitioned(engine, lines, out, rejects_out, until, jobs)
+    order either way.
+
+    `jobs` > 1, or a Dask `scheduler` address: the log is partitioned by ticket into files under
+    `spool_dir` and evaluated on a Dask cluster (a local one of `jobs` processes, or the scheduler's;
+    engine.replay.distributed, docs/SCALE.md); needs the optional `dask` extra."""
+    if jobs > 1 or scheduler is not None:
+        return _replay_partitioned(engine, lines, out, rejects_out, until, jobs, scheduler, spool_dir)
     stats = ReplayStats()
     release: Callable[[], None] = lambda: None  # noqa: E731
     try:
@@ -263,31 +271,8 @@ def _line(reject: Reject) -> int:
 
 
 def _replay_partitioned(engine: Engine, lines: Iterable[str | bytes], out: IO[str], rejects_out: IO[str] | None,
-                        until: int | None, jobs: int) -> ReplayStats:
-    """`--jobs N`: the whole log in memory, evaluated by engine.replay.partition."""
-    stats = ReplayStats()
-    events, rejects = read_log(lines)
-    stats.lines = len(events) + len(rejects)
-    pending_rejects = sorted(rejects, key=lambda r: r.line)
-    write = _Writer(out, stats)
-    if until is not None:
-        stats.after_until = sum(1 for at, *_ in events if at > until)
-        events = [item for item in events if item[0] <= until]
-    result = evaluate(engine.contracts, [event for _, _, event, _ in events], jobs=jobs, end=until,
-                      trace=engine.tracer is not None)
-    write(result.actions)
-    if engine.tracer is not None:
-        for record in result.traces:
-            engine.tracer.fired(**record)
-    engine.problems.extend(result.problems)
-    stats.duplicates = len(result.duplicates)
-    stats.events = len(events) - len(result.duplicates) - len(result.rejected)
-    pending_rejects.extend(Reject(events[i][1], code, reason, events[i][3])
-                           for i, (code, reason) in result.rejected.items())
-    stats.rejects = len(pending_rejects)
-    for reject in pending_rejects:
-        stats.by_reject[reject.code] = stats.by_reject.get(reject.code, 0) + 1
-    if rejects_out is not None:
-        for reject in sorted(pending_rejects, key=lambda r: r.line):
-            rejects_out.write(reject.to_json() + "\n")
-    return stats
+                        until: int | None, jobs: int, scheduler: str | None, spool_dir: str | None) -> ReplayStats:
+    """`--jobs N` / `--scheduler`: engine.replay.distributed (imported here: Dask only when asked for)."""
+    from engine.replay.distributed import replay_distributed
+
+    return replay_distributed(engine, lines, out, rejects_out, until, jobs, scheduler, spool_dir)

@@ -1,25 +1,21 @@
-"""`engine.partition`: evaluating a stream in several processes, partitioned by ticket, gives exactly
-what one Engine fed event by event gives (actions, decision log, rejects, duplicates), including
-the cases where partitions cannot see each other: events refused by another partition, breaches
-due at the very instant of another ticket's event, ids shared across tickets, rule loops."""
+"""`engine.replay.partition`: evaluating a stream partitioned by ticket (the algorithm, partitions run
+one after the other in this process) gives exactly what one Engine fed event by event gives
+(actions, decision log, rejects, duplicates), including the cases where partitions cannot see each
+other: events refused by another partition, breaches due at the very instant of another ticket's
+event, ids shared across tickets, rule loops. The transport (Dask) is tests/replay/test_distributed.py."""
 
 from __future__ import annotations
 
-import io
 import json
 import random
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from runtime_fixtures.helpers import AGENDA, CONTRACTS, ev, load, load_bench_generator
 
 from engine import Engine, EventError, ListTracer, format_instant, parse_instant
-from engine.cli.main import main
-from engine.replay.partition import FIRST_SHARE, evaluate, fork_available, partition_of
+from engine.replay.partition import evaluate, partition_of
 from engine.runtime.engine import DuplicateEvent
-
-pytestmark = pytest.mark.skipif(not fork_available(), reason="partitions need the fork start method")
 
 
 @pytest.fixture(scope="module")
@@ -63,19 +59,19 @@ def check_same(contracts, events, jobs, end=None):
 
 
 def test_partition_of_is_stable_and_in_range():
-    # crc32, not the per-process salted hash(): every process and every run agree
+    # crc32, not the per-process salted hash(): every process, machine and run agree
     assert partition_of("T-1", 2) == partition_of("T-1", 2)
-    # crc32(b"a") = 3904355907, / 2**32 = 0.909, x (2 + 1.1) = 2.818: past partition 0's 1.1, 1 + int(1.718) = 2
-    # crc32(b"b") = 1908338681, / 2**32 = 0.444, x 3.1 = 1.377: 1 + int(0.277) = 1
+    # crc32(b"a") = 3904355907, / 2**32 = 0.909, x 3 = 2.727 -> 2; crc32(b"b") = 1908338681: 0.444 x 3 = 1.333 -> 1
     assert [partition_of(t, 3) for t in ("a", "b")] == [2, 1]
     assert partition_of("a", 1) == 0
     assert {partition_of(f"T{i}", 4) for i in range(100)} == {0, 1, 2, 3}
 
 
-def test_partition_0_has_the_larger_share():
-    """It runs in the calling process, which merges the others' results once they are done."""
-    shares = Counter(partition_of(f"T-{i:06}", 2) for i in range(20000))
-    assert shares[0] / 20000 == pytest.approx(FIRST_SHARE / (1 + FIRST_SHARE), abs=0.01)
+def test_partitions_have_about_the_same_share():
+    """Every partition runs on a worker of its own: none should wait for a larger one."""
+    shares = Counter(partition_of(f"T-{i:06}", 3) for i in range(30000))
+    assert sorted(shares) == [0, 1, 2]
+    assert all(n / 30000 == pytest.approx(1 / 3, abs=0.01) for n in shares.values())
 
 
 @pytest.mark.parametrize("jobs", [1, 2, 3])
@@ -157,48 +153,8 @@ def test_end_advances_every_partition(contracts, stream):
     check_same(contracts, stream[: len(stream) // 2], 2, end=parse_instant(stream[-1]["at"]))
 
 
-# --- obligo replay --jobs ----------------------------------------------------------------------------
-def _replay(log: Path, tmp: Path, jobs: int, *extra: str) -> tuple[int, str, bytes, bytes, bytes]:
-    out, rej, trace = tmp / f"a{jobs}.jsonl", tmp / f"r{jobs}.jsonl", tmp / f"t{jobs}.jsonl"
-    err = io.StringIO()
-    code = main(["replay", "--contracts", str(CONTRACTS), str(log), "--out", str(out), "--rejects", str(rej),
-                 "--trace", str(trace), "--jobs", str(jobs), *extra], io.StringIO(), err)
-    summary = err.getvalue()  # it names the output files, which differ between the runs compared
-    for path, name in ((out, "ACTIONS"), (rej, "REJECTS"), (trace, "TRACE")):
-        summary = summary.replace(str(path), name)
-    return code, summary, out.read_bytes(), rej.read_bytes(), trace.read_bytes()
-
-
-def test_replay_jobs_output_is_byte_identical(tmp_path, stream):
-    lines = [json.dumps(e) for e in stream]
-    lines[40:40] = ["{not json", json.dumps({**stream[10], "at": "yesterday"}), json.dumps(stream[12])]
-    log = tmp_path / "log.jsonl"
-    log.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    one, two = _replay(log, tmp_path, 1), _replay(log, tmp_path, 2)
-    assert one == two
-    code, summary, actions, rejects, trace = two
-    assert code == 0 and "rejects 2, duplicates 1" in summary
-    assert actions and trace and len(rejects.splitlines()) == 2
-
-
-def test_replay_jobs_with_until_is_byte_identical(tmp_path, stream):
-    log = tmp_path / "log.jsonl"
-    log.write_text("".join(json.dumps(e) + "\n" for e in stream), encoding="utf-8")
-    until = stream[len(stream) // 2]["at"]  # half the log is after --until; deadlines fire up to it
-    one, two = _replay(log, tmp_path, 1, "--until", until), _replay(log, tmp_path, 2, "--until", until)
-    assert one == two and "after --until" in two[1]
-
-
-@pytest.mark.parametrize("bad", ["0", "-2", "two"])
-def test_replay_jobs_must_be_a_positive_whole_number(bad, tmp_path, capsys):
-    err = io.StringIO()
-    code = main(["replay", "--contracts", str(CONTRACTS), str(tmp_path / "x.jsonl"), "--jobs", bad], io.StringIO(), err)
-    assert code == 2
-    assert "argument --jobs: expected" in err.getvalue() + capsys.readouterr().err
-
-
 def test_evaluate_leaves_the_garbage_collector_as_it_found_it(contracts, stream):
-    """It pauses the collector around the fork (engine.collector, tested there) and restores it."""
+    """It pauses the collector (engine.replay.collector, tested there) and restores it."""
     import gc
 
     evaluate(contracts, stream[:200], jobs=2)
@@ -302,57 +258,3 @@ def test_random_crowded_streams_on_a_contract_with_zero_length_timers(seed):
     events.sort(key=lambda e: (parse_instant(e["at"]), rng.random(), order[id(e)]))
     for jobs in (2, 3, 4):
         check_same(contracts, events, jobs, end=base + 4 * 86400)
-
-
-@pytest.mark.parametrize(("failing_part", "jobs", "error", "message"), [
-    # a forked partition: one RuntimeError naming it, with the child's traceback
-    (1, 2, RuntimeError, r"(?s)partition 1 of 2 failed: Traceback.*ZeroDivisionError: boom"),
-    # this process's own partition: its error as raised; the children waiting for it are stopped
-    (0, 3, ZeroDivisionError, "boom"),
-])
-def test_a_failing_partition_is_reported_and_no_child_is_left(contracts, stream, monkeypatch, failing_part, jobs,
-                                                               error, message):
-    """An internal error in any partition reaches the caller; the collector is restored and no
-    child is left running."""
-    import gc
-    import multiprocessing
-
-    import engine.replay.partition as partition
-
-    real = partition._run_partition
-
-    def failing(contracts, events, part, *rest):
-        if part == failing_part:
-            raise ZeroDivisionError("boom")
-        return real(contracts, events, part, *rest)
-
-    monkeypatch.setattr(partition, "_run_partition", failing)
-    with pytest.raises(error, match=message):
-        evaluate(contracts, stream, jobs=jobs)
-    assert gc.isenabled() and gc.get_freeze_count() == 0
-    assert not multiprocessing.active_children()
-
-
-def test_without_memfd_the_results_cross_in_a_temporary_file(contracts, stream, monkeypatch):
-    import os
-
-    def refused(*args):
-        raise OSError(1, "Operation not permitted")
-
-    monkeypatch.setattr(os, "memfd_create", refused, raising=False)
-    got = check_same(contracts, stream[:400], 2)
-    assert got.partitions == 2
-
-
-def test_a_partition_that_fails_after_sharing_its_instants_is_reported(contracts, stream, monkeypatch):
-    import multiprocessing
-
-    import engine.replay.partition as partition
-
-    def failing(run):  # only forked partitions encode their run, after every partition met
-        raise MemoryError("no room for the results")
-
-    monkeypatch.setattr(partition, "_to_wire", failing)
-    with pytest.raises(RuntimeError, match=r"(?s)partition [12] of 3 failed: Traceback.*MemoryError: no room"):
-        evaluate(contracts, stream, jobs=3)
-    assert not multiprocessing.active_children()
