@@ -33,6 +33,7 @@ import httpx
 from generate import generate, only_contracts  # bench/ is on sys.path when run as a script
 
 from engine import Engine
+from engine.model.jsonio import dumps
 from engine.replay.log import replay
 from engine.store import Store
 
@@ -132,7 +133,7 @@ def over_http(lines: list[str], size: int, db: Path, token_file: Path, reference
                     for text in page:
                         action = json.loads(text)
                         after = action.pop("seq")
-                        got.append(json.dumps(action, ensure_ascii=False))
+                        got.append(dumps(action))
                 if got != reference:
                     raise SystemExit("the outbox read over HTTP differs from obligo replay")
     finally:

@@ -31,6 +31,7 @@ from pathlib import Path
 from generate import generate, only_contracts  # bench/ is on sys.path when run as a script
 
 from engine import Engine, parse_instant
+from engine.model.jsonio import dumps
 from engine.replay.log import replay
 from engine.store import Store
 
@@ -68,7 +69,7 @@ def ingest(contracts: dict, lines: list[str], size: int, path: Path, reference: 
             for _seq, text in chunk:
                 action = json.loads(text)
                 del action["seq"]
-                got.append(json.dumps(action, ensure_ascii=False))
+                got.append(dumps(action))
             after = chunk[-1][0]
         assert got == reference, "the store's outbox differs from obligo replay"
     store.close()
