@@ -37,6 +37,23 @@ def _overrides(pairs: Sequence[str]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _retention(days: str | None) -> int | None:
+    """`--retain DAYS` as seconds of event time (None: keep every ticket); DEFAULT_RETENTION if not given."""
+    from engine.runtime.engine import DAY, DEFAULT_RETENTION
+
+    if days is None:
+        return DEFAULT_RETENTION
+    if days.strip().lower() == "forever":
+        return None
+    try:
+        value = float(days)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 36_500:  # NaN fails too
+        raise ValueError(f"--retain expects a number of days from 0 to 36500 or 'forever', got {days!r}")
+    return round(value * DAY)
+
+
 def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     from engine.language.loader import load_contracts
     from engine.replay.collector import collector_paused
@@ -56,6 +73,7 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     try:
         overrides = _overrides(args.param)
         until = parse_instant(args.until, "--until") if args.until else None
+        retention = _retention(getattr(args, "retain", None))
     except (ValueError, EventError) as exc:
         err.write(f"obligo replay: {exc}\n")
         return EXIT_USAGE
@@ -101,7 +119,7 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         if imported is not None and rejects is not None:  # the rows the mapping refused, then the events the engine refused
             for line in imported.reject_lines():
                 rejects.write(line + "\n")
-        engine = Engine(contracts, JsonlTracer(trace) if trace else None)
+        engine = Engine(contracts, JsonlTracer(trace) if trace else None, retention)
         try:
             with collector_paused():  # a batch holding the whole log: see engine.collector
                 stats = replay(engine, source, sink, rejects, until, args.jobs, spool_dir=args.spool,

@@ -10,6 +10,16 @@ by the next; an activation (rule + the values its condition read) fires at most 
 Actions that change severity raise an internal `severity_changed` event handled in the same cycle.
 The wall clock is never read.
 
+With a `retention` (seconds of event time; `obligo replay` sets one, docs/INTERFACE.md "Replay
+at scale"), memory follows the open tickets, not the log: a ticket *finished* at F (closed, not
+quarantined, nothing left in the deadline queue that can fire: no running clock with a due, no
+timer, no obligation with a due) is kept whole until the stream's time passes F + retention, so an
+event up to then is answered exactly as without eviction; then its state and event ids are
+dropped and a tombstone (ticket -> F) answers `ticket-evicted` until F + 2 x retention, after which
+the ticket is forgotten. The checks use F and the event's instant only, never when the dropping
+happened, so the answers do not depend on other tickets' events. Without a retention (the default:
+the live store, tests) nothing is ever dropped.
+
 The parts, one job each: `state` (a ticket's state), `clocks`, `deadlines` (the queue),
 `agenda` (matching and firing rules), `handlers` (what each action kind does), `emit` (building
 actions), `snapshot` (the engine's whole state as JSON and back), `errors`. This module ties them
@@ -20,7 +30,7 @@ from __future__ import annotations
 
 import copy
 import heapq
-from collections import Counter
+from collections import Counter, deque
 from sys import intern
 from typing import Any
 
@@ -34,13 +44,16 @@ from engine.runtime.agenda import MAX_FIRINGS, run_agenda
 from engine.runtime.clocks import PAUSED, RUNNING, Clock, human_seconds
 from engine.runtime.deadlines import TIMER_PREFIX, Deadline, schedule_clock
 from engine.runtime.emit import clock_action, number, severity_changed
-from engine.runtime.errors import DuplicateEvent, LateEvent, RuleLoopError, SnapshotError
+from engine.runtime.errors import DuplicateEvent, LateEvent, RuleLoopError, SnapshotError, TicketEvicted
 from engine.runtime.state import Facts, TicketState, interned
 from engine.runtime.trace import Tracer
 
 _META_ATTRS = frozenset({"by", "consent"})  # describe the event, not the ticket
 # events whose attrs set the ticket's attributes (or ask for a severity): checked against the contract
 _ATTR_EVENTS = frozenset({"opened", "updated", "reclassification_requested"})
+DAY = 86_400
+DEFAULT_RETENTION = 30 * DAY  # `obligo replay --retain DAYS`: docs/INTERFACE.md "Replay at scale"
+_COMPACT_MIN = 1024  # forgotten tombstones batched before the deadline queue is compacted
 
 
 class Engine:
@@ -50,9 +63,13 @@ class Engine:
     contracts (immutable apart from memoised calendars) may be shared.
     """
 
-    def __init__(self, contracts: dict[str, CompiledContract], tracer: Tracer | None = None):
+    def __init__(self, contracts: dict[str, CompiledContract], tracer: Tracer | None = None,
+                 retention: int | None = None):
         self.contracts = contracts
         self.tracer = tracer
+        if retention is not None and retention < 0:
+            raise ValueError(f"retention must be 0 or more seconds, got {retention}")
+        self.retention = retention  # None: keep every ticket (see the module docstring)
         self.tickets: dict[str, TicketState] = {}
         self.now: int | None = None
         self._queue: list[Deadline] = []
@@ -63,6 +80,16 @@ class Engine:
         # loops found while firing deadlines (no input line to reject): for the replay summary
         self.problems: list[str] = []
         self._carry: list[Action] = []  # actions owed to the caller when process() had to raise
+        # eviction (only with a retention): finished tickets -> F, and (F, ticket) in F order, stale
+        # entries included (a ticket finished again has a newer F); tombstones likewise; the event ids
+        # of each held ticket (dropped with it); tombstones past their time, forgotten in a batch
+        # with a compaction of the deadline queue (no entry of a forgotten ticket may meet a new one)
+        self._finished: dict[str, int] = {}
+        self._finish_queue: deque[tuple[int, str]] = deque()
+        self._tombstones: dict[str, int] = {}
+        self._tomb_queue: deque[tuple[int, str]] = deque()
+        self._limbo: list[tuple[int, str]] = []
+        self._ids: dict[str, list[str]] = {}
 
     # --- public API -------------------------------------------------------------------------
     def process(self, event: Event | dict) -> list[Action]:
@@ -76,16 +103,23 @@ class Engine:
             eid, ticket, at, kind, name, attrs = event.id, event.ticket, event.at, event.type, event.contract, event.attrs
         else:  # checked as parse_event checks it, without building an Event only to read it
             eid, ticket, at, kind, name, attrs = event_fields(event)
+        state = self.tickets.get(ticket)
+        forgotten = False
+        retention = self.retention
+        now = self.now
+        if retention is not None and (now is None or at >= now) and \
+                (ticket in self._finished or ticket in self._tombstones):  # (a late event is late-event)
+            forgotten = self._past_window(ticket, at, retention)
+            if forgotten:
+                state = None
         if eid in self._seen_ids:
             raise DuplicateEvent(f"duplicate event id {eid!r}")
-        now = self.now
         if now is not None and at < now:
             raise LateEvent(f"event at {format_instant(at)} is earlier than the stream's current time "
                             f"{format_instant(now)}; events must arrive in time order")
         quarantined = self.quarantined
         if ticket in quarantined:
             raise EventError(f"ticket {ticket!r} is quarantined: {quarantined[ticket]}", "quarantined")
-        state = self.tickets.get(ticket)
         if kind == "opened":
             if state is not None:
                 raise EventError(f"ticket {ticket!r} is already open (opened {format_instant(state.opened_at)})",
@@ -110,6 +144,12 @@ class Engine:
             if now is None or at > now:
                 self.now = at
             out = []
+        if retention is not None:
+            if forgotten:  # an `opened` after the tombstone's time: the id starts a new ticket
+                self._forget(ticket)
+            self._ids.setdefault(ticket, []).append(eid)
+            if self._finish_queue and self._finish_queue[0][0] + retention < self.now:  # type: ignore[operator]
+                self._expire(retention)
         self._seen_ids.add(eid)
         if ticket in quarantined:  # its own deadlines looped just now
             self._carry = out  # the other tickets' actions are returned by the next call
@@ -127,12 +167,16 @@ class Engine:
             # gives no trustworthy state. Deadline actions fired before it come with the next call.
             self._carry = out[:mark]
             quarantined[ticket] = f"a rule loop on event {eid!r}: {exc}"
+            self._finished.pop(ticket, None)  # a quarantined ticket is never evicted
             raise
         except CalendarRangeError as exc:
             # Likewise for a target its calendar cannot reach (open a few minutes a year): no due.
             self._carry = out[:mark]
             quarantined[ticket] = f"on event {eid!r}, a target its calendar cannot reach: {exc}"
+            self._finished.pop(ticket, None)
             raise EventError(f"ticket {ticket!r} is quarantined: {quarantined[ticket]}", "calendar-range") from None
+        if retention is not None and (state.closed or ticket in self._finished):
+            self._settle(state, at)
         return out
 
     def advance(self, instant: int | str) -> list[Action]:
@@ -142,6 +186,8 @@ class Engine:
         self._fire_until(t, out)
         if self.now is None or t > self.now:
             self.now = t
+        if self.retention is not None:
+            self._expire(self.retention)
         return out
 
     def fire_due(self, instant: int, ticket: str | None) -> list[Action]:
@@ -206,7 +252,9 @@ class Engine:
         while queue and queue[0][0] <= t:
             entry = pop(queue)
             instant, ticket, name, _order, gen, kind, ratio = entry  # a Deadline
-            state = tickets[ticket]
+            state = tickets.get(ticket)
+            if state is None:
+                continue  # a stale entry of an evicted ticket (an evicted ticket has no live one)
             if kind != "timer" and kind != "obligation":
                 clock = state.clocks.get(name)
                 if clock is None or clock.gen != gen or clock.status != RUNNING or clock.breached:
@@ -226,6 +274,8 @@ class Engine:
                     causes = causes or Counter()
                     number(out, mark, cause, causes[cause])
                     causes[cause] += len(out) - mark
+                if state.closed and self.retention is not None:
+                    self._settle(state, instant)
                 if kind == "timer":
                     per_instant = per_instant or Counter()
                     per_instant[(ticket, instant)] += 1
@@ -240,6 +290,78 @@ class Engine:
                 self.problems.append(f"ticket {ticket!r} quarantined after {reason}")
         for entry in deferred:
             heapq.heappush(queue, entry)
+
+    # --- eviction (with a retention) -----------------------------------------------------------
+    def _past_window(self, ticket: str, at: int, retention: int) -> bool:
+        """For an event at `at` of a finished or evicted ticket: raise TicketEvicted after its window
+        (F + retention), up to F + 2 x retention; True when even that has passed (the ticket is
+        forgotten: the event is read as one of an unknown ticket); False within the window."""
+        finished = self._finished.get(ticket)
+        since = finished if finished is not None else self._tombstones[ticket]
+        if at <= since + retention:
+            return False
+        if at <= since + 2 * retention:
+            raise TicketEvicted(f"ticket {ticket!r} was evicted: closed with nothing pending at "
+                                f"{format_instant(since)}, it was kept for the retention of {_days(retention)} "
+                                f"(events up to {format_instant(since + retention)} are evaluated)")
+        return True
+
+    def _settle(self, state: TicketState, at: int) -> None:
+        """After the ticket's event or deadline at `at`: finished at `at` if it is closed and nothing
+        of it can fire any more, else not finished (a reopened ticket)."""
+        ticket = state.ticket
+        if state.closed and ticket not in self.quarantined and _idle(state):
+            self._finished[ticket] = at
+            self._finish_queue.append((at, ticket))
+        else:
+            self._finished.pop(ticket, None)
+
+    def _expire(self, retention: int) -> None:
+        """Drop the tickets whose window the stream's time has passed (tombstones stay), and batch
+        the tombstones whose own time has passed for forgetting."""
+        now = self.now
+        if now is None:
+            return
+        queue, finished, tombstones = self._finish_queue, self._finished, self._tombstones
+        while queue and queue[0][0] + retention < now:
+            since, ticket = queue.popleft()
+            if finished.get(ticket) == since:  # else stale: finished again since, or reopened
+                del finished[ticket]
+                del self.tickets[ticket]
+                for eid in self._ids.pop(ticket, ()):
+                    self._seen_ids.discard(eid)
+                tombstones[ticket] = since
+                self._tomb_queue.append((since, ticket))
+        tombs = self._tomb_queue
+        while tombs and tombs[0][0] + 2 * retention < now:
+            since, ticket = tombs.popleft()
+            if tombstones.get(ticket) == since:
+                self._limbo.append((since, ticket))
+        if len(self._limbo) >= max(_COMPACT_MIN, len(self._queue) // 4):
+            self._compact()
+
+    def _compact(self) -> None:
+        """Remove the queue entries of tickets no longer held (stale: they never fire), then forget
+        the batched tombstones: no entry is left that a new ticket of a forgotten id could meet.
+        The heap pops in the same order (entries are totally ordered), so no output changes."""
+        tickets = self.tickets
+        self._queue = [entry for entry in self._queue if entry.ticket in tickets]
+        heapq.heapify(self._queue)
+        tombstones = self._tombstones
+        for since, ticket in self._limbo:
+            if tombstones.get(ticket) == since:
+                del tombstones[ticket]
+        self._limbo = []
+
+    def _forget(self, ticket: str) -> None:
+        """Forget a ticket past its tombstone's time now (an `opened` reuses its id)."""
+        if ticket in self.tickets:  # still held: the stream's time has not passed its window yet
+            del self.tickets[ticket]
+            for eid in self._ids.pop(ticket, ()):
+                self._seen_ids.discard(eid)
+        self._finished.pop(ticket, None)
+        self._tombstones.pop(ticket, None)
+        self._compact()
 
     @staticmethod
     def _timer_rules(state: TicketState, name: str) -> str:
@@ -389,7 +511,25 @@ class Engine:
         return False
 
 
+def _idle(state: TicketState) -> bool:
+    """Nothing of the ticket is in the deadline queue that can still fire: no running clock with a
+    due (its warning or breach), no timer, no obligation with a due (one owed without a due never
+    fires). Stale entries may remain: they never fire."""
+    if state.timers:
+        return False
+    if state.obligations and any(ob.due is not None for ob in state.obligations.values()):
+        return False
+    return not any(clock.status == RUNNING and not clock.breached and clock.due is not None
+                   and clock.run_since is not None for clock in state.clocks.values())
+
+
+def _days(seconds: int) -> str:
+    days = seconds / DAY
+    return f"{days:g} day{'s' if days != 1 else ''}"
+
+
 # the names callers import from here (the runtime was one module)
 _Facts = Facts
 
-__all__ = ["DuplicateEvent", "Engine", "EventError", "LateEvent", "RuleLoopError", "SnapshotError", "TicketState"]
+__all__ = ["DEFAULT_RETENTION", "DuplicateEvent", "Engine", "EventError", "LateEvent", "RuleLoopError", "SnapshotError",
+           "TicketEvicted", "TicketState"]

@@ -4,8 +4,12 @@ keep the snapshot, and go on from it later with the same actions as if it had ne
 A snapshot holds every ticket (attributes, clocks with their segments, timers, obligations,
 vars, escalation, flags), the pending deadline queue as the heap list it is (so entries pop in
 the same order, stale ones included), the seen event ids, `now`, the generation counter,
-quarantined tickets, the problems found so far and the actions owed to the caller. Refraction
-is not in it: it lives only inside one agenda run (engine.runtime.agenda), never between events.
+quarantined tickets, the problems found so far and the actions owed to the caller. An engine with
+a retention (eviction, engine.runtime.engine) adds it and its eviction state under "eviction": the
+finished tickets and tombstones in their queue order, the event ids of each held ticket, the
+tombstones waiting to be forgotten; without one the snapshot has no such key (and is as before).
+Refraction is not in it: it lives only inside one agenda run (engine.runtime.agenda), never
+between events.
 
 Compiled contracts are not in it, only their ids and versions: `restore` takes them again and
 refuses a snapshot that needs a contract it is not given, or another version of one. Calendars
@@ -18,6 +22,7 @@ by the same history, ids sorted), so one state always gives the same JSON text.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -48,6 +53,13 @@ class EngineState(Protocol):
     _seen_ids: set[str]
     _seq: int
     _carry: list[Action]
+    retention: int | None
+    _finished: dict[str, int]
+    _finish_queue: deque[tuple[int, str]]
+    _tombstones: dict[str, int]
+    _tomb_queue: deque[tuple[int, str]]
+    _limbo: list[tuple[int, str]]
+    _ids: dict[str, list[str]]
 
 
 # --- calendars --------------------------------------------------------------------------------
@@ -141,6 +153,13 @@ def dump(engine: EngineState) -> dict[str, Any]:
         "queue": [list(entry) for entry in engine._queue],
         "tickets": [_ticket(state, refs[state.contract]) for state in engine.tickets.values()],
     }
+    if engine.retention is not None:
+        data["eviction"] = {
+            "retention": engine.retention, "finished": dict(engine._finished),
+            "finish_queue": list(engine._finish_queue), "tombstones": dict(engine._tombstones),
+            "tomb_queue": list(engine._tomb_queue), "limbo": list(engine._limbo),
+            "ids": {ticket: list(ids) for ticket, ids in engine._ids.items()},
+        }
     return _plain(data)
 
 
@@ -228,11 +247,21 @@ def restore_into(engine: EngineState, data: Any) -> None:
         engine.problems = list(data["problems"])
         engine._carry = [_load_action(fields) for fields in data["carry"]]
         engine._queue = [Deadline(*entry) for entry in data["queue"]]
+        eviction = data.get("eviction")
+        if eviction is not None:
+            engine.retention = int(eviction["retention"])
+            engine._finished = {str(t): int(f) for t, f in eviction["finished"].items()}
+            engine._finish_queue = deque((int(f), str(t)) for f, t in eviction["finish_queue"])
+            engine._tombstones = {str(t): int(f) for t, f in eviction["tombstones"].items()}
+            engine._tomb_queue = deque((int(f), str(t)) for f, t in eviction["tomb_queue"])
+            engine._limbo = [(int(f), str(t)) for f, t in eviction["limbo"]]
+            engine._ids = {str(t): [str(i) for i in ids] for t, ids in eviction["ids"].items()}
     except SnapshotError:
         raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise SnapshotError(f"malformed snapshot: {type(exc).__name__}: {exc}", "snapshot-invalid") from None
-    unknown = {entry.ticket for entry in engine._queue} - set(engine.tickets)
+    # (an evicting engine keeps the stale entries of its evicted tickets until a compaction)
+    unknown = {entry.ticket for entry in engine._queue} - set(engine.tickets) - set(engine._tombstones)
     if unknown:
         raise SnapshotError(f"deadlines of tickets the snapshot does not hold: {', '.join(sorted(unknown))}",
                             "snapshot-invalid")

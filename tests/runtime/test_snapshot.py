@@ -10,7 +10,7 @@ import json
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from runtime_fixtures.helpers import AGENDA, CONTRACTS, ev, load, load_bench_generator
+from runtime_fixtures.helpers import AGENDA, CONTRACTS, ev, load, load_bench_generator, ts
 
 from engine import Engine, EventError
 from engine.model.errors import ObligoError
@@ -205,3 +205,63 @@ def test_a_quarantined_ticket_stays_quarantined_after_a_restore():
     first = Engine(contracts)
     _feed(first, events[:3], [], None)
     assert set(json.loads(json.dumps(first.snapshot()))["quarantined"]) == {"T1"}
+
+
+# --- an evicting engine (retention: docs/INTERFACE.md "Replay at scale") ---------------------------
+def _evicting(contracts, events, k, retention=3 * 86_400):
+    """Uninterrupted and split (snapshot after k events) runs of an engine with a retention."""
+    whole = Engine(contracts, retention=retention)
+    out: list[str] = []
+    expected = _finish(whole, out, _feed(whole, events, out, None))
+    first = Engine(contracts, retention=retention)
+    split: list[str] = []
+    last = _feed(first, events[:k], split, None)
+    text = json.dumps(first.snapshot())
+    second = Engine.restore(contracts, json.loads(text))
+    assert json.dumps(second.snapshot()) == text
+    assert second.retention == retention
+    return expected, _finish(second, split, _feed(second, events[k:], split, last))
+
+
+@pytest.fixture(scope="module")
+def late_stream(stream):
+    """The stream, then its first tickets' events again at its end: evicted, forgotten, duplicates."""
+    end = stream[-1]["at"]
+    closed = [(e["ticket"], ts(e["at"])) for e in stream if e["type"] == "closed"]
+    early = {t for t, at in closed[:5]}  # forgotten by the end (retention 3 days)
+    evicted = {t for t, at in closed if ts(end) - 6 * 86_400 < at < ts(end) - 3 * 86_400}  # tombstones then
+    assert early and evicted
+    again = [e for e in stream if e["ticket"] in early | evicted]
+    return stream + [{**e, "at": end} for e in again if e["type"] != "opened"] + \
+        [{**e, "id": e["id"] + "-again", "at": end} for e in again]
+
+
+@pytest.mark.parametrize("fraction", [0.0, 0.3, 0.6, 0.95, 1.0])
+def test_an_evicting_engine_snapshot_goes_on_exactly(contracts, late_stream, fraction):
+    expected, split = _evicting(contracts, late_stream, round(fraction * len(late_stream)))
+    assert split == expected
+    assert any(line.endswith("ticket-evicted") for line in expected)
+    assert any(line.endswith("unknown-ticket") for line in expected)
+
+
+def test_an_evicting_engine_snapshot_holds_its_eviction_state(contracts, stream):
+    engine = Engine(contracts, retention=86_400)
+    _feed(engine, stream[: len(stream) * 2 // 3], [], None)
+    snap = engine.snapshot()
+    assert list(snap)[-1] == "eviction" and engine._tombstones and engine._finished
+    part = snap["eviction"]
+    assert part["retention"] == 86_400
+    assert part["finished"] == engine._finished and part["tombstones"] == engine._tombstones
+    assert part["finish_queue"] == [list(item) for item in engine._finish_queue]
+    assert part["ids"] == engine._ids and sorted(i for ids in part["ids"].values() for i in ids) == snap["seen_ids"]
+    assert "eviction" not in Engine(contracts).snapshot()  # without a retention the snapshot is as before
+
+
+def test_a_malformed_eviction_part_is_a_coded_error(contracts, stream):
+    engine = Engine(contracts, retention=86_400)
+    _feed(engine, stream[:200], [], None)
+    snap = json.loads(json.dumps(engine.snapshot()))
+    snap["eviction"].pop("tombstones")
+    with pytest.raises(SnapshotError) as info:
+        Engine.restore(contracts, snap)
+    assert info.value.code == "snapshot-invalid"
