@@ -60,8 +60,12 @@ def phases(log: str, address: str) -> dict[str, float]:
         t2 = time.perf_counter()
         dist._written(engine, spool, output, refusals, out, None)
         t3 = time.perf_counter()
-    return {"partitioning pass (client)": t1 - t0, f"rounds on the workers ({output.number})": t2 - t1,
-            "merge and write (client)": t3 - t2}
+    tasks = ", ".join(f"{r['cpu']:.2f}" for r in output.results)
+    return {"partitioning pass (client)": t1 - t0,
+            f"round(s) on the workers (last: {output.number}; its tasks' CPU seconds: {tasks})": t2 - t1,
+            "merge and write (client)": t3 - t2,
+            "on two free cores, at best (pass + slowest task + merge)": t1 - t0 + max(r["cpu"] for r in output.results)
+            + t3 - t2}
 
 
 def main() -> int:

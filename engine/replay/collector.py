@@ -2,9 +2,9 @@
 
 The engine makes no reference cycles: refcounting frees everything it drops, so the cyclic
 collector only ever re-traverses what is alive. In a batch (a replay holding a whole log, a
-partitioned evaluation keeping every action until the merge) that is ~10^5..10^6 objects traversed
+partition keeping every action until it writes them) that is ~10^5..10^6 objects traversed
 again and again for nothing (about 9 % of a replay). Used at the edges that own the process (the
-CLI, `engine.partition.evaluate` around its fork), never inside `Engine`.
+CLI, `engine.replay.partition.evaluate`, a partition's task on a Dask worker), never inside `Engine`.
 """
 
 from __future__ import annotations
