@@ -520,8 +520,10 @@ class _Cluster:
     def _start_local(self, jobs: int) -> Any:
         import distributed
 
+        # dashboard off; the scheduler's HTTP routes (health, metrics) on a free port of 127.0.0.1, not 8787
         self.local = distributed.LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                              dashboard_address=None, silence_logs=logging.CRITICAL)
+                                              dashboard_address=None, silence_logs=logging.CRITICAL,
+                                              scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"})
         return distributed.Client(self.local, set_as_default=False)
 
     def client(self) -> Any:
