@@ -49,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="schema- and graph-check contract, rule and scenario files")
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--strict", action="store_true", help="exit 1 on warnings too, not only on errors (docs/FORMAT.md)")
     p.set_defaults(command_module="engine.cli.validate")
 
     p = sub.add_parser("replay", help="replay a JSONL event log and print the actions as JSONL")

@@ -1,7 +1,9 @@
-"""`obligo validate PATH...`: schema and semantic checks of contract, rule and scenario files.
+"""`obligo validate PATH...`: schema, semantic and static checks of contract, rule and scenario files.
 
 Every problem of every file in one run, located; a summary line in text mode. Exit 0 when all
-files are valid, 1 when any has an error, 2 when the paths hold no file to check.
+files are valid, 1 when any has an error (or, with `--strict`, a warning: the static checks of
+docs/FORMAT.md "Static checks"), 2 when the paths hold no file to check. Notes (e.g. a target
+space too large to enumerate) never fail.
 """
 
 from __future__ import annotations
@@ -24,10 +26,15 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     diags = check_files(args.paths)
     render(diags, out if args.format == "json" else err, args.format)
     errors = errors_only(diags)
+    warnings = [d for d in diags if d.severity == "warning"]
+    strict = getattr(args, "strict", False)
     if args.format == "text":
         if errors:
             bad = len({d.file for d in errors})
             err.write(f"{len(errors)} error(s) in {bad} of {n} file(s)\n")
+        elif warnings and strict:
+            bad = len({d.file for d in warnings})
+            err.write(f"{len(warnings)} warning(s) in {bad} of {n} file(s) (--strict)\n")
         else:
             out.write(f"ok: {n} file(s) valid\n")
-    return EXIT_INVALID if errors else EXIT_OK
+    return EXIT_INVALID if errors or (strict and warnings) else EXIT_OK

@@ -18,7 +18,7 @@ from engine.language.compile import compile_template
 from engine.language.conditions import ConditionError, compile_condition
 from engine.language.escalation import graph_problems
 from engine.language.expand import _PARAM, _WHOLE, Expanded, Origin
-from engine.model.diagnostics import Diagnostic, did_you_mean
+from engine.model.diagnostics import Diagnostic, did_you_mean, with_note
 from engine.model.durations import DurationTooLong, parse_duration
 from engine.model.vocabulary import CATEGORIES, CHANNELS, CLOCKS, EXTERNAL_EVENTS, INTERNAL_EVENTS
 
@@ -43,8 +43,9 @@ class _Checker:
         }
         self.cited: dict[str, list[Origin]] = {}
 
-    def err(self, origin: Origin, code: str, message: str, sub: tuple = (), key: bool = False) -> None:
-        found = origin.diag(code, message, sub, key)
+    def err(self, origin: Origin, code: str, message: str, sub: tuple = (), key: bool = False,
+            clause: Any = None, hint: str | None = None) -> None:
+        found = with_note(origin.diag(code, message, sub, key), clause if isinstance(clause, str) else None, hint)
         if found not in self.reported:  # e.g. the two rules of one include citing the same `with:` clause
             self.reported.add(found)
             self.out.append(found)
@@ -119,7 +120,10 @@ class _Checker:
             try:
                 calendar_from_spec(spec)
             except ValueError as exc:
-                self.err(root, "bad-calendar", f"calendar '{name}': {exc}", ("calendars", name, *_calendar_part(spec)))
+                part = _calendar_part(spec)
+                self.err(root, "bad-calendar", f"calendar '{name}': {exc}", ("calendars", name, *part),
+                         clause=spec.get("clause") if isinstance(spec, dict) else None, hint=_CALENDAR_HINTS.get(
+                             part[:1], "fix the calendar: an IANA time zone, opening hours, a holidays country"))
         for region, cal in (d.get("regions") or {}).items():
             self.calendar_ref(root, ("regions", region), cal, allow_region=False)
         for name, plan in (d.get("plans") or {}).items():
@@ -215,9 +219,9 @@ class _Checker:
             self.condition(self.root, (*sub, "applies"), graph.get("applies"))
             for j, edge in enumerate(graph.get("edges") or []):
                 self.condition(self.root, (*sub, "edges", j, "match"), edge.get("match"))
-            for message, where in graph_problems(graph):
+            for message, where, hint in graph_problems(graph):
                 self.err(self.root, "escalation-graph", f"escalation graph '{graph.get('id')}': {message}",
-                         (*sub, *where))
+                         (*sub, *where), clause=graph.get("clause"), hint=hint)
 
     def events(self, origin: Origin, sub: tuple, events: Any) -> None:
         if not isinstance(events, (str, list)):  # e.g. an include parameter given as 12 or null
@@ -334,7 +338,16 @@ class _Checker:
             if clause not in encoded and clause not in declared:
                 self.err(self.root, "clause-not-covered",
                          f"clause '{clause}' is neither encoded (cited by a rule, target, calendar...) nor listed "
-                         "in not_encoded", ("clauses", clause), key=True)
+                         "in not_encoded", ("clauses", clause), key=True, clause=clause,
+                         hint="cite it (`clause:`) where it is encoded, or list it under `not_encoded:` with the reason")
+
+
+_CALENDAR_HINTS = {
+    ("timezone",): "use an IANA time zone name, e.g. Europe/Paris",
+    ("hours",): "give opening hours, e.g. {mon-fri: ['09:00-17:00']}; a calendar never open makes every target on "
+                "it never due (use 24x7 for always open)",
+    ("holidays",): "use a country (and subdivision) code the holidays library knows, e.g. FR or GB/ENG, or dates",
+}
 
 
 def _at(data: Any, path: tuple) -> Any:
@@ -372,6 +385,8 @@ def _calendar_part(spec: Any) -> tuple:
             parse_hours({key: value})
         except ValueError:
             return ("hours", key)
+    if not any(parse_hours(hours)):  # every interval parses, yet the calendar is never open
+        return ("hours",)
     return ("holidays",) if "holidays" in spec else ()
 
 

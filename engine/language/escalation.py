@@ -22,15 +22,16 @@ def build_graph(spec: dict) -> nx.DiGraph:
     return graph
 
 
-def graph_problems(spec: dict) -> list[tuple[str, tuple]]:
-    """(message, sub-path) for each structural problem: unknown nodes, cycles, entries, reachability."""
+def graph_problems(spec: dict) -> list[tuple[str, tuple, str]]:
+    """(message, sub-path, fix hint) for each structural problem: unknown nodes, cycles, entries,
+    reachability."""
     nodes = list((spec.get("nodes") or {}).keys())
-    problems: list[tuple[str, tuple]] = []
+    problems: list[tuple[str, tuple, str]] = []
     for i, edge in enumerate(spec.get("edges") or []):
         for end in ("from", "to"):
             if edge.get(end) not in nodes:
                 problems.append((f"edge {end} unknown node '{edge.get(end)}'{did_you_mean(edge.get(end), nodes)}",
-                                 ("edges", i, end)))
+                                 ("edges", i, end), "name a level declared under `nodes:`"))
     if problems:
         return problems
     graph = build_graph(spec)
@@ -38,7 +39,8 @@ def graph_problems(spec: dict) -> list[tuple[str, tuple]]:
         cycle = nx.find_cycle(graph)
         path = " -> ".join([u for u, _ in cycle] + [cycle[0][0]])
         index = _edge_index(spec, cycle[-1])
-        return [(f"cycle {path}; an escalation chain must only go up", ("edges", index))]
+        return [(f"cycle {path}; an escalation chain must only go up", ("edges", index),
+                 "remove the edge that goes back down the chain")]
     # The entry is the first declared node with no incoming edge. In an acyclic graph every other
     # node without an incoming edge is either a second start of the chain (it has edges out) or an
     # isolated node no escalation can ever reach: each is reported at its own line.
@@ -47,10 +49,11 @@ def graph_problems(spec: dict) -> list[tuple[str, tuple]]:
     for node in entries[1:]:
         if graph.out_degree(node) > 0:
             problems.append((f"node '{node}' is a second entry (no edge leads to it, yet it has edges out); a chain "
-                             f"has exactly one entry, here '{entry}'", ("nodes", node)))
+                             f"has exactly one entry, here '{entry}'", ("nodes", node),
+                             f"add an edge into '{node}' from the level below it"))
         else:
             problems.append((f"node '{node}' cannot be reached from the entry '{entry}': no edge leads to it",
-                             ("nodes", node)))
+                             ("nodes", node), f"add an edge to '{node}', or remove the level"))
     return problems
 
 

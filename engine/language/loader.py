@@ -14,6 +14,7 @@ from typing import Any
 from engine.language.check import rule_document_diagnostics, semantic_diagnostics
 from engine.language.compile import CompiledContract, compile_contract
 from engine.language.expand import expand
+from engine.language.lint import lint_diagnostics
 from engine.language.load import Document, load_file
 from engine.language.schema import schema_diagnostics
 from engine.model.diagnostics import Diagnostic, errors_only
@@ -64,6 +65,7 @@ def check_contract(doc: Document, overrides: dict[str, Any] | None = None,
         return None, sorted(diags, key=lambda d: (d.file or "", d.line or 0, d.col or 0))
     if errors_only(diags):
         return None, diags
+    diags += lint_diagnostics(exp)  # static checks of a clean contract: warnings, never a refusal
     return compile_contract(exp), diags
 
 

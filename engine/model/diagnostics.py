@@ -26,6 +26,8 @@ class Diagnostic:
     col: int | None = None
     path: JsonPath = ()
     severity: str = "error"
+    clause: str | None = None  # the contract clause the finding is about (static checks)
+    hint: str | None = None  # a one-line fix
 
     def at(self, file: str | None = None, line: int | None = None, col: int | None = None) -> Diagnostic:
         """Return a copy located in `file` (the caller knows the file; the finder did not)."""
@@ -41,13 +43,14 @@ class Diagnostic:
         return format_path(self.path)
 
     def render(self) -> str:
-        """`file:line:col: code: message (at $.json.path)` as compilers print it."""
+        """`file:line:col: code: message (at $.json.path) (clause C; hint: H)` as compilers print it."""
         where = self.file or "<input>"
         if self.line is not None:
             where += f":{self.line}:{self.col or 1}"
         suffix = f" (at {self.json_path})" if self.path else ""
         kind = "" if self.severity == "error" else f"{self.severity}: "
-        return f"{where}: {kind}{self.code}: {self.message}{suffix}"
+        extra = "; ".join(([f"clause {self.clause}"] if self.clause else []) + ([f"hint: {self.hint}"] if self.hint else []))
+        return f"{where}: {kind}{self.code}: {self.message}{suffix}" + (f" ({extra})" if extra else "")
 
     def to_dict(self) -> dict:
         return {
@@ -58,6 +61,8 @@ class Diagnostic:
             "col": self.col,
             "path": self.json_path,
             "severity": self.severity,
+            "clause": self.clause,
+            "hint": self.hint,
         }
 
 
@@ -89,6 +94,12 @@ def did_you_mean(name: object, candidates: Iterable[str]) -> str:
     if options and len(options) <= 12:
         return f"; expected one of: {', '.join(options)}"
     return ""
+
+
+def with_note(diag: Diagnostic, clause: str | None = None, hint: str | None = None,
+              severity: str | None = None) -> Diagnostic:
+    """A copy carrying the clause involved and a fix hint (kept where the finder already set them)."""
+    return replace(diag, clause=diag.clause or clause, hint=diag.hint or hint, severity=severity or diag.severity)
 
 
 def errors_only(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:

@@ -181,7 +181,8 @@ def test_named_failure_fixture_gives_exactly_its_diagnostics(name):
         assert d.file == str(path)
         assert text in d.message
         suffix = "" if where == "$" else f" (at {where})"
-        assert d.render() == f"{path}:{line}:{col}: {d.code}: {d.message}{suffix}"
+        note = "; ".join([f"clause {d.clause}"] * bool(d.clause) + [f"hint: {d.hint}"] * bool(d.hint))
+        assert d.render() == f"{path}:{line}:{col}: {d.code}: {d.message}{suffix}" + (f" ({note})" if note else "")
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -238,7 +239,7 @@ RULE_THEN = "      - escalate: {trigger: customer_request}"
 
 
 @pytest.mark.parametrize(("edits", "expected", "text"), [
-    pytest.param([("    match: {ticket.plan: standard}", "    match: {ticket.plan: 1}")],
+    pytest.param([("    match: {$in: {ticket.plan: [standard, premium]}}", "    match: {ticket.plan: 1}")],
                  [("unknown-plan", 41, 26, "$.targets[0].match.ticket.plan")],
                  "plan 1 is written as a number and never equals the text '1'; write it in quotes: \"1\"", id="unquoted-number"),
     pytest.param([("      match: {$in: {ticket.severity: [P1, P2]}}", "      match: {$in: {ticket.severity: [P1, P3]}}")],
@@ -391,7 +392,7 @@ def test_cli_prints_each_broken_fixture_as_file_line_col_code_message(name):
     assert lines[-1] == f"{len(CASES[name])} error(s) in 1 of 1 file(s)"
     for line, (c, ln, col, where, _) in zip(lines[:-1], CASES[name], strict=True):
         assert line.startswith(f"{path}:{ln}:{col}: {c}: ")
-        assert where == "$" or line.endswith(f" (at {where})")
+        assert where == "$" or re.sub(r" \((clause [^;]*; )?hint: .*\)$", "", line).endswith(f" (at {where})")
     assert "Traceback" not in err
 
 
@@ -406,9 +407,9 @@ def test_cli_json_format():
     assert (code, err) == (1, "")
     assert json.loads(out) == [
         {"code": "unknown-plan", "message": "unknown plan 'standrad'; did you mean 'standard'?", "file": str(path),
-         "line": 41, "col": 26, "path": "$.targets[0].match.ticket.plan", "severity": "error"},
+         "line": 41, "col": 26, "path": "$.targets[0].match.ticket.plan", "severity": "error", "clause": None, "hint": None},
         {"code": "unknown-calendar", "message": "unknown calendar 'emae'; did you mean 'emea'?", "file": str(path),
-         "line": 42, "col": 15, "path": "$.targets[0].calendar", "severity": "error"},
+         "line": 42, "col": 15, "path": "$.targets[0].calendar", "severity": "error", "clause": None, "hint": None},
     ]
 
 

@@ -39,7 +39,7 @@ def test_diagnostics_are_frozen_values():
 def test_to_dict():
     d = Diagnostic("unknown-plan", "unknown plan 'x'", "c.yaml", 4, 5, ("targets", 1, "match", "ticket.plan"))
     assert d.to_dict() == {"code": "unknown-plan", "message": "unknown plan 'x'", "file": "c.yaml", "line": 4, "col": 5,
-                           "path": "$.targets[1].match.ticket.plan", "severity": "error"}
+                           "path": "$.targets[1].match.ticket.plan", "severity": "error", "clause": None, "hint": None}
     assert d.json_path == "$.targets[1].match.ticket.plan"
 
 

@@ -1,0 +1,141 @@
+"""Static checks of the target table: targets that never apply, targets an earlier one hides, gaps.
+
+The runtime (CompiledContract.target) takes, per clock, the first target in definition order whose
+row covers the ticket's severity (its own row, else its `all:` row) and whose `match` holds. So per
+clock this enumerates every combination of the finite facts its targets read (severity, and each
+`ticket.<attr>` with a declared finite domain: `values`, booleans, `plans:`/`regions:` keys,
+channels), each value plus "absent", and asks of each target whether its condition surely holds,
+may hold (it depends on a free-form fact, e.g. a product name) or cannot. A target row that never
+may hold is `target-never-fires`; one that may hold only where an earlier target surely holds is
+`target-shadowed`; a combination of declared values (none absent) where no target may hold is a
+`target-gap`. Free-form facts are not enumerated: a gap depending on them is not reported.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from typing import Any
+
+from engine.language.conditions import condition_fields
+from engine.language.lint_logic import Solver, dnf
+from engine.model.diagnostics import Diagnostic
+
+MAX_COMBINATIONS = 10_000
+_SHOWN = 4  # combinations quoted in a gap message
+
+
+class Finding:
+    """A diagnostic and the subject (target id, rule id, graph id...) a `lint: ignore` entry names."""
+
+    __slots__ = ("diag", "subject")
+
+    def __init__(self, diag: Diagnostic, subject: str):
+        self.diag = diag
+        self.subject = subject
+
+
+def target_findings(exp: Any, solver: Solver) -> Iterator[Finding]:
+    targets = [t for t in exp.data.get("targets") or [] if isinstance(t, dict)]
+    clocks: dict[str, list[int]] = {}
+    for i, t in enumerate(targets):
+        clocks.setdefault(str(t.get("clock")), []).append(i)
+    for clock, indices in clocks.items():
+        yield from _clock(exp, solver, clock, [(i, targets[i]) for i in indices])
+
+
+def _rows(target: dict) -> dict[str, str]:
+    """severity -> the row key that covers it ('all' for the default row)."""
+    return {str(sev): str(sev) for sev in target.get("severities") or {}}
+
+
+def _clock(exp: Any, solver: Solver, clock: str, targets: list[tuple[int, dict]]) -> Iterator[Finding]:
+    doc = exp.doc
+    severities = [s.get("id") for s in exp.data.get("severities") or []]
+    fields = ["ticket.severity"]
+    for _i, t in targets:
+        fields += [f for f in condition_fields(t.get("match")) if f not in fields and f.startswith("ticket.")
+                   and f.count(".") == 1 and f in solver.domains]
+    domains = [(*severities, None) if f == "ticket.severity" else solver.domains[f] for f in fields]
+    size = 1
+    for d in domains:
+        size *= len(d)
+    first = targets[0][0]
+    if size > MAX_COMBINATIONS:
+        yield Finding(_note(doc.diag("target-space-too-large", f"clock '{clock}': {size:,} combinations of "
+                                     f"{', '.join(fields)} (over {MAX_COMBINATIONS:,}); its targets are not checked "
+                                     "for gaps and shadowing", ("targets", first)), "note",
+                            targets[0][1].get("clause"),
+                            "fewer declared `values` on the attributes its targets read, or ignore this note"), clock)
+        return
+    forms = [dnf(t.get("match")) for _i, t in targets]
+    used: set[tuple[int, str]] = set()  # (target index, row key) that wins somewhere
+    reachable: set[tuple[int, str]] = set()  # ... whose condition may hold somewhere (with a row for it)
+    hidden_by: dict[tuple[int, str], set[str]] = {}
+    gaps: list[dict[str, Any]] = []
+    for combo in itertools.product(*domains):
+        env = dict(zip(fields, combo, strict=True))
+        sev = env["ticket.severity"]
+        winner: str | None = None  # an earlier target surely holds
+        covered = False
+        for (i, t), form in zip(targets, forms, strict=True):
+            row = str(sev) if sev is not None and str(sev) in (t.get("severities") or {}) else \
+                "all" if "all" in t else None
+            if row is None:
+                continue
+            sure = solver.certain(t.get("match"), env)
+            if sure is False or (sure is None and not solver.possible(form, env)):
+                continue
+            covered = True
+            reachable.add((i, row))
+            if winner is None:
+                used.add((i, row))
+            else:
+                hidden_by.setdefault((i, row), set()).add(winner)
+            if sure is True and winner is None:
+                winner = str(t.get("id"))
+        if not covered and all(v is not None for v in combo):
+            gaps.append(env)
+    for i, t in targets:
+        keys = list(_rows(t).values()) + (["all"] if "all" in t else [])
+        tid, clause = str(t.get("id")), t.get("clause")
+        if not any((i, k) in reachable for k in keys):
+            yield Finding(_warn(doc.diag("target-never-fires", f"target '{tid}' (clock {clock}) never applies: its "
+                                         "`match` cannot hold together with a severity it has a row for, given the "
+                                         "declared values", ("targets", i)), clause,
+                                "fix the `match` (a value outside the declared `values`?) or remove the target"), tid)
+            continue
+        if not any((i, k) in used for k in keys):
+            before = sorted({w for k in keys for w in hidden_by.get((i, k), ())})
+            yield Finding(_warn(doc.diag("target-shadowed", f"target '{tid}' (clock {clock}) never applies: earlier "
+                                         f"target(s) {', '.join(before)} always match first", ("targets", i)), clause,
+                                "move it before the target(s) that hide it, or narrow their `match`"), tid)
+            continue
+        for key in keys:
+            where = ("targets", i, "severities", key) if key != "all" else ("targets", i, "all")
+            if (i, key) not in reachable:
+                yield Finding(_warn(doc.diag("target-never-fires", f"row {key} of target '{tid}' (clock {clock}) "
+                                             "never applies: the target's `match` excludes that severity", where,
+                                             key=True), clause, "remove the row, or widen the `match`"), f"{tid}.{key}")
+            elif (i, key) not in used:
+                before = sorted(hidden_by.get((i, key), ()))
+                yield Finding(_warn(doc.diag("target-shadowed", f"row {key} of target '{tid}' (clock {clock}) never "
+                                             f"applies: earlier target(s) {', '.join(before)} always match first",
+                                             where, key=True), clause,
+                                    "remove the row, or move the target before the one that hides it"), f"{tid}.{key}")
+    if gaps:
+        shown = "; ".join(", ".join(f"{f.split('.', 1)[1]}={v}" for f, v in g.items()) for g in gaps[:_SHOWN])
+        more = f" and {len(gaps) - _SHOWN} more" if len(gaps) > _SHOWN else ""
+        yield Finding(_warn(doc.diag("target-gap", f"clock '{clock}' has no target for {len(gaps)} combination(s) of "
+                                     f"declared values: {shown}{more}", ("targets", first)), targets[0][1].get("clause"),
+                            "add a target (or an `all:` row, or `none` for a deliberate no-clock) for these "
+                            "combinations"), clock)
+
+
+def _warn(diag: Diagnostic, clause: Any, hint: str) -> Diagnostic:
+    return _note(diag, "warning", clause, hint)
+
+
+def _note(diag: Diagnostic, severity: str, clause: Any, hint: str) -> Diagnostic:
+    from dataclasses import replace
+    return replace(diag, severity=severity, clause=clause if isinstance(clause, str) else None, hint=hint)
