@@ -6,9 +6,11 @@ Prints (never asserts), for R runs each, min and median wall time of:
   with start-up);
 - `obligo replay --scheduler ADDR --jobs 2` against a cluster of 2 workers started once by this
   script (without start-up: what an existing cluster gives);
-and the ratios to one process; the outputs are checked byte-identical. Then one run broken into
-phases in this process (engine.replay.distributed): the client's partitioning pass, the rounds on
-the workers, the merge, which says what limits the speed-up.
+and the ratios to one process, with the CPU seconds of each run (on a loaded machine the CPU
+figures say more than the wall ones); the outputs are checked byte-identical. Then one run broken
+into phases in this process (engine.replay.distributed): the client's partitioning pass, the rounds
+on the workers (with each task's CPU seconds), the merge, and the best wall time two free cores
+would give (pass + slowest task + merge), which says what limits the speed-up.
 
     .venv/bin/python bench/generate.py --tickets 128500 --seed 7 --out /tmp/log-1m.jsonl
     .venv/bin/python bench/bench_jobs.py /tmp/log-1m.jsonl --runs 3
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import filecmp
 import logging
+import resource
 import statistics
 import subprocess
 import sys
@@ -32,11 +35,16 @@ ROOT = Path(__file__).resolve().parent.parent
 OBLIGO = [sys.executable, "-m", "engine.cli.main"]
 
 
-def timed_replay(log: str, out: Path, *extra: str) -> float:
+def timed_replay(log: str, out: Path, *extra: str) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one `obligo replay`: the CPU of the command and of the
+    processes it started and waited for (a local cluster's workers; not a running cluster's)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run([*OBLIGO, "replay", "--contracts", str(ROOT / "contracts"), log, "--out", str(out), *extra],
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
 
 
 def phases(log: str, address: str) -> dict[str, float]:
@@ -87,8 +95,9 @@ def main() -> int:
         times: dict[str, list[float]] = {kind: [] for kind in kinds}
         for run in range(args.runs):
             for n, (kind, extra) in enumerate(kinds.items()):
-                times[kind].append(timed_replay(args.log, out / f"out-{n}.jsonl", *extra))
-                print(f"  run {run + 1}: {kind}: {times[kind][-1]:.2f} s", flush=True)
+                wall, cpu = timed_replay(args.log, out / f"out-{n}.jsonl", *extra)
+                times[kind].append(wall)
+                print(f"  run {run + 1}: {kind}: {wall:.2f} s wall, {cpu:.2f} CPU s", flush=True)
         same = all(filecmp.cmp(out / "out-0.jsonl", out / f"out-{n}.jsonl", shallow=False) for n in (1, 2))
         one = statistics.median(times["--jobs 1"])
         for kind, values in times.items():
