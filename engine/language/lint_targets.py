@@ -8,7 +8,8 @@ channels), each value plus "absent", and asks of each target whether its conditi
 may hold (it depends on a free-form fact, e.g. a product name) or cannot. A target row that never
 may hold is `target-never-fires`; one that may hold only where an earlier target surely holds is
 `target-shadowed`; a combination of declared values (none absent) where no target may hold is a
-`target-gap`. Free-form facts are not enumerated: a gap depending on them is not reported.
+`target-gap`; one where targets may hold but none surely does (it depends on a free-form fact,
+e.g. a product name pattern) is `target-maybe-gap`. Free-form facts are not enumerated.
 """
 
 from __future__ import annotations
@@ -73,11 +74,14 @@ def _clock(exp: Any, solver: Solver, clock: str, targets: list[tuple[int, dict]]
     reachable: set[tuple[int, str]] = set()  # ... whose condition may hold somewhere (with a row for it)
     hidden_by: dict[tuple[int, str], set[str]] = {}
     gaps: list[dict[str, Any]] = []
+    maybe: list[dict[str, Any]] = []  # combinations where a target may hold, none surely: it depends on free facts
+    depends: list[str] = []
     for combo in itertools.product(*domains):
         env = dict(zip(fields, combo, strict=True))
         sev = env["ticket.severity"]
         winner: str | None = None  # an earlier target surely holds
         covered = False
+        free: list[str] = []
         for (i, t), form in zip(targets, forms, strict=True):
             row = str(sev) if sev is not None and str(sev) in (t.get("severities") or {}) else \
                 "all" if "all" in t else None
@@ -87,6 +91,8 @@ def _clock(exp: Any, solver: Solver, clock: str, targets: list[tuple[int, dict]]
             if sure is False or (sure is None and not solver.possible(form, env)):
                 continue
             covered = True
+            if sure is None:
+                free += [f for f in condition_fields(t.get("match")) if f not in env and f not in free]
             reachable.add((i, row))
             if winner is None:
                 used.add((i, row))
@@ -94,8 +100,12 @@ def _clock(exp: Any, solver: Solver, clock: str, targets: list[tuple[int, dict]]
                 hidden_by.setdefault((i, row), set()).add(winner)
             if sure is True and winner is None:
                 winner = str(t.get("id"))
-        if not covered and all(v is not None for v in combo):
-            gaps.append(env)
+        if all(v is not None for v in combo):
+            if not covered:
+                gaps.append(env)
+            elif winner is None:
+                maybe.append(env)
+                depends += [f for f in free if f not in depends]
     for i, t in targets:
         keys = list(_rows(t).values()) + (["all"] if "all" in t else [])
         tid, clause = str(t.get("id")), t.get("clause")
@@ -124,12 +134,21 @@ def _clock(exp: Any, solver: Solver, clock: str, targets: list[tuple[int, dict]]
                                              where, key=True), clause,
                                     "remove the row, or move the target before the one that hides it"), f"{tid}.{key}")
     if gaps:
-        shown = "; ".join(", ".join(f"{f.split('.', 1)[1]}={v}" for f, v in g.items()) for g in gaps[:_SHOWN])
-        more = f" and {len(gaps) - _SHOWN} more" if len(gaps) > _SHOWN else ""
         yield Finding(_warn(doc.diag("target-gap", f"clock '{clock}' has no target for {len(gaps)} combination(s) of "
-                                     f"declared values: {shown}{more}", ("targets", first)), targets[0][1].get("clause"),
-                            "add a target (or an `all:` row, or `none` for a deliberate no-clock) for these "
-                            "combinations"), clock)
+                                     f"declared values: {_combinations(gaps)}", ("targets", first)),
+                            targets[0][1].get("clause"), "add a target (or an `all:` row, or `none` for a deliberate "
+                            "no-clock) for these combinations"), clock)
+    if maybe:
+        yield Finding(_warn(doc.diag("target-maybe-gap", f"clock '{clock}' may have no target for {len(maybe)} "
+                                     f"combination(s) of declared values, depending on {', '.join(depends)}: "
+                                     f"{_combinations(maybe)}", ("targets", first)), targets[0][1].get("clause"),
+                            "end the clock's targets with one whose `match` reads no free-form fact (a fallback), or "
+                            "ignore it if every value is covered"), clock)
+
+
+def _combinations(envs: list[dict[str, Any]]) -> str:
+    shown = "; ".join(", ".join(f"{f.split('.', 1)[1]}={v}" for f, v in env.items()) for env in envs[:_SHOWN])
+    return shown + (f" and {len(envs) - _SHOWN} more" if len(envs) > _SHOWN else "")
 
 
 def _warn(diag: Diagnostic, clause: Any, hint: str) -> Diagnostic:

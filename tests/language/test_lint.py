@@ -25,6 +25,7 @@ CASES = {
     ],
     "target-shadowed.yaml": [("target-shadowed", 35, 5, "$.targets[1]", "warning")],
     "target-gap.yaml": [("target-gap", 29, 5, "$.targets[0]", "warning")],
+    "target-maybe-gap.yaml": [("target-maybe-gap", 30, 5, "$.targets[0]", "warning")],
     "target-space-too-large.yaml": [("target-space-too-large", 33, 5, "$.targets[0]", "note")],
     "rule-never-fires.yaml": [("rule-never-fires", 54, 14, "$.rules[1].when.match", "warning")],
     "rule-conflict.yaml": [("rule-conflict", 52, 5, "$.rules[1].when", "warning")],
@@ -218,3 +219,19 @@ def test_holds_uses_the_compiled_semantics():
     assert SOLVER.holds(Atom("ticket.x", "=", 1), True) is False  # no True == 1
     assert SOLVER.holds(Atom("ticket.x", "$neq", "a"), None) is False  # a missing fact never compares
     assert SOLVER.holds(Atom("ticket.x", "$nin", ["a"]), None) is False
+
+
+def test_every_code_is_documented_in_format_md():
+    doc = (REPO / "docs" / "FORMAT.md").read_text(encoding="utf-8")
+    table = doc[doc.index("### Static checks (warnings)"):doc.index("### Includes")]
+    for code in {c for findings in CASES.values() for c, *_ in findings}:
+        assert f"| `{code}` |" in table, code
+
+
+def test_the_format_md_example_is_what_validate_prints():
+    doc = (REPO / "docs" / "FORMAT.md").read_text(encoding="utf-8")
+    block = doc[doc.index("$ obligo validate --strict contract.yaml\n"):]
+    shown = block[block.index("\n") + 1:block.index("```")]
+    path = LINT / "target-shadowed.yaml"
+    code, out, err = run("validate", "--strict", str(path))
+    assert (code, out) == (1, "") and err.replace(str(path), "contract.yaml") == shown
