@@ -165,24 +165,35 @@ class Solver:
 
     def certain(self, cond: Any, env: Mapping[str, Any]) -> bool | None:
         """Three-valued truth of `cond` with the paths in `env` fixed: True/False when they decide it,
-        None when it depends on another fact."""
+        None when it depends on another fact (short-circuits: it runs per target per combination)."""
         if cond is None:
             return True
         if not isinstance(cond, dict):
             return None
-        results = []
+        unknown = False
         for key, value in cond.items():
-            if key in ("$and", "$or") and isinstance(value, list):
-                subs = [self.certain(sub, env) for sub in value]
-                results.append(_all(subs) if key == "$and" else _any(subs))
-            elif key in _FIELD_OPS and isinstance(value, dict) and len(value) == 1:
-                (field, operand), = value.items()
-                results.append(self.holds(Atom(field, key, operand), env[field]) if field in env else None)
-            elif not key.startswith("$"):
-                results.append(self.holds(Atom(key, "=", value), env[key]) if key in env else None)
-            else:
-                results.append(None)
-        return _all(results)
+            result = self._term(key, value, env)
+            if result is False:
+                return False
+            unknown = unknown or result is None
+        return None if unknown else True
+
+    def _term(self, key: str, value: Any, env: Mapping[str, Any]) -> bool | None:
+        if key in ("$and", "$or") and isinstance(value, list):
+            decided = key == "$or"  # the value that decides: one True for $or, one False for $and
+            unknown = False
+            for sub in value:
+                result = self.certain(sub, env)
+                if result is decided:
+                    return decided
+                unknown = unknown or result is None
+            return None if unknown else not decided
+        if key in _FIELD_OPS and isinstance(value, dict) and len(value) == 1:
+            (field, operand), = value.items()
+            return self.holds(Atom(field, key, operand), env[field]) if field in env else None
+        if not key.startswith("$"):
+            return self.holds(Atom(key, "=", value), env[key]) if key in env else None
+        return None
 
 
 def _yes(facts: Any) -> bool:
@@ -203,18 +214,6 @@ def _kind(value: Any) -> str | None:
     if isinstance(value, (int, float)):
         return "number"
     return "text" if isinstance(value, str) else None
-
-
-def _all(values: list[bool | None]) -> bool | None:
-    if any(v is False for v in values):
-        return False
-    return True if all(v is True for v in values) else None
-
-
-def _any(values: list[bool | None]) -> bool | None:
-    if any(v is True for v in values):
-        return True
-    return False if all(v is False for v in values) else None
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,9 @@ Every rule fires when its trigger event comes and its `match` holds (all matchin
 salience: no rule hides another), so for rules the checks are: a condition that cannot hold given
 the declared values and the trigger events (`rule-never-fires`); two rules on one event that start
 the same clock with different targets under conditions that can hold together (`rule-conflict`);
-literals of severities, channels or categories the contract does not declare in places the
-earlier checks do not cover (`undeclared-severity`, `undeclared-channel`, `undeclared-category`);
+literals of severities, channels, categories or parties the contract does not declare in places
+the earlier checks do not cover (`undeclared-severity`, `undeclared-channel`, `undeclared-category`,
+`undeclared-party`);
 a `notify` to someone who is neither a party nor an escalation level (`unknown-recipient`).
 """
 
@@ -127,6 +128,7 @@ def _values(exp: Any) -> Iterator[Finding]:
     specs = attribute_specs(d.get("attributes"))
     declared = {f"ticket.{n}": (n, set(specs[n].values or ())) for n in ("channel", "category")
                 if n in specs and specs[n].values is not None}
+    parties = {str(p) for p in d.get("parties") or {}}
     root = Origin(exp.doc, ())
     sites = [(o, w, c, cl, s) for o, w, c, _e, cl, s in conditions(exp)]
     sites += [(root, ("targets", i, "match"), t.get("match"), t.get("clause"), str(t.get("id")))
@@ -141,6 +143,10 @@ def _values(exp: Any) -> Iterator[Finding]:
                 yield Finding(_warn(origin.diag("undeclared-severity", f"'{field}' never equals '{value}': the "
                                                 f"contract's severities are {', '.join(map(str, severities))}", path),
                                     clause, "use one of the declared severity ids (in quotes if it is a number)"), subject)
+            elif field == "event.party" and isinstance(value, str) and value not in parties:
+                yield Finding(_warn(origin.diag("undeclared-party", f"'event.party' never equals '{value}': the "
+                                                f"contract's parties are {', '.join(sorted(parties))}", path), clause,
+                                    "use a key of `parties:` (obligations name their party by it)"), subject)
             elif field in declared and value not in declared[field][1]:
                 name, allowed = declared[field]
                 yield Finding(_warn(origin.diag(f"undeclared-{name}", f"'{field}' never equals {value!r}: its declared "
