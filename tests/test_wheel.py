@@ -68,7 +68,7 @@ escalation:
     clause: HD-ESC
     nodes:
       agent: {role: support agent, hours: office}
-      manager: {role: support manager}
+      manager: {role: support manager, contact: support-manager@example.com}
     edges:
       - {from: agent, to: manager, trigger: [customer_request]}
 include:
