@@ -236,3 +236,17 @@ def test_the_format_md_example_is_what_validate_prints():
     path = LINT / "target-shadowed.yaml"
     code, out, err = run("validate", "--strict", str(path))
     assert (code, out) == (1, "") and err.replace(str(path), "contract.yaml") == shown
+
+
+def test_too_many_targets_times_combinations_is_a_note_not_a_slow_check(tmp_path):
+    text = (LINT / "base.yaml").read_text(encoding="utf-8")
+    values = "[" + ", ".join(f"v{i}" for i in range(8)) + "]"
+    text = text.replace("  vip: {type: boolean}\n", "  vip: {type: boolean}\n" + "".join(
+        f"  {n}: {{type: string, values: {values}}}\n" for n in "ab"))
+    many = "".join(f"  - id: t{i}\n    clock: response\n    clause: T-RT\n    calendar: office\n"
+                   f"    match: {{ticket.a: v{i % 8}, ticket.b: v{i // 8 % 8}}}\n    all: 1 hour\n" for i in range(1000))
+    path = tmp_path / "many.yaml"
+    path.write_text(text.replace("targets:\n", "targets:\n" + many), encoding="utf-8")
+    (d,) = check_files([path])
+    assert (d.code, d.severity) == ("target-space-too-large", "note")
+    assert "243 combinations" in d.message and "times 1001 targets is over 200,000 evaluations" in d.message
