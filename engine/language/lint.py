@@ -3,8 +3,9 @@
 Run by the loader after the semantic checks (so by `obligo validate` and wherever contracts load;
 a warning never stops a load, `obligo validate --strict` fails on one). The analyses live in
 lint_targets (target table: never applies, shadowed, gaps), lint_rules (rules never firing,
-conflicting clock targets, undeclared values and recipients) and lint_graphs (escalation levels
-unreachable or without contact); lint_logic decides conditions over the declared finite values.
+conflicting clock targets, undeclared values and recipients), lint_graphs (escalation levels
+unreachable or without contact) and lint_calendars (regions without a calendar); lint_logic
+decides conditions over the declared finite values.
 
 A finding accepted on purpose is listed in the contract (`lint: {ignore: [{code, at, why}]}`, `at`
 naming what the warning names, `why` required); an entry that matches nothing is itself a warning
@@ -17,6 +18,7 @@ from dataclasses import replace
 from typing import Any
 
 from engine.language.expand import Expanded
+from engine.language.lint_calendars import region_findings
 from engine.language.lint_graphs import graph_findings
 from engine.language.lint_logic import Solver, Vocabulary
 from engine.language.lint_rules import rule_findings
@@ -29,7 +31,7 @@ def lint_diagnostics(exp: Expanded) -> list[Diagnostic]:
     less those its `lint: ignore` accepts."""
     solver = Solver(Vocabulary.of(exp.data).domains)
     findings = _one_per_mistake([*target_findings(exp, solver), *rule_findings(exp, solver),
-                                 *graph_findings(exp, solver)])
+                                 *graph_findings(exp, solver), *region_findings(exp)])
     out = _suppressed(exp, findings)
     unique = list(dict.fromkeys(out))
     return sorted(unique, key=lambda d: (d.file or "", d.line or 0, d.col or 0, d.code, d.message))

@@ -36,6 +36,7 @@ CASES = {
         ("undeclared-party", 70, 28, "$.rules[3].when.match.event.party", "warning"),
     ],
     "unknown-recipient.yaml": [("unknown-recipient", 55, 22, "$.rules[1].then[1].notify.to", "warning")],
+    "region-no-calendar.yaml": [("region-no-calendar", 25, 41, "$.attributes.region.values[1]", "warning")],
     "escalation-unreachable.yaml": [("escalation-unreachable", 43, 7, "$.escalation[0].nodes.director", "warning")],
     "escalation-no-contact.yaml": [("escalation-no-contact", 41, 7, "$.escalation[0].nodes.manager", "warning")],
     "lint-ignore.yaml": [("lint-ignore-unused", 47, 7, "$.lint.ignore[1]", "warning")],
@@ -250,3 +251,12 @@ def test_too_many_targets_times_combinations_is_a_note_not_a_slow_check(tmp_path
     (d,) = check_files([path])
     assert (d.code, d.severity) == ("target-space-too-large", "note")
     assert "243 combinations" in d.message and "times 1001 targets is over 200,000 evaluations" in d.message
+
+
+def test_a_target_on_the_region_calendar_without_regions_never_starts_a_clock(tmp_path):
+    text = (LINT / "base.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "no-regions.yaml"
+    path.write_text(text.replace("    calendar: office\n    severities:", "    severities:"), encoding="utf-8")
+    (d,) = check_files([path])
+    assert (d.code, d.line, d.col, d.json_path, d.clause) == ("region-no-calendar", 29, 5, "$.targets[0]", "T-RT")
+    assert "no `regions:`" in d.message
