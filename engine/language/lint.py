@@ -19,10 +19,11 @@ from typing import Any
 
 from engine.language.expand import Expanded
 from engine.language.lint_calendars import region_findings
+from engine.language.lint_finding import Finding
 from engine.language.lint_graphs import graph_findings
 from engine.language.lint_logic import Solver, Vocabulary
 from engine.language.lint_rules import rule_findings
-from engine.language.lint_targets import Finding, target_findings
+from engine.language.lint_targets import target_findings
 from engine.model.diagnostics import Diagnostic
 
 

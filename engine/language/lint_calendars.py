@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from engine.language.attributes import attribute_specs
-from engine.language.lint_targets import Finding
+from engine.language.lint_finding import Finding
 
 REGION = "region"
 

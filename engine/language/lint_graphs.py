@@ -13,8 +13,8 @@ from typing import Any
 import networkx as nx
 
 from engine.language.escalation import graph_problems
+from engine.language.lint_finding import Finding
 from engine.language.lint_logic import Solver, dnf
-from engine.language.lint_targets import Finding
 
 
 def graph_findings(exp: Any, solver: Solver) -> Iterator[Finding]:

@@ -14,20 +14,14 @@ a `notify` to someone who is neither a party nor an escalation level (`unknown-r
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from typing import Any
 
 from engine.language.attributes import attribute_specs
 from engine.language.expand import Origin
+from engine.language.lint_finding import Finding, warn
 from engine.language.lint_logic import Solver, dnf
-from engine.language.lint_targets import Finding
-from engine.model.diagnostics import Diagnostic
 
 _SEVERITY_FACTS = ("event.from", "event.to", "state.opened_severity")
-
-
-def _warn(diag: Diagnostic, clause: Any, hint: str) -> Diagnostic:
-    return replace(diag, severity="warning", clause=clause if isinstance(clause, str) else None, hint=hint)
 
 
 def _events(on: Any) -> tuple[str, ...]:
@@ -60,8 +54,10 @@ def rule_findings(exp: Any, solver: Solver) -> Iterator[Finding]:
         narrowed = solver.narrowed("event.type", events) if events else solver
         if not narrowed.possible(dnf(cond)):
             on = ", ".join(events)
-            yield Finding(_warn(origin.diag("rule-never-fires", f"'{subject}' never fires: its condition cannot hold "
-                                            f"on {on} given the declared values", where), clause,
+            empty = [a.field for c in dnf(cond) or [] for a in c if a.op == "$in" and a.operand == []]
+            why = f" (`$in` on {empty[0]} is an empty list: a parameter that switches it off?)" if empty else ""
+            yield Finding(warn(origin.diag("rule-never-fires", f"'{subject}' never fires: its condition cannot hold "
+                                            f"on {on} given the declared values{why}", where), clause,
                                 "fix the condition (two values for one fact? a value outside the declared `values`?) "
                                 "or remove the rule"), subject)
     yield from _conflicts(exp, solver)
@@ -90,7 +86,7 @@ def _conflicts(exp: Any, solver: Solver) -> Iterator[Finding]:
             both = {"$and": [c for c in (cond, ocond) if c is not None]} if cond or ocond else None
             if solver.narrowed("event.type", shared).possible(dnf(both)):
                 mine, theirs = _target_text(target), _target_text(otarget)
-                yield Finding(_warn(origin.diag("rule-conflict", f"rules '{oid}' and '{rid}' both start clock '{clock}' "
+                yield Finding(warn(origin.diag("rule-conflict", f"rules '{oid}' and '{rid}' both start clock '{clock}' "
                                                 f"on {', '.join(shared)} with different targets ({theirs} and {mine}) "
                                                 "when their conditions can hold together", ("when",), key=True),
                                     rule.get("clause"),
@@ -140,23 +136,23 @@ def _values(exp: Any) -> Iterator[Finding]:
     for origin, where, cond, clause, subject in sites:
         for path, field, value in _literals(cond, where):
             if field in _SEVERITY_FACTS and isinstance(value, str) and value not in severities:
-                yield Finding(_warn(origin.diag("undeclared-severity", f"'{field}' never equals '{value}': the "
+                yield Finding(warn(origin.diag("undeclared-severity", f"'{field}' never equals '{value}': the "
                                                 f"contract's severities are {', '.join(map(str, severities))}", path),
                                     clause, "use one of the declared severity ids (in quotes if it is a number)"), subject)
             elif field == "event.party" and isinstance(value, str) and value not in parties:
-                yield Finding(_warn(origin.diag("undeclared-party", f"'event.party' never equals '{value}': the "
+                yield Finding(warn(origin.diag("undeclared-party", f"'event.party' never equals '{value}': the "
                                                 f"contract's parties are {', '.join(sorted(parties))}", path), clause,
                                     "use a key of `parties:` (obligations name their party by it)"), subject)
             elif field in declared and value not in declared[field][1]:
                 name, allowed = declared[field]
-                yield Finding(_warn(origin.diag(f"undeclared-{name}", f"'{field}' never equals {value!r}: its declared "
+                yield Finding(warn(origin.diag(f"undeclared-{name}", f"'{field}' never equals {value!r}: its declared "
                                                 f"values are {', '.join(map(str, sorted(allowed)))}", path), clause,
                                     f"use a declared value, or add {value!r} to `attributes: {name}: values`"), subject)
     if "ticket.category" in declared:
         allowed = declared["ticket.category"][1]
         for category, spec in (d.get("exclusions") or {}).items():
             if category not in allowed:
-                yield Finding(_warn(root.diag("undeclared-category", f"exclusion '{category}' never applies: it is not "
+                yield Finding(warn(root.diag("undeclared-category", f"exclusion '{category}' never applies: it is not "
                                               "one of the declared values of `category`", ("exclusions", category),
                                               key=True), spec.get("clause") if isinstance(spec, dict) else None,
                                     "add it to `attributes: category: values`, or remove the exclusion"), category)
@@ -175,7 +171,7 @@ def _recipients(exp: Any) -> Iterator[Finding]:
             args = action.get("notify") if isinstance(action, dict) else None
             to = args.get("to") if isinstance(args, dict) else None
             if isinstance(to, str) and "{" not in to and to not in known:
-                yield Finding(_warn(origin.diag("unknown-recipient", f"notify to '{to}': neither a party nor an "
+                yield Finding(warn(origin.diag("unknown-recipient", f"notify to '{to}': neither a party nor an "
                                                 "escalation level of this contract", ("then", j, "notify", "to")),
                                     rule.get("clause"), f"add '{to}' under `parties:` (or as an escalation level), or "
                                     "notify a declared party"), to)

@@ -19,22 +19,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from engine.language.conditions import condition_fields
+from engine.language.lint_finding import Finding, note, warn
 from engine.language.lint_logic import Solver, dnf
-from engine.model.diagnostics import Diagnostic
 
 MAX_COMBINATIONS = 10_000
 MAX_EVALUATIONS = 200_000  # combinations x targets of one clock: about a second at worst
 _SHOWN = 4  # combinations quoted in a gap message
-
-
-class Finding:
-    """A diagnostic and the subject (target id, rule id, graph id...) a `lint: ignore` entry names."""
-
-    __slots__ = ("diag", "subject")
-
-    def __init__(self, diag: Diagnostic, subject: str):
-        self.diag = diag
-        self.subject = subject
 
 
 def target_findings(exp: Any, solver: Solver) -> Iterator[Finding]:
@@ -44,11 +34,6 @@ def target_findings(exp: Any, solver: Solver) -> Iterator[Finding]:
         clocks.setdefault(str(t.get("clock")), []).append(i)
     for clock, indices in clocks.items():
         yield from _clock(exp, solver, clock, [(i, targets[i]) for i in indices])
-
-
-def _rows(target: dict) -> dict[str, str]:
-    """severity -> the row key that covers it ('all' for the default row)."""
-    return {str(sev): str(sev) for sev in target.get("severities") or {}}
 
 
 def _clock(exp: Any, solver: Solver, clock: str, targets: list[tuple[int, dict]]) -> Iterator[Finding]:
@@ -66,7 +51,7 @@ def _clock(exp: Any, solver: Solver, clock: str, targets: list[tuple[int, dict]]
     if size > MAX_COMBINATIONS or size * len(targets) > MAX_EVALUATIONS:
         over = (f"over {MAX_COMBINATIONS:,}" if size > MAX_COMBINATIONS else
                 f"times {len(targets)} targets is over {MAX_EVALUATIONS:,} evaluations")
-        yield Finding(_note(doc.diag("target-space-too-large", f"clock '{clock}': {size:,} combinations of "
+        yield Finding(note(doc.diag("target-space-too-large", f"clock '{clock}': {size:,} combinations of "
                                      f"{', '.join(fields)} ({over}); its targets are not checked "
                                      "for gaps and shadowing", ("targets", first)), "note",
                             targets[0][1].get("clause"),
@@ -110,39 +95,39 @@ def _clock(exp: Any, solver: Solver, clock: str, targets: list[tuple[int, dict]]
                 maybe.append(env)
                 depends += [f for f in free if f not in depends]
     for i, t in targets:
-        keys = list(_rows(t).values()) + (["all"] if "all" in t else [])
+        keys = [str(sev) for sev in t.get("severities") or {}] + (["all"] if "all" in t else [])
         tid, clause = str(t.get("id")), t.get("clause")
         if not any((i, k) in reachable for k in keys):
-            yield Finding(_warn(doc.diag("target-never-fires", f"target '{tid}' (clock {clock}) never applies: its "
+            yield Finding(warn(doc.diag("target-never-fires", f"target '{tid}' (clock {clock}) never applies: its "
                                          "`match` cannot hold together with a severity it has a row for, given the "
                                          "declared values", ("targets", i)), clause,
                                 "fix the `match` (a value outside the declared `values`?) or remove the target"), tid)
             continue
         if not any((i, k) in used for k in keys):
             before = sorted({w for k in keys for w in hidden_by.get((i, k), ())})
-            yield Finding(_warn(doc.diag("target-shadowed", f"target '{tid}' (clock {clock}) never applies: earlier "
+            yield Finding(warn(doc.diag("target-shadowed", f"target '{tid}' (clock {clock}) never applies: earlier "
                                          f"target(s) {', '.join(before)} always match first", ("targets", i)), clause,
                                 "move it before the target(s) that hide it, or narrow their `match`"), tid)
             continue
         for key in keys:
             where = ("targets", i, "severities", key) if key != "all" else ("targets", i, "all")
             if (i, key) not in reachable:
-                yield Finding(_warn(doc.diag("target-never-fires", f"row {key} of target '{tid}' (clock {clock}) "
+                yield Finding(warn(doc.diag("target-never-fires", f"row {key} of target '{tid}' (clock {clock}) "
                                              "never applies: the target's `match` excludes that severity", where,
                                              key=True), clause, "remove the row, or widen the `match`"), f"{tid}.{key}")
             elif (i, key) not in used:
                 before = sorted(hidden_by.get((i, key), ()))
-                yield Finding(_warn(doc.diag("target-shadowed", f"row {key} of target '{tid}' (clock {clock}) never "
+                yield Finding(warn(doc.diag("target-shadowed", f"row {key} of target '{tid}' (clock {clock}) never "
                                              f"applies: earlier target(s) {', '.join(before)} always match first",
                                              where, key=True), clause,
                                     "remove the row, or move the target before the one that hides it"), f"{tid}.{key}")
     if gaps:
-        yield Finding(_warn(doc.diag("target-gap", f"clock '{clock}' has no target for {len(gaps)} combination(s) of "
+        yield Finding(warn(doc.diag("target-gap", f"clock '{clock}' has no target for {len(gaps)} combination(s) of "
                                      f"declared values: {_combinations(gaps)}", ("targets", first)),
                             targets[0][1].get("clause"), "add a target (or an `all:` row, or `none` for a deliberate "
                             "no-clock) for these combinations"), clock)
     if maybe:
-        yield Finding(_warn(doc.diag("target-maybe-gap", f"clock '{clock}' may have no target for {len(maybe)} "
+        yield Finding(warn(doc.diag("target-maybe-gap", f"clock '{clock}' may have no target for {len(maybe)} "
                                      f"combination(s) of declared values, depending on {', '.join(depends)}: "
                                      f"{_combinations(maybe)}", ("targets", first)), targets[0][1].get("clause"),
                             "end the clock's targets with one whose `match` reads no free-form fact (a fallback), or "
@@ -153,11 +138,3 @@ def _combinations(envs: list[dict[str, Any]]) -> str:
     shown = "; ".join(", ".join(f"{f.split('.', 1)[1]}={v}" for f, v in env.items()) for env in envs[:_SHOWN])
     return shown + (f" and {len(envs) - _SHOWN} more" if len(envs) > _SHOWN else "")
 
-
-def _warn(diag: Diagnostic, clause: Any, hint: str) -> Diagnostic:
-    return _note(diag, "warning", clause, hint)
-
-
-def _note(diag: Diagnostic, severity: str, clause: Any, hint: str) -> Diagnostic:
-    from dataclasses import replace
-    return replace(diag, severity=severity, clause=clause if isinstance(clause, str) else None, hint=hint)
