@@ -208,7 +208,8 @@ class _Checker:
             self.cite(self.root, (*sub, "clause"), ob.get("clause"))
             if ob.get("party") not in parties:
                 self.err(self.root, "unknown-party",
-                         f"unknown party '{ob.get('party')}'{did_you_mean(ob.get('party'), parties)}", (*sub, "party"))
+                         f"unknown party '{ob.get('party')}'{did_you_mean(ob.get('party'), parties)}", (*sub, "party"),
+                         clause=ob.get("clause"), hint="name a key of `parties:` (role -> display name), or add it there")
             self.duration(self.root, (*sub, "due"), ob.get("due"))
             self.calendar_ref(self.root, (*sub, "calendar"), ob.get("calendar"))
 

@@ -135,6 +135,7 @@ def test_json_output_carries_clause_and_hint():
     ("escalation-unreachable.yaml", "escalation-graph", "TEST-ESC", "add an edge to"),
     ("bad-timezone.yaml", "bad-calendar", "TEST-HOURS", "IANA time zone"),
     ("bad-hours.yaml", "bad-calendar", "TEST-HOURS", "opening hours"),
+    ("unknown-party.yaml", "unknown-party", "TEST-RT", "a key of `parties:`"),
 ])
 def test_the_earlier_errors_carry_clause_and_hint(name, code, clause, hint):
     found = [d for d in check_files([INVALID / name]) if d.code == code]
