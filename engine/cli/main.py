@@ -70,8 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "a directory every worker sees at the same path")
     p.add_argument("--param", action="append", default=[], metavar="CONTRACT.NAME=VALUE",
                    help="override a contract parameter (YAML value)")
-    p.add_argument("--retain", metavar="DAYS", help="keep a finished ticket this many days of event time, then evict "
-                   "it (default 30; 'forever' keeps every ticket): docs/INTERFACE.md \"Replay at scale\"")
+    p.add_argument("--retain", metavar="DAYS", help="keep a finished ticket in memory this many days of event time, "
+                   "then on disk until an event names it (default 30; 'forever' keeps every ticket in memory): "
+                   "docs/INTERFACE.md \"Replay at scale\"")
     p.add_argument("--mapping", metavar="NAME|FILE", help="EVENTS are export file(s) read through this import mapping")
     p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                    help="with --mapping: import override, e.g. contract=ID")

@@ -119,7 +119,8 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         if imported is not None and rejects is not None:  # the rows the mapping refused, then the events the engine refused
             for line in imported.reject_lines():
                 rejects.write(line + "\n")
-        engine = Engine(contracts, JsonlTracer(trace) if trace else None, retention)
+        engine = Engine(contracts, JsonlTracer(trace) if trace else None, retention, spill_dir=args.spool)
+        stack.callback(engine.close)  # its file of evicted tickets
         try:
             with collector_paused():  # a batch holding the whole log: see engine.collector
                 stats = replay(engine, source, sink, rejects, until, args.jobs, spool_dir=args.spool,

@@ -91,7 +91,6 @@ REJECT_CODES = frozenset({
     "calendar-range",      # a target its contract's calendar cannot reach (open too rarely): ticket quarantined
     "rule-loop",           # the contract's rules kept re-activating on this event
     "quarantined",         # its ticket was quarantined by an earlier rule loop
-    "ticket-evicted",      # its ticket was evicted after its retention window (replay at scale)
 })
 
 

@@ -169,6 +169,7 @@ def run_alone(contracts: dict[str, CompiledContract], events: Iterable[tuple[int
         out += engine.advance(final)
     run.traces = tracer.records if tracer is not None else []
     run.problems = list(engine.problems)
+    engine.close()
     return run
 
 
@@ -214,6 +215,7 @@ def run_partition(contracts: dict[str, CompiledContract], mine: Iterable[tuple[i
         places.keep_deadlines(run, engine.advance(final))
     run.problems = list(engine.problems)
     run.looped = bool(engine.quarantined)
+    engine.close()
     return run
 
 

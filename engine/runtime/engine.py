@@ -13,12 +13,12 @@ The wall clock is never read.
 With a `retention` (seconds of event time; `obligo replay` sets one, docs/INTERFACE.md "Replay
 at scale"), memory follows the open tickets, not the log: a ticket *finished* at F (closed, not
 quarantined, nothing left in the deadline queue that can fire: no running clock with a due, no
-timer, no obligation with a due) is kept whole until the stream's time passes F + retention, so an
-event up to then is answered exactly as without eviction; then its state and event ids are
-dropped and a tombstone (ticket -> F) answers `ticket-evicted` until F + 2 x retention, after which
-the ticket is forgotten. The checks use F and the event's instant only, never when the dropping
-happened, so the answers do not depend on other tickets' events. Without a retention (the default:
-the live store, tests) nothing is ever dropped.
+timer, no obligation with a due) is kept in memory until the stream's time passes F + retention,
+then written with its event ids to disk (`spill`) and taken back, whole, by the first later event
+that names it. Every answer is the one an engine that keeps everything in memory gives; the one
+thing it no longer sees is an evicted ticket's event id reused by another ticket's event (a
+duplicate only stream-wide). Without a retention (the default: the live store, tests) nothing is
+ever evicted.
 
 The parts, one job each: `state` (a ticket's state), `clocks`, `deadlines` (the queue),
 `agenda` (matching and firing rules), `handlers` (what each action kind does), `emit` (building
@@ -44,7 +44,8 @@ from engine.runtime.agenda import MAX_FIRINGS, run_agenda
 from engine.runtime.clocks import PAUSED, RUNNING, Clock, human_seconds
 from engine.runtime.deadlines import TIMER_PREFIX, Deadline, schedule_clock
 from engine.runtime.emit import clock_action, number, severity_changed
-from engine.runtime.errors import DuplicateEvent, LateEvent, RuleLoopError, SnapshotError, TicketEvicted
+from engine.runtime.errors import DuplicateEvent, LateEvent, RuleLoopError, SnapshotError
+from engine.runtime.spill import Spill
 from engine.runtime.state import Facts, TicketState, interned
 from engine.runtime.trace import Tracer
 
@@ -53,7 +54,6 @@ _META_ATTRS = frozenset({"by", "consent"})  # describe the event, not the ticket
 _ATTR_EVENTS = frozenset({"opened", "updated", "reclassification_requested"})
 DAY = 86_400
 DEFAULT_RETENTION = 30 * DAY  # `obligo replay --retain DAYS`: docs/INTERFACE.md "Replay at scale"
-_COMPACT_MIN = 1024  # forgotten tombstones batched before the deadline queue is compacted
 
 
 class Engine:
@@ -64,7 +64,7 @@ class Engine:
     """
 
     def __init__(self, contracts: dict[str, CompiledContract], tracer: Tracer | None = None,
-                 retention: int | None = None):
+                 retention: int | None = None, spill_dir: str | None = None):
         self.contracts = contracts
         self.tracer = tracer
         if retention is not None and retention < 0:
@@ -80,16 +80,15 @@ class Engine:
         # loops found while firing deadlines (no input line to reject): for the replay summary
         self.problems: list[str] = []
         self._carry: list[Action] = []  # actions owed to the caller when process() had to raise
-        # eviction (only with a retention): finished tickets -> F, and (F, ticket) in F order, stale
-        # entries included (a ticket finished again has a newer F); tombstones likewise; the event ids
-        # of each held ticket (dropped with it); tombstones past their time, forgotten in a batch
-        # with a compaction of the deadline queue (no entry of a forgotten ticket may meet a new one)
+        # eviction (only with a retention): finished tickets -> F, (F, ticket) in F order (stale
+        # entries included: a ticket finished again has a newer F), the event ids of each ticket held
+        # in memory (they leave with it), and the evicted tickets on disk (created on first use)
         self._finished: dict[str, int] = {}
         self._finish_queue: deque[tuple[int, str]] = deque()
-        self._tombstones: dict[str, int] = {}
-        self._tomb_queue: deque[tuple[int, str]] = deque()
-        self._limbo: list[tuple[int, str]] = []
         self._ids: dict[str, list[str]] = {}
+        self._spill: Spill | None = None
+        self._spill_dir = spill_dir
+        self._refs: dict[str, dict[int, snapshots.CalendarRef]] = {}  # for writing evicted tickets
 
     # --- public API -------------------------------------------------------------------------
     def process(self, event: Event | dict) -> list[Action]:
@@ -104,14 +103,10 @@ class Engine:
         else:  # checked as parse_event checks it, without building an Event only to read it
             eid, ticket, at, kind, name, attrs = event_fields(event)
         state = self.tickets.get(ticket)
-        forgotten = False
+        if state is None and self._spill is not None and self._spill.count:
+            state = self._unspill(ticket)  # an evicted ticket comes back whole: the same answers
         retention = self.retention
         now = self.now
-        if retention is not None and (now is None or at >= now) and \
-                (ticket in self._finished or ticket in self._tombstones):  # (a late event is late-event)
-            forgotten = self._past_window(ticket, at, retention)
-            if forgotten:
-                state = None
         if eid in self._seen_ids:
             raise DuplicateEvent(f"duplicate event id {eid!r}")
         if now is not None and at < now:
@@ -145,11 +140,7 @@ class Engine:
                 self.now = at
             out = []
         if retention is not None:
-            if forgotten:  # an `opened` after the tombstone's time: the id starts a new ticket
-                self._forget(ticket)
             self._ids.setdefault(ticket, []).append(eid)
-            if self._finish_queue and self._finish_queue[0][0] + retention < self.now:  # type: ignore[operator]
-                self._expire(retention)
         self._seen_ids.add(eid)
         if ticket in quarantined:  # its own deadlines looped just now
             self._carry = out  # the other tickets' actions are returned by the next call
@@ -175,8 +166,11 @@ class Engine:
             quarantined[ticket] = f"on event {eid!r}, a target its calendar cannot reach: {exc}"
             self._finished.pop(ticket, None)
             raise EventError(f"ticket {ticket!r} is quarantined: {quarantined[ticket]}", "calendar-range") from None
-        if retention is not None and (state.closed or ticket in self._finished):
-            self._settle(state, at)
+        if retention is not None:
+            if state.closed or ticket in self._finished:
+                self._settle(state, at)
+            if self._finish_queue and self._finish_queue[0][0] + retention < at:  # after the event: never its own ticket
+                self._expire(retention)
         return out
 
     def advance(self, instant: int | str) -> list[Action]:
@@ -292,20 +286,6 @@ class Engine:
             heapq.heappush(queue, entry)
 
     # --- eviction (with a retention) -----------------------------------------------------------
-    def _past_window(self, ticket: str, at: int, retention: int) -> bool:
-        """For an event at `at` of a finished or evicted ticket: raise TicketEvicted after its window
-        (F + retention), up to F + 2 x retention; True when even that has passed (the ticket is
-        forgotten: the event is read as one of an unknown ticket); False within the window."""
-        finished = self._finished.get(ticket)
-        since = finished if finished is not None else self._tombstones[ticket]
-        if at <= since + retention:
-            return False
-        if at <= since + 2 * retention:
-            raise TicketEvicted(f"ticket {ticket!r} was evicted: closed with nothing pending at "
-                                f"{format_instant(since)}, it was kept for the retention of {_days(retention)} "
-                                f"(events up to {format_instant(since + retention)} are evaluated)")
-        return True
-
     def _settle(self, state: TicketState, at: int) -> None:
         """After the ticket's event or deadline at `at`: finished at `at` if it is closed and nothing
         of it can fire any more, else not finished (a reopened ticket)."""
@@ -317,51 +297,58 @@ class Engine:
             self._finished.pop(ticket, None)
 
     def _expire(self, retention: int) -> None:
-        """Drop the tickets whose window the stream's time has passed (tombstones stay), and batch
-        the tombstones whose own time has passed for forgetting."""
+        """Write to disk the finished tickets whose retention the stream's time has passed."""
         now = self.now
         if now is None:
             return
-        queue, finished, tombstones = self._finish_queue, self._finished, self._tombstones
+        queue, finished, tickets = self._finish_queue, self._finished, self.tickets
+        evicted = []
         while queue and queue[0][0] + retention < now:
             since, ticket = queue.popleft()
             if finished.get(ticket) == since:  # else stale: finished again since, or reopened
                 del finished[ticket]
-                del self.tickets[ticket]
-                for eid in self._ids.pop(ticket, ()):
-                    self._seen_ids.discard(eid)
-                tombstones[ticket] = since
-                self._tomb_queue.append((since, ticket))
-        tombs = self._tomb_queue
-        while tombs and tombs[0][0] + 2 * retention < now:
-            since, ticket = tombs.popleft()
-            if tombstones.get(ticket) == since:
-                self._limbo.append((since, ticket))
-        if len(self._limbo) >= max(_COMPACT_MIN, len(self._queue) // 4):
-            self._compact()
+                ids = self._ids.pop(ticket, [])
+                self._seen_ids.difference_update(ids)
+                evicted.append((ticket, since, ids, self._ticket_data(tickets.pop(ticket))))
+        if evicted:
+            if self._spill is None:
+                self._spill = Spill(self._spill_dir)
+            self._spill.put_many(evicted)
 
-    def _compact(self) -> None:
-        """Remove the queue entries of tickets no longer held (stale: they never fire), then forget
-        the batched tombstones: no entry is left that a new ticket of a forgotten id could meet.
-        The heap pops in the same order (entries are totally ordered), so no output changes."""
-        tickets = self.tickets
-        self._queue = [entry for entry in self._queue if entry.ticket in tickets]
-        heapq.heapify(self._queue)
-        tombstones = self._tombstones
-        for since, ticket in self._limbo:
-            if tombstones.get(ticket) == since:
-                del tombstones[ticket]
-        self._limbo = []
+    def _ticket_data(self, state: TicketState) -> dict[str, Any]:
+        """The ticket as `snapshot.ticket_to_dict` data. The calendar references are cached per
+        contract and computed again when the ticket uses a calendar built since (a per-ticket zone)."""
+        try:
+            return snapshots.ticket_to_dict(state, self.contracts, self._refs)
+        except SnapshotError:
+            self._refs.pop(state.contract, None)
+            return snapshots.ticket_to_dict(state, self.contracts, self._refs)
 
-    def _forget(self, ticket: str) -> None:
-        """Forget a ticket past its tombstone's time now (an `opened` reuses its id)."""
-        if ticket in self.tickets:  # still held: the stream's time has not passed its window yet
-            del self.tickets[ticket]
-            for eid in self._ids.pop(ticket, ()):
-                self._seen_ids.discard(eid)
-        self._finished.pop(ticket, None)
-        self._tombstones.pop(ticket, None)
-        self._compact()
+    def _unspill(self, ticket: str) -> TicketState | None:
+        """The evicted ticket back in memory, as it was (finished at its F, its ids seen), or None."""
+        assert self._spill is not None
+        taken = self._spill.take(ticket)
+        if taken is None:
+            return None
+        since, ids, data = taken
+        state = snapshots.ticket_from_dict(data, self.contracts)
+        self.tickets[ticket] = state
+        self._ids[ticket] = ids
+        self._seen_ids.update(ids)
+        self._finished[ticket] = since  # evicted again once the stream's time passes its retention
+        self._finish_queue.append((since, ticket))
+        return state
+
+    @property
+    def evicted(self) -> int:
+        """How many tickets are on disk now (0 without a retention)."""
+        return self._spill.count if self._spill is not None else 0
+
+    def close(self) -> None:
+        """Remove the evicted tickets' file (an engine with a retention; harmless otherwise)."""
+        if self._spill is not None:
+            self._spill.close()
+            self._spill = None
 
     @staticmethod
     def _timer_rules(state: TicketState, name: str) -> str:
@@ -523,13 +510,9 @@ def _idle(state: TicketState) -> bool:
                    and clock.run_since is not None for clock in state.clocks.values())
 
 
-def _days(seconds: int) -> str:
-    days = seconds / DAY
-    return f"{days:g} day{'s' if days != 1 else ''}"
-
 
 # the names callers import from here (the runtime was one module)
 _Facts = Facts
 
 __all__ = ["DEFAULT_RETENTION", "DuplicateEvent", "Engine", "EventError", "LateEvent", "RuleLoopError", "SnapshotError",
-           "TicketEvicted", "TicketState"]
+           "TicketState"]

@@ -25,13 +25,6 @@ class LateEvent(EventError):
     code = "late-event"
 
 
-class TicketEvicted(EventError):
-    """An event of a ticket evicted after its retention window (Engine `retention`): its state is
-    gone, so the event cannot be evaluated as it would have been."""
-
-    code = "ticket-evicted"
-
-
 class SnapshotError(ObligoError):
     """A snapshot that cannot be restored: another format version, a contract not loaded (or at
     another version), or data that is not a snapshot. `code` says which."""
@@ -41,4 +34,4 @@ class SnapshotError(ObligoError):
         self.code = code
 
 
-__all__ = ["DuplicateEvent", "LateEvent", "RuleLoopError", "SnapshotError", "TicketEvicted"]
+__all__ = ["DuplicateEvent", "LateEvent", "RuleLoopError", "SnapshotError"]

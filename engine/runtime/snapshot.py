@@ -6,8 +6,9 @@ vars, escalation, flags), the pending deadline queue as the heap list it is (so 
 the same order, stale ones included), the seen event ids, `now`, the generation counter,
 quarantined tickets, the problems found so far and the actions owed to the caller. An engine with
 a retention (eviction, engine.runtime.engine) adds it and its eviction state under "eviction": the
-finished tickets and tombstones in their queue order, the event ids of each held ticket, the
-tombstones waiting to be forgotten; without one the snapshot has no such key (and is as before).
+finished tickets in their queue order, the event ids of each ticket in memory, and the tickets
+evicted to disk (each with its finish instant, ids and state, in ticket order); without one the
+snapshot has no such key (and is as before).
 Refraction is not in it: it lives only inside one agenda run (engine.runtime.agenda), never
 between events.
 
@@ -33,6 +34,7 @@ from engine.model.durations import Duration
 from engine.runtime.clocks import Clock, Segment
 from engine.runtime.deadlines import Deadline
 from engine.runtime.errors import SnapshotError
+from engine.runtime.spill import Spill
 from engine.runtime.state import PendingObligation, TicketState, Timer, interned
 
 FORMAT = "obligo-engine-snapshot"
@@ -56,10 +58,9 @@ class EngineState(Protocol):
     retention: int | None
     _finished: dict[str, int]
     _finish_queue: deque[tuple[int, str]]
-    _tombstones: dict[str, int]
-    _tomb_queue: deque[tuple[int, str]]
-    _limbo: list[tuple[int, str]]
     _ids: dict[str, list[str]]
+    _spill: Spill | None
+    _spill_dir: str | None
 
 
 # --- calendars --------------------------------------------------------------------------------
@@ -156,9 +157,9 @@ def dump(engine: EngineState) -> dict[str, Any]:
     if engine.retention is not None:
         data["eviction"] = {
             "retention": engine.retention, "finished": dict(engine._finished),
-            "finish_queue": list(engine._finish_queue), "tombstones": dict(engine._tombstones),
-            "tomb_queue": list(engine._tomb_queue), "limbo": list(engine._limbo),
+            "finish_queue": list(engine._finish_queue),
             "ids": {ticket: list(ids) for ticket, ids in engine._ids.items()},
+            "evicted": [list(row) for row in engine._spill.items()] if engine._spill is not None else [],
         }
     return _plain(data)
 
@@ -252,16 +253,20 @@ def restore_into(engine: EngineState, data: Any) -> None:
             engine.retention = int(eviction["retention"])
             engine._finished = {str(t): int(f) for t, f in eviction["finished"].items()}
             engine._finish_queue = deque((int(f), str(t)) for f, t in eviction["finish_queue"])
-            engine._tombstones = {str(t): int(f) for t, f in eviction["tombstones"].items()}
-            engine._tomb_queue = deque((int(f), str(t)) for f, t in eviction["tomb_queue"])
-            engine._limbo = [(int(f), str(t)) for f, t in eviction["limbo"]]
             engine._ids = {str(t): [str(i) for i in ids] for t, ids in eviction["ids"].items()}
+            evicted = [(str(t), int(f), [str(i) for i in ids], state) for t, f, ids, state in eviction["evicted"]]
+            for _, _, _, state in evicted:
+                ticket_from_dict(state, engine.contracts)  # checked now: a bad one must not wait for its ticket's event
+            if evicted:
+                engine._spill = Spill(engine._spill_dir)
+                engine._spill.put_many(evicted)
+            evicted_ids = {t for t, _, _, _ in evicted}
     except SnapshotError:
         raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise SnapshotError(f"malformed snapshot: {type(exc).__name__}: {exc}", "snapshot-invalid") from None
-    # (an evicting engine keeps the stale entries of its evicted tickets until a compaction)
-    unknown = {entry.ticket for entry in engine._queue} - set(engine.tickets) - set(engine._tombstones)
+    # (an evicting engine keeps the stale entries of its evicted tickets until they pass)
+    unknown = {entry.ticket for entry in engine._queue} - set(engine.tickets) - (evicted_ids if eviction else set())
     if unknown:
         raise SnapshotError(f"deadlines of tickets the snapshot does not hold: {', '.join(sorted(unknown))}",
                             "snapshot-invalid")

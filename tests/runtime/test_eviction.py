@@ -1,7 +1,7 @@
 """Eviction (Engine `retention`, docs/INTERFACE.md "Replay at scale"): a finished ticket (closed,
-nothing left that can fire) is kept whole for the retention of event time, then dropped (a
-tombstone answers `ticket-evicted`), then forgotten; memory follows the open tickets and the
-output equals that of an engine that keeps everything."""
+nothing left that can fire) stays in memory for the retention of event time, then goes to disk
+(engine.runtime.spill) and comes back whole with the next event that names it; memory follows
+the open tickets and the output equals that of an engine that keeps everything."""
 
 from __future__ import annotations
 
@@ -66,28 +66,40 @@ def test_a_closed_ticket_with_nothing_pending_is_evicted_after_the_window(acme):
     _feed(engine, [ev("T2-1", "T2", "2026-03-03T10:30:00+01:00", "opened", **S2)])  # F + 1 day exactly
     assert "T1" in engine.tickets
     _feed(engine, [ev("T2-2", "T2", "2026-03-03T10:31:00+01:00", "responded")])  # the stream passes F + 1 day
-    assert set(engine.tickets) == {"T2"}
-    assert engine._tombstones == {"T1": closed_at}
+    assert set(engine.tickets) == {"T2"} and engine.evicted == 1
     assert engine._seen_ids == {"T2-1", "T2-2"}  # the evicted ticket's ids went with it
 
 
-def test_events_within_after_and_long_after_the_window(acme):
+@pytest.mark.parametrize("later", [
+    [ev("T1-5", "T1", "2026-04-20T10:00:00+02:00", "reopened"),  # seven weeks after the close
+     ev("T1-6", "T1", "2026-04-20T11:00:00+02:00", "responded"), ev("T1-7", "T1", "2026-04-21T10:00:00+02:00", "closed")],
+    [ev("T1-2", "T1", "2026-04-20T10:00:00+02:00", "responded")],  # a repeated id of the evicted ticket: duplicate
+    [ev("T1-9", "T1", "2026-04-20T10:00:00+02:00", "opened", **S2)],  # already open
+    [ev("T1-9", "T1", "2026-04-20T10:00:00+02:00", "updated", severity="S9")],  # invalid attribute
+    [ev("T1-9", "T1", "2026-03-02T12:00:00+01:00", "reopened")],  # late: earlier than the stream
+    [ev("T1-9", "T1", "2026-04-20T10:00:00+02:00", "updated", channel="phone"),  # stays closed: finished again
+     ev("T2-2", "T2", "2026-05-20T10:00:00+02:00", "responded"),  # evicted again
+     ev("T1-10", "T1", "2026-06-20T10:00:00+02:00", "reopened")],  # and back once more
+])
+@pytest.mark.parametrize("days", [0, 1])  # 0: the ticket back from disk is the only one finished
+def test_an_event_long_after_the_eviction_is_answered_as_without_eviction(acme, later, days):
+    between = [ev("T2-1", "T2", "2026-03-10T09:00:00+01:00", "opened", **S2)]  # moves time: T1 is evicted
+    kept, evicting = _engine(acme, None), _engine(acme, days)
+    expected = _feed(kept, _closed_ticket() + between + later)
+    got = _feed(evicting, _closed_ticket() + between)
+    assert "T1" not in evicting.tickets and evicting.evicted == 1
+    assert got + _feed(evicting, later) == expected
+    assert expected[-1] != "reject T1-9 unknown-ticket"
+
+
+def test_an_evicted_tickets_id_reused_by_another_ticket_is_not_a_duplicate_any_more(acme):
+    """The one answer eviction changes (docs/INTERFACE.md): stream-wide duplicates of an id whose
+    ticket is on disk."""
     engine = _engine(acme, 1)
-    _feed(engine, _closed_ticket())
-    _feed(engine, [ev("T2-1", "T2", "2026-03-04T09:00:00+01:00", "opened", **S2)])  # T1 is dropped
-    assert "T1" not in engine.tickets
-    with pytest.raises(EventError) as info:
-        engine.process(ev("T1-5", "T1", "2026-03-04T10:00:00+01:00", "reopened"))
-    assert info.value.code == "ticket-evicted"
-    assert "retention of 1 day" in str(info.value) and "2026-03-02T09:30:00Z" in str(info.value)
-    # a repeated id and a second `opened` of the evicted ticket get the same answer
-    assert _code(engine, ev("T1-4", "T1", "2026-03-04T10:00:00+01:00", "closed")) == "ticket-evicted"
-    assert _code(engine, ev("T1-9", "T1", "2026-03-04T10:00:00+01:00", "opened", **S2)) == "ticket-evicted"
-    # after F + 2 days the ticket is forgotten: unknown, and its id may open a new ticket
-    assert _code(engine, ev("T1-6", "T1", "2026-03-04T10:31:00+01:00", "responded")) == "unknown-ticket"
-    assert _code(engine, ev("T1-7", "T1", "2026-03-04T10:31:00+01:00", "opened", **S2)) is None
-    assert engine.tickets["T1"].opened_at == ts("2026-03-04T10:31:00+01:00") and "T1" not in engine._tombstones
-    assert all(entry.ticket != "T1" or entry.instant > ts("2026-03-04T10:31:00+01:00") for entry in engine._queue)
+    _feed(engine, _closed_ticket() + [ev("T2-1", "T2", "2026-03-10T09:00:00+01:00", "opened", **S2)])
+    assert engine.evicted == 1
+    assert _code(engine, ev("T1-2", "T2", "2026-03-10T09:30:00+01:00", "responded")) is None
+    assert _code(Engine(acme), ev("T1-2", "T2", "2026-03-10T09:30:00+01:00", "responded")) == "unknown-ticket"
 
 
 def test_an_event_within_the_window_is_answered_as_without_eviction(acme):
@@ -143,7 +155,7 @@ def test_a_running_clock_keeps_a_closed_ticket_until_it_breaches(tmp_path):
     assert "T1" in engine.tickets and engine._finished == {}  # due at 11:00
     out = _feed(engine, [ev("b2", "T2", "2026-03-02T11:01:00+01:00", "responded")])
     assert [(a["action"], a["ticket"]) for a in map(json.loads, out)][0] == ("breach", "T1")
-    assert "T1" not in engine.tickets and engine._tombstones == {"T1": ts("2026-03-02T11:00:00+01:00")}
+    assert "T1" not in engine.tickets and engine.evicted == 1
 
 
 def test_a_late_event_keeps_its_usual_answer(acme):
@@ -230,16 +242,19 @@ def _replay(tmp_path, lines: list[dict], *flags: str) -> tuple[int, list[dict], 
     return code, found, err.getvalue()
 
 
-def test_replay_retains_30_days_by_default_and_takes_retain(tmp_path):
-    late = ev("T1-5", "T1", "2026-03-12T10:00:00+01:00", "reopened")  # 10 days after the close
-    code, rejects, _ = _replay(tmp_path, _closed_ticket() + [ev("x", "T2", "2026-03-11T10:00:00+01:00", "opened",
-                                                                **S2), late])
-    assert code == 0 and rejects == []
-    code, rejects, _ = _replay(tmp_path, _closed_ticket() + [late], "--retain", "7")
-    assert code == 0 and [(r["line"], r["code"]) for r in rejects] == [(5, "ticket-evicted")]
-    assert "retention of 7 days" in rejects[0]["reason"]
-    code, rejects, _ = _replay(tmp_path, _closed_ticket() + [late], "--retain", "forever")
-    assert code == 0 and rejects == []
+def test_replay_evicts_to_disk_and_answers_as_if_it_kept_everything(tmp_path):
+    late = [ev("T1-5", "T1", "2026-06-12T10:00:00+02:00", "reopened"),  # three months after the close
+            ev("T1-9", "T1", "2026-06-12T11:00:00+02:00", "opened", **S2)]  # T1 is known: already open
+    lines = _closed_ticket() + [ev("x", "T2", "2026-03-11T10:00:00+01:00", "opened", **S2), *late]
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    outputs = []
+    for flags in ([], ["--retain", "0", "--spool", str(spool)], ["--retain", "forever"]):
+        code, rejects, _ = _replay(tmp_path, lines, *flags)
+        assert code == 0 and [(r["line"], r["code"]) for r in rejects] == [(7, "already-open")]
+        outputs.append((tmp_path / "out.jsonl").read_text(encoding="utf-8"))
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert list(spool.iterdir()) == []  # the evicted tickets' file is gone with the replay
 
 
 @pytest.mark.parametrize("bad", ["-1", "soon", "nan", "1e9"])

@@ -1,0 +1,68 @@
+"""Where an engine with a retention keeps the tickets it evicted: on disk, not in memory.
+
+A finished ticket (closed, nothing left that can fire) is written here with its event ids once the
+stream's time has passed its retention, and taken back, whole, by the first later event that names
+it, so every answer is the one an engine that keeps everything gives: a `reopened` months later
+reopens it, a repeated id is a duplicate, a second `opened` is `already-open`. Memory then follows
+the tickets open at once (and those finished within the retention), not the log; the disk holds
+the rest, about a kilobyte per evicted ticket.
+
+One SQLite file in a temporary directory (stdlib `sqlite3`: an indexed table without a home-made
+file format), removed as soon as it is open (POSIX keeps it until the connection closes), with no
+journal and no fsync: it lives no longer than the process and nothing reads it after a crash.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import tempfile
+from collections.abc import Iterable, Iterator
+
+from engine.model.jsonio import dumps, loads
+
+
+class Spill:
+    """Evicted tickets by id: (the ticket's state as `snapshot.ticket_to_dict` data, its finish
+    instant, its event ids). Created on the first eviction; `close` removes everything."""
+
+    def __init__(self, directory: str | None = None) -> None:
+        handle, path = tempfile.mkstemp(prefix="obligo-evicted-", suffix=".db", dir=directory)
+        os.close(handle)
+        try:
+            self._db = sqlite3.connect(path, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode = OFF")
+            self._db.execute("PRAGMA synchronous = OFF")
+            self._db.execute("CREATE TABLE evicted (ticket TEXT PRIMARY KEY, finished INTEGER NOT NULL, "
+                             "ids TEXT NOT NULL, state TEXT NOT NULL) WITHOUT ROWID")
+        finally:
+            os.unlink(path)  # the open connection keeps the file; nothing is left behind
+        self.count = 0  # tickets held here now
+
+    def put_many(self, rows: Iterable[tuple[str, int, list[str], dict]]) -> None:
+        """Write evicted tickets: (ticket, finish instant, event ids, state data)."""
+        batch = [(ticket, finished, dumps(ids), dumps(state)) for ticket, finished, ids, state in rows]
+        self._db.executemany("INSERT INTO evicted VALUES (?, ?, ?, ?)", batch)
+        self.count += len(batch)
+
+    def take(self, ticket: str) -> tuple[int, list[str], dict] | None:
+        """The evicted ticket (finish instant, event ids, state data), removed from here; None if
+        it is not here (most calls: an `opened` of a new ticket)."""
+        row = self._db.execute("SELECT finished, ids, state FROM evicted WHERE ticket = ?", (ticket,)).fetchone()
+        if row is None:
+            return None
+        self._db.execute("DELETE FROM evicted WHERE ticket = ?", (ticket,))
+        self.count -= 1
+        return int(row[0]), loads(row[1]), loads(row[2])
+
+    def items(self) -> Iterator[tuple[str, int, list[str], dict]]:
+        """Every ticket held, in ticket order (a snapshot includes them)."""
+        for ticket, finished, ids, state in self._db.execute("SELECT ticket, finished, ids, state FROM evicted "
+                                                               "ORDER BY ticket"):
+            yield ticket, int(finished), loads(ids), loads(state)
+
+    def close(self) -> None:
+        self._db.close()
+
+
+__all__ = ["Spill"]
