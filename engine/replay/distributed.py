@@ -322,7 +322,8 @@ def _run_part(job: Job, contracts: dict[str, CompiledContract], part: int, round
             if i in run.rejected:
                 item = read_line(number, _line(raw, job.text))
                 assert item is not None and not isinstance(item, Reject)
-                rejects.append(Reject(number, *run.rejected[i], item[3]))
+                code, reason = run.rejected[i]  # the engine's own code (engine.model.events.REJECT_CODES)
+                rejects.append(Reject(number, code, reason, item[3]))
     rejects.sort(key=lambda r: r.line)
     name = f"{round_}-{part}"
     counts = _write_actions(Path(job.root) / f"actions-{name}", run)
