@@ -116,6 +116,8 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         except OSError as exc:
             err.write(f"obligo replay: {exc.filename}: {exc.strerror}\n")
             return EXIT_USAGE
+        if imported is None and args.events != "-":  # a bar on a terminal's stderr, nothing elsewhere
+            source = _with_progress(stack, source, err, args.events)
         if imported is not None and rejects is not None:  # the rows the mapping refused, then the events the engine refused
             for line in imported.reject_lines():
                 rejects.write(line + "\n")
@@ -146,6 +148,20 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     if stats.rejects and not args.rejects:
         err.write("obligo replay: rejected lines were not kept; pass --rejects FILE to keep them\n")
     return EXIT_REJECTS if args.strict and stats.rejects else EXIT_OK
+
+
+def _with_progress(stack: ExitStack, source: Any, err: IO[str], path: str) -> Any:
+    """`source` reporting to a progress bar on `err` when it is a terminal (two passes: see
+    engine.cli.progress_file), else `source` itself."""
+    import os
+
+    from engine.cli.progress_file import ProgressFile
+    from engine.reports.progress import progress_bar
+
+    size = os.path.getsize(path)
+    update = stack.enter_context(progress_bar(err, 2 * size, "bytes read (order check, then evaluation)",
+                                              "obligo replay"))
+    return source if update is None else ProgressFile(source, update)
 
 
 def _stdin_bytes() -> IO[bytes] | IO[str]:

@@ -12,7 +12,8 @@ from typing import IO
 
 
 @contextmanager
-def progress_bar(stream: IO[str], total: int, what: str = "events") -> Iterator[Callable[[int], None] | None]:
+def progress_bar(stream: IO[str], total: int, what: str = "events",
+                 command: str = "obligo report") -> Iterator[Callable[[int], None] | None]:
     """Yields `update(done)`, or None when `stream` is not a terminal."""
     isatty = getattr(stream, "isatty", None)
     if not callable(isatty) or not isatty() or total < 1:
@@ -21,7 +22,7 @@ def progress_bar(stream: IO[str], total: int, what: str = "events") -> Iterator[
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    with Progress(TextColumn(f"obligo report: {what}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+    with Progress(TextColumn(f"{command}: {what}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=Console(file=stream), transient=True) as bar:
         task = bar.add_task(what, total=total)
         yield lambda done: bar.update(task, completed=done)
