@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
+import os
 import re
 import shutil
 from pathlib import Path
 
+from engine.cli.main import main
 from engine.scenarios.runner import run_paths
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,3 +89,19 @@ def test_readme_layout_has_one_line_per_subpackage() -> None:
     packages = sorted(f"engine/{p.name}/" for p in (ROOT / "engine").iterdir()
                       if (p / "__init__.py").exists() or p.name in ("schemas", "rules"))
     assert sorted(listed) == sorted([*packages, "engine/api.py"])
+
+
+def test_readme_static_checks_example_is_what_validate_prints() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("### Static checks"):]
+    block = re.search(r"```text\n\$ obligo validate --strict (\S+)\n(.*?)```", section, re.S)
+    assert block, "README lost its static checks example"
+    out, err = io.StringIO(), io.StringIO()
+    cwd = os.getcwd()
+    try:
+        os.chdir(ROOT)
+        code = main(["validate", "--strict", block.group(1)], out, err)
+    finally:
+        os.chdir(cwd)
+    assert code == 1
+    assert out.getvalue() + err.getvalue() == block.group(2)
