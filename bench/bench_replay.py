@@ -8,7 +8,7 @@ this 2-core machine. Prints figures, asserts nothing. Each figure is the min and
 `--runs` runs:
 
 - cli: `obligo replay --contracts DIR LOG --out FILE` as a subprocess (interpreter start, imports,
-  contract loading, reading, evaluation, writing), wall time and the child's max RSS (os.wait4);
+  contract loading, reading, evaluation, writing), wall time and its max RSS (/usr/bin/time);
 - start-up: the same command on an empty log (what every call pays before the first event);
 - evaluation only, in this process: the log's events parsed beforehand (`parse_event`), then
   `Engine.process` for each and the final `advance`, contracts compiled once; actions not written.
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -43,15 +42,18 @@ GOAL_RATIO, GOAL_GENERATED_S, GOAL_UCI_S = 0.75, 3.5, 3.0
 
 
 def run_cli(args: list[str]) -> tuple[float, int]:
-    """(wall seconds, max RSS in MB) of one `obligo` call; its output goes where `args` say."""
+    """(wall seconds, max RSS in MB) of one `obligo` call; its output goes where `args` say. The
+    RSS is /usr/bin/time's (the exec'd program's own): the child's rusage would count this
+    process's memory, copied at the fork, before the exec."""
+    timed = ["/usr/bin/time", "-f", "%M"] if Path("/usr/bin/time").exists() else []
     start = time.perf_counter()
-    proc = subprocess.Popen([str(OBLIGO), *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
+    proc = subprocess.run([*timed, str(OBLIGO), *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
     wall = time.perf_counter() - start
-    err = proc.stderr.read().decode() if proc.stderr else ""
-    if os.waitstatus_to_exitcode(status) != 0:
+    err = proc.stderr.decode()
+    if proc.returncode != 0:
         raise SystemExit(f"obligo {' '.join(args)} failed:\n{err}")
-    return wall, usage.ru_maxrss // 1024
+    last = err.strip().splitlines()[-1] if err.strip() else ""
+    return wall, int(last) // 1024 if timed and last.isdigit() else 0
 
 
 def evaluation_only(contracts_dir: Path, log: Path) -> tuple[float, int]:
