@@ -55,7 +55,7 @@ from engine.model.diagnostics import errors_only
 from engine.model.errors import ObligoError
 from engine.model.events import Event, EventError, parse_json
 from engine.replay.collector import collector_paused
-from engine.replay.log import Reject, ReplayStats, read_line
+from engine.replay.lines import Reject, ReplayStats, read_line
 from engine.replay.partition import (
     NOT_YET,
     SKIPPED,

@@ -1,0 +1,126 @@
+"""Reading a JSONL event log: each line to an event or a located reject, and the replay's counts.
+
+Apart from the replay itself (engine.replay.log) because both one process and the partitions of
+`--jobs` (engine.replay.distributed) read lines exactly this way, and the partitioned replay is
+called from the replay: this module is what both stand on, with no import cycle.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.model.events import EventError, parse_event, parse_json
+
+
+@dataclass
+class ReplayStats:
+    lines: int = 0
+    events: int = 0
+    actions: int = 0
+    rejects: int = 0
+    duplicates: int = 0
+    after_until: int = 0
+    by_action: dict[str, int] = field(default_factory=dict)
+    by_contract: dict[tuple[str, str], int] = field(default_factory=dict)  # (kind, contract) -> actions
+    breaches: dict[tuple[str, str], int] = field(default_factory=dict)  # (contract, clock) -> breach actions
+    by_reject: dict[str, int] = field(default_factory=dict)  # reject code -> lines
+
+    def summary(self) -> str:
+        kinds = ", ".join(f"{k} {v}" for k, v in sorted(self.by_action.items()))
+        later = f", after --until {self.after_until}" if self.after_until else ""
+        return (f"events {self.events}, actions {self.actions}, rejects {self.rejects}, duplicates {self.duplicates}"
+                + later + (f" ({kinds})" if kinds else ""))
+
+
+@dataclass(frozen=True)
+class Reject:
+    """One input line that was not evaluated: where, a stable code (events.REJECT_CODES) and why."""
+
+    line: int
+    code: str
+    reason: str
+    text: str
+
+    def to_json(self) -> str:
+        return json.dumps({"line": self.line, "code": self.code, "reason": self.reason, "input": self.text},
+                          ensure_ascii=False)
+
+
+def read_log(lines: Iterable[str | bytes]) -> tuple[list[tuple[int, int, Any, str]], list[Reject]]:
+    """Parse every line (text, or bytes decoded here line by line, so that one bad byte costs only its
+    own line); returns ((at, line number, event, text), ...) sorted stably by time, and the rejects."""
+    good: list[tuple[int, int, Any, str]] = []
+    rejects: list[Reject] = []
+    for item in iter_log(lines):
+        if isinstance(item, Reject):
+            rejects.append(item)
+        else:
+            good.append(item)
+    good.sort(key=lambda item: (item[0], item[1]))
+    return good, rejects
+
+
+def iter_log(lines: Iterable[str | bytes]) -> Iterator[tuple[int, int, Any, str] | Reject]:
+    """`read_log` one line at a time, in the order of the input: (at, line number, event, text) for
+    an event, a `Reject` for a line that is not one; blank lines give nothing."""
+    for number, raw in enumerate(lines, start=1):
+        item = read_line(number, raw)
+        if item is not None:
+            yield item
+
+
+def read_line(number: int, raw: str | bytes) -> tuple[int, int, Any, str] | Reject | None:
+    """One line of a log (`iter_log`): (at, number, event, text), a `Reject`, or None when blank.
+    Also what a partition of `--jobs` reads its own lines with (engine.replay.distributed)."""
+    if isinstance(raw, str):
+        text = raw.rstrip("\r\n")
+    else:
+        raw = bytes(raw).rstrip(b"\r\n")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return Reject(number, "invalid-encoding", encoding_reason(raw, exc), shown(raw))
+    if not text.strip(" \t\r\n"):  # blank: JSON's whitespace only (a line of U+00A0 is a reject)
+        return None
+    try:
+        event = parse_event(parse_json(text))
+    except EventError as exc:
+        return Reject(number, exc.code, str(exc), text if exc.code != "invalid-encoding" else shown(text))
+    return (event.at, number, event, text)
+
+
+def read_events(events: Iterable[dict[str, Any]]) -> tuple[list[tuple[int, int, Any, str]], list[Reject]]:
+    """`read_log` for events already decoded (an importer's dicts, in the order it would write them):
+    the same checks and the same result, without printing each event as JSON and parsing it back
+    (the text kept for a reject is the JSON line `obligo import` would write)."""
+    good: list[tuple[int, int, Any, str]] = []
+    rejects: list[Reject] = []
+    for number, raw in enumerate(events, start=1):
+        text = json.dumps(raw, ensure_ascii=False)
+        try:
+            event = parse_event(raw)
+        except EventError as exc:
+            rejects.append(Reject(number, exc.code, str(exc), text))
+            continue
+        good.append((event.at, number, event, text))
+    good.sort(key=lambda item: (item[0], item[1]))
+    return good, rejects
+
+
+def encoding_reason(raw: bytes, exc: UnicodeDecodeError) -> str:
+    """Which bytes of a line are not UTF-8 and where (offset from 0 in the line's bytes)."""
+    return f"not UTF-8: byte(s) {raw[exc.start:exc.end].hex(' ')} at offset {exc.start} ({exc.reason})"
+
+
+def shown(raw: bytes | str) -> str:
+    """A line that is not Unicode text as text the rejects file can hold: each bad byte (or lone
+    surrogate) as a backslash escape, the rest as it was."""
+    if isinstance(raw, str):
+        return raw.encode("utf-8", "backslashreplace").decode("utf-8")
+    return raw.decode("utf-8", "backslashreplace")
+
+
+__all__ = ["Reject", "ReplayStats", "encoding_reason", "iter_log", "read_events", "read_line", "read_log", "shown"]
