@@ -95,6 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("mermaid", "dot", "svg"), default="mermaid")
     p.set_defaults(command_module="engine.cli.graph")
 
+    p = sub.add_parser("schema", help="print a JSON Schema (contract, rules, scenario, event...) for editors")
+    p.add_argument("name", metavar="NAME", help="contract, rules, scenario, event, action or mapping")
+    p.set_defaults(command_module="engine.cli.schema")
+
     p = sub.add_parser("import", help="turn a ticket-system export (CSV, XES) into JSONL events through a mapping")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="export file(s): csv, csv.gz, xes or xes.gz")
     p.add_argument("--mapping", required=True, metavar="NAME|FILE", help="a built-in mapping name or a mapping file")

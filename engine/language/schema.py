@@ -6,6 +6,7 @@ import json
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
+from urllib.parse import urljoin
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
@@ -198,3 +199,56 @@ def instance_errors(instance: Any, kind: str) -> list[str]:
         where = ".".join(str(p) for p in path)
         out.append(message if not where or where in message else f"{where}: {message}")
     return out
+
+
+# --- one self-contained document per kind (`obligo schema`, for editors) ----------------------------
+
+BUNDLE_KINDS = ("action", "contract", "event", "mapping", "rules", "scenario")  # common.schema.json is a library
+
+
+def bundled(kind: str) -> dict[str, Any]:
+    """The schema of `kind` as one document an editor can use alone: each `$defs` of the other
+    schema files it reaches (transitively) merged into its own `$defs`, and every reference to
+    another file rewritten to a local `#/$defs/...` pointer (a JSON pointer works whatever draft
+    the editor assumes; an embedded `$id` resource would not). ValueError on a `$defs` name clash."""
+    documents = {entry.name: json.loads(entry.read_text(encoding="utf-8"))
+                 for entry in SCHEMAS.iterdir() if entry.name.endswith(".schema.json")}
+    root = json.loads(json.dumps(documents[f"{kind}.schema.json"]))  # a private copy to rewrite
+    defs: dict[str, Any] = dict(root.get("$defs", {}))
+    todo, done = [f"{kind}.schema.json"], set()
+
+    def local(node: Any, owner: str) -> Any:
+        """`node` with its references to other files made local; their files queued for merging."""
+        if isinstance(node, list):
+            return [local(item, owner) for item in node]
+        if not isinstance(node, dict):
+            return node
+        out = {key: local(value, owner) for key, value in node.items()}
+        ref = out.get("$ref")
+        if isinstance(ref, str) and not ref.startswith("#"):
+            target, _, fragment = urljoin(f"{_BASE}{owner}", ref).partition("#")
+            name = target.removeprefix(_BASE)
+            if name not in documents or not fragment.startswith("/$defs/"):
+                raise ValueError(f"{owner}: cannot bundle the reference {ref!r}")
+            out["$ref"] = "#" + fragment
+            if name not in done:
+                todo.append(name)
+        return out
+
+    while todo:
+        name = todo.pop(0)
+        if name in done:
+            continue
+        done.add(name)
+        if name == f"{kind}.schema.json":
+            root = local(root, name)
+            defs.update(root.get("$defs", {}))
+            continue
+        for key, value in documents[name].get("$defs", {}).items():
+            value = local(value, name)
+            if key in defs and defs[key] != value:
+                raise ValueError(f"cannot bundle {kind}: $defs/{key} of {name} clashes with another definition")
+            defs[key] = value
+    if defs:
+        root["$defs"] = dict(sorted(defs.items()))
+    return root
