@@ -9,7 +9,8 @@ the rest, about a kilobyte per evicted ticket.
 
 One SQLite file in a temporary directory (stdlib `sqlite3`: an indexed table without a home-made
 file format), removed as soon as it is open (POSIX keeps it until the connection closes), with no
-journal and no fsync: it lives no longer than the process and nothing reads it after a crash.
+journal, no fsync and no commit: it lives no longer than the process and nothing reads it after a
+crash.
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ class Spill:
             self._db.execute("PRAGMA synchronous = OFF")
             self._db.execute("CREATE TABLE evicted (ticket TEXT PRIMARY KEY, finished INTEGER NOT NULL, "
                              "ids TEXT NOT NULL, state TEXT NOT NULL) WITHOUT ROWID")
+            # one transaction for the file's whole life, never committed: no write per eviction
+            # (a commit per call was 0.1 ms, a third of a replay's eviction cost); pages go to the
+            # file only when SQLite's cache is full, and every read sees the writes
+            self._db.execute("BEGIN")
         finally:
             os.unlink(path)  # the open connection keeps the file; nothing is left behind
         self.count = 0  # tickets held here now
