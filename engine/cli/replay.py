@@ -9,6 +9,7 @@ summary table of engine.cli.summary instead of the one-line counts.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from contextlib import ExitStack
@@ -59,6 +60,7 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     from engine.replay.collector import collector_paused
     from engine.replay.log import replay
     from engine.runtime.engine import Engine
+    from engine.runtime.spill import SpillError
     from engine.runtime.trace import JsonlTracer
 
     cluster_errors: tuple[type[Exception], ...] = ()  # none unless Dask is asked for
@@ -76,6 +78,9 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         retention = _retention(getattr(args, "retain", None))
     except (ValueError, EventError) as exc:
         err.write(f"obligo replay: {exc}\n")
+        return EXIT_USAGE
+    if args.spool is not None and not os.path.isdir(args.spool):
+        err.write(f"obligo replay: --spool {args.spool}: no such directory\n")
         return EXIT_USAGE
     if args.events is None:  # `--contracts A B EVENTS`: argparse gave EVENTS to --contracts
         if len(args.contracts) < 2:
@@ -129,6 +134,10 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
                                scheduler=args.scheduler)
         except cluster_errors as exc:
             err.write(f"obligo replay: {exc}\n")
+            return EXIT_USAGE
+        except SpillError as exc:  # the temporary directory is full or gone: say what to do
+            err.write(f"obligo replay: {exc}; free space, pass --spool DIR elsewhere, or --retain forever to keep "
+                      "every ticket in memory\n")
             return EXIT_USAGE
     if imported is not None:  # the summary counts the rows the mapping refused among the rejects
         stats.rejects += len(imported.rejects)

@@ -20,7 +20,14 @@ import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator
 
+from engine.model.errors import ObligoError
 from engine.model.jsonio import dumps, loads
+
+
+class SpillError(ObligoError):
+    """The evicted tickets' file cannot be created, written or read (a missing or full directory)."""
+
+    code = "spill-failed"
 
 
 class Spill:
@@ -28,8 +35,12 @@ class Spill:
     instant, its event ids). Created on the first eviction; `close` removes everything."""
 
     def __init__(self, directory: str | None = None) -> None:
-        handle, path = tempfile.mkstemp(prefix="obligo-evicted-", suffix=".db", dir=directory)
-        os.close(handle)
+        try:
+            handle, path = tempfile.mkstemp(prefix="obligo-evicted-", suffix=".db", dir=directory)
+            os.close(handle)
+        except OSError as exc:
+            raise SpillError(f"cannot create the file of evicted tickets in {directory or tempfile.gettempdir()}: "
+                             f"{exc.strerror}") from None
         try:
             self._db = sqlite3.connect(path, isolation_level=None)
             self._db.execute("PRAGMA journal_mode = OFF")
@@ -40,23 +51,32 @@ class Spill:
             # (a commit per call was 0.1 ms, a third of a replay's eviction cost); pages go to the
             # file only when SQLite's cache is full, and every read sees the writes
             self._db.execute("BEGIN")
+        except sqlite3.Error as exc:
+            raise SpillError(f"cannot use the file of evicted tickets {path}: {exc}") from None
         finally:
             os.unlink(path)  # the open connection keeps the file; nothing is left behind
+        self._where = os.path.dirname(path)
         self.count = 0  # tickets held here now
 
     def put_many(self, rows: Iterable[tuple[str, int, list[str], dict]]) -> None:
         """Write evicted tickets: (ticket, finish instant, event ids, state data)."""
         batch = [(ticket, finished, dumps(ids), dumps(state)) for ticket, finished, ids, state in rows]
-        self._db.executemany("INSERT INTO evicted VALUES (?, ?, ?, ?)", batch)
+        try:
+            self._db.executemany("INSERT INTO evicted VALUES (?, ?, ?, ?)", batch)
+        except sqlite3.Error as exc:  # a full disk, as a rule
+            raise SpillError(f"cannot write evicted tickets in {self._where}: {exc}") from None
         self.count += len(batch)
 
     def take(self, ticket: str) -> tuple[int, list[str], dict] | None:
         """The evicted ticket (finish instant, event ids, state data), removed from here; None if
         it is not here (most calls: an `opened` of a new ticket)."""
-        row = self._db.execute("SELECT finished, ids, state FROM evicted WHERE ticket = ?", (ticket,)).fetchone()
-        if row is None:
-            return None
-        self._db.execute("DELETE FROM evicted WHERE ticket = ?", (ticket,))
+        try:
+            row = self._db.execute("SELECT finished, ids, state FROM evicted WHERE ticket = ?", (ticket,)).fetchone()
+            if row is None:
+                return None
+            self._db.execute("DELETE FROM evicted WHERE ticket = ?", (ticket,))
+        except sqlite3.Error as exc:
+            raise SpillError(f"cannot read evicted tickets in {self._where}: {exc}") from None
         self.count -= 1
         return int(row[0]), loads(row[1]), loads(row[2])
 
@@ -70,4 +90,4 @@ class Spill:
         self._db.close()
 
 
-__all__ = ["Spill"]
+__all__ = ["Spill", "SpillError"]

@@ -261,3 +261,18 @@ def test_replay_evicts_to_disk_and_answers_as_if_it_kept_everything(tmp_path):
 def test_replay_refuses_a_bad_retain(tmp_path, bad):
     code, _, err = _replay(tmp_path, _closed_ticket(), "--retain", bad)
     assert code == 2 and "--retain expects" in err
+
+
+def test_replay_says_what_to_do_when_evicted_tickets_cannot_be_kept(tmp_path, monkeypatch):
+    from engine.runtime.spill import Spill, SpillError
+
+    code, _, err = _replay(tmp_path, _closed_ticket(), "--spool", str(tmp_path / "gone"))
+    assert code == 2 and "--spool" in err and "no such directory" in err
+
+    def full(self, rows):
+        raise SpillError("cannot write evicted tickets in /tmp: database or disk is full")
+
+    monkeypatch.setattr(Spill, "put_many", full)
+    lines = _closed_ticket() + [ev("x", "T2", "2026-03-11T10:00:00+01:00", "opened", **S2)]
+    code, _, err = _replay(tmp_path, lines, "--retain", "0")
+    assert code == 2 and "disk is full" in err and "--retain forever" in err and "internal error" not in err
