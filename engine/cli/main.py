@@ -132,6 +132,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="full timelines in the HTML for the first N breached tickets (default 200)")
     p.set_defaults(command_module="engine.cli.report")
 
+    p = sub.add_parser("diff", help="what-if on history: one log replayed under two sets of contracts, compared")
+    p.add_argument("inputs", metavar="EVENTS", nargs="*", help="JSONL file (or -); with --mapping, the export file(s)")
+    p.add_argument("--contracts", nargs="+", required=True, metavar="PATH", help="the contracts before (files or directories)")
+    p.add_argument("--against", nargs="+", required=True, metavar="PATH", help="the contracts after (same ids as a rule)")
+    p.add_argument("--mapping", metavar="NAME", help="read the inputs through this import mapping (name or file)")
+    p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="import override, e.g. contract=ID")
+    p.add_argument("--out", metavar="FILE", help="write one JSON line per ticket whose actions differ (ticket, before, after)")
+    p.add_argument("--html", metavar="FILE", help="write a self-contained HTML page: the table and the differing tickets")
+    p.add_argument("--tickets", type=_positive_int, default=100, metavar="N",
+                   help="differing tickets whose actions the HTML page shows (default 100)")
+    p.set_defaults(command_module="engine.cli.diff")
+
     p = sub.add_parser("serve", help="the live service: post events, read actions over HTTP (docs/SERVICE.md)")
     p.add_argument("--contracts", nargs="+", required=True, metavar="PATH", help="contract files or directories")
     p.add_argument("--db", required=True, metavar="FILE", help="the SQLite database (created when missing)")

@@ -1,0 +1,149 @@
+"""`obligo diff`: what-if on history, one log replayed under two sets of contracts (engine.reports.diff).
+
+    obligo diff --contracts A... --against B... (EVENTS | --mapping NAME INPUT...)
+                [--out FILE] [--html FILE [--tickets N]]
+
+stdout: the counts, then per contract x clock x severity the clocks, met, breached and compliance %
+before (--contracts) and after (--against), and the change in points. `--out`: one JSON line per
+ticket whose actions differ, `{"ticket", "before", "after"}`, the actions exactly as `obligo replay`
+writes them, tickets in natural id order. `--html`: a self-contained page in the style of the
+auditor report. Same inputs, same bytes. Exit 0 processed, 1 invalid contract or mapping, 2 usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+from typing import IO, Any
+
+from engine.cli.main import EXIT_INVALID, EXIT_OK, EXIT_USAGE, render
+from engine.model.diagnostics import errors_only
+
+
+def _looks_like_contracts(path: str) -> bool:
+    return Path(path).is_dir() or path.endswith((".yaml", ".yml"))
+
+
+def _split_inputs(args: argparse.Namespace) -> None:
+    """`--against B... EVENTS`: argparse gave the inputs to the last option list (--against, or
+    --contracts when it comes last); take back its trailing paths that are not contracts (a directory
+    or a .yaml/.yml file): one, or every one with --mapping; at least one contract path stays."""
+    for paths in (args.against, args.contracts):
+        while not args.inputs or args.mapping:
+            if len(paths) < 2 or _looks_like_contracts(paths[-1]):
+                break
+            args.inputs.insert(0, paths.pop())
+        if args.inputs:
+            return
+
+
+def _events(args: argparse.Namespace, err: IO[str]) -> tuple[Any, int]:
+    """((events, rejects, input digests, mapping shown), EXIT_OK) or (None, exit code), the message written."""
+    from engine.replay.log import read_events, read_log
+
+    if args.mapping:
+        from engine.cli.import_ import imported
+        from engine.cli.report import _mapping_shown
+
+        result, code = imported(args.mapping, args.inputs, args.set, "diff", err)
+        if result is None:
+            return None, code
+        events, rejects = read_events(result.events)
+        return (events, rejects, {}, _mapping_shown(args.mapping)), EXIT_OK
+    path = args.inputs[0]
+    try:
+        if path == "-":
+            data = getattr(sys.stdin, "buffer", sys.stdin).read()
+            data = data if isinstance(data, bytes) else data.encode("utf-8")
+            events, rejects = read_log(data.splitlines())
+            return (events, rejects, {"-": hashlib.sha256(data).hexdigest()}, None), EXIT_OK
+        with open(path, "rb") as handle:
+            events, rejects = read_log(handle)
+    except OSError as exc:
+        err.write(f"obligo diff: {exc.filename}: {exc.strerror}\n")
+        return None, EXIT_USAGE
+    return (events, rejects, {}, None), EXIT_OK
+
+
+def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from engine.language.loader import contract_files, load_contracts
+
+    _split_inputs(args)
+    if not args.inputs:
+        err.write("obligo diff: missing EVENTS (a JSONL file, or - for standard input), or --mapping NAME INPUT...\n")
+        return EXIT_USAGE
+    if not args.mapping and len(args.inputs) > 1:
+        err.write("obligo diff: one EVENTS file (several inputs need --mapping NAME)\n")
+        return EXIT_USAGE
+    bad_set = [pair for pair in args.set if "=" not in pair]
+    if bad_set:
+        err.write(f"obligo diff: --set expects FIELD=VALUE, got {bad_set[0]!r}\n")
+        return EXIT_USAGE
+    before, diags = load_contracts(args.contracts)
+    after, more = load_contracts(args.against)
+    render([*diags, *more], err)
+    if errors_only(diags) or errors_only(more):
+        return EXIT_INVALID
+    read, code = _events(args, err)
+    if read is None:
+        return code
+    events, rejects, digests, mapping = read
+    prov = None
+    if args.html:
+        from engine.reports.provenance import provenance
+
+        try:
+            prov = (provenance(contract_files(args.contracts), args.inputs, mapping, digests),
+                    provenance(contract_files(args.against), []))
+        except OSError as exc:
+            err.write(f"obligo diff: {exc.filename}: {exc.strerror}\n")
+            return EXIT_USAGE
+    return _diff(args, before, after, events, rejects, prov, out, err)
+
+
+def _diff(args: argparse.Namespace, before: Any, after: Any, events: Any, rejects: Any, prov: Any,
+          out: IO[str], err: IO[str]) -> int:
+    from engine.reports import diff as whatif
+    from engine.reports.summary import COMPLIANCE_DEFINITION
+
+    result = whatif.run_diff(before, after, events, rejects)
+    table = whatif.rows(result)
+    written: list[tuple[str, str]] = []
+    with ExitStack() as stack:
+        try:
+            out_file = stack.enter_context(open(args.out, "w", encoding="utf-8")) if args.out else None
+            html_file = stack.enter_context(open(args.html, "w", encoding="utf-8")) if args.html else None
+        except OSError as exc:
+            err.write(f"obligo diff: {exc.filename}: {exc.strerror}\n")
+            return EXIT_USAGE
+        shown: list[tuple[str, list[str], list[str]]] = []
+        if out_file is not None or html_file is not None:
+            limit = None if out_file is not None else args.tickets
+            for ticket, lines_a, lines_b in whatif.differing_actions(result, before, after, events, limit):
+                if out_file is not None:
+                    out_file.write(whatif.out_line(ticket, lines_a, lines_b) + "\n")
+                if html_file is not None and len(shown) < args.tickets:
+                    shown.append((ticket, lines_a, lines_b))
+        if out_file is not None:
+            written.append((f"differing tickets (JSONL, {len(result.differing)} lines)", args.out))
+        if html_file is not None:
+            html_file.write(whatif.render_html(result, table, shown, args.contracts, args.against, args.tickets, prov))
+            written.append(("what-if (HTML)", args.html))
+    a, b = result.before.counts, result.after.counts
+    out.write(f"obligo diff: events {len(events)}, tickets {result.tickets}, tickets whose actions differ "
+              f"{len(result.differing)}\n")
+    out.write(f"  before ({' '.join(args.contracts)}): actions {a.actions}, breaches {a.breaches}, "
+              f"rejects {a.rejects}, duplicates {a.duplicates}\n")
+    out.write(f"  after  ({' '.join(args.against)}): actions {b.actions}, breaches {b.breaches}, "
+              f"rejects {b.rejects}, duplicates {b.duplicates}\n\n")
+    out.write(whatif.text_table(table))
+    out.write(f"({COMPLIANCE_DEFINITION}; change: after minus before, in points)\n")
+    for side, found in (("before", result.before.problems), ("after", result.after.problems)):
+        for problem in found:
+            err.write(f"obligo diff: {side}: {problem}\n")
+    if written:
+        out.write("\n" + "".join(f"{what}: {path}\n" for what, path in written))
+    return EXIT_OK

@@ -1,0 +1,311 @@
+"""What-if on history (`obligo diff`): one log replayed under two sets of contracts, then compared.
+
+A contract manager asks what a change (a shorter target, a new holiday) would have done to last
+year's tickets. Each set runs in its own Engine over the same parsed log, exactly as `obligo replay`
+would run it (same events, same end: the last event each engine applied), and keeps only:
+- the summary tallies (engine.reports.summary), folded from the actions as they come;
+- one digest per ticket of its action lines, in emitted order: two tickets' actions are equal when
+  their lines are equal byte for byte (the whole action, id included), so the digests tell which
+  tickets differ without keeping any action.
+The actions of the differing tickets are then produced again (`ticket_actions`), a chunk of tickets
+at a time, by replaying only their events: tickets never read each other's state (the argument
+behind `replay --jobs`), so this gives each ticket's lines exactly; the lines are checked against
+the first pass's digest anyway. Memory: the parsed log, two digests per ticket and one chunk.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from hashlib import blake2b
+from typing import Any
+
+from engine.language.model import CompiledContract
+from engine.model.actions import Action
+from engine.model.events import EventError
+from engine.replay.lines import Reject
+from engine.reports.audit import Counts, LogEntry
+from engine.reports.cycles import CycleBuilder
+from engine.reports.summary import ALL, Key, Summary, Tally, natural_key
+
+CHUNK = 5000  # differing tickets replayed again at once (memory: their action lines, both sides)
+
+
+@dataclass
+class Side:
+    """One set of contracts over the log: figures, per-ticket digests, what was not applied."""
+
+    summary: Summary = field(default_factory=Summary)
+    counts: Counts = field(default_factory=Counts)
+    digests: dict[str, bytes] = field(default_factory=dict)  # ticket -> digest of its action lines
+    skipped_lines: set[int] = field(default_factory=set)  # rejected or duplicate lines
+    rejects: list[Reject] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    end: int | None = None  # pending deadlines fired up to here (the last event applied)
+
+
+@dataclass
+class Diff:
+    before: Side
+    after: Side
+    tickets: int  # tickets named by the log's events
+    differing: list[str]  # tickets whose action lines differ, in ticket order (natural: T-2 before T-10)
+
+
+def ticket_order(ticket: str) -> tuple[Any, str]:
+    return natural_key(ticket), ticket
+
+
+def run_side(contracts: dict[str, CompiledContract], events: Sequence[LogEntry], rejects: Iterable[Reject] = ()) -> Side:
+    """The log (time-sorted, as read_log gives it) through one engine: tallies and digests only."""
+    from engine.runtime.engine import DuplicateEvent, Engine
+
+    side = Side()
+    side.rejects.extend(rejects)
+    engine = Engine(contracts)
+    builder = CycleBuilder()
+    hashes: dict[str, Any] = {}
+
+    def feed(actions: list[Action]) -> None:
+        for action in actions:
+            side.counts.actions += 1
+            if action.action == "breach":
+                side.counts.breaches += 1
+            digest = hashes.get(action.ticket)
+            if digest is None:
+                digest = hashes[action.ticket] = blake2b(digest_size=16)
+            digest.update(action.to_json().encode("utf-8", "surrogatepass") + b"\n")
+            for cycle in builder.feed(action):
+                side.summary.add(cycle)
+
+    for at, number, event, text in events:
+        try:
+            feed(engine.process(event))
+        except DuplicateEvent:
+            side.counts.duplicates += 1
+            side.skipped_lines.add(number)
+            continue
+        except EventError as exc:
+            side.rejects.append(Reject(number, exc.code, str(exc), text))
+            side.skipped_lines.add(number)
+            continue
+        side.counts.events += 1
+        side.end = at
+    if side.end is not None:
+        feed(engine.advance(side.end))
+    side.summary.extend(builder.finish())
+    side.problems.extend(engine.problems)
+    side.rejects.sort(key=lambda r: r.line)
+    side.counts.rejects = len(side.rejects)
+    side.digests = {ticket: h.digest() for ticket, h in hashes.items()}
+    return side
+
+
+def run_diff(before: dict[str, CompiledContract], after: dict[str, CompiledContract], events: Sequence[LogEntry],
+             rejects: Sequence[Reject] = ()) -> Diff:
+    """Both sides over the same parsed log, and the tickets whose actions differ."""
+    a = run_side(before, events, rejects)
+    b = run_side(after, events, rejects)
+    tickets = {event.ticket for _, _, event, _ in events}
+    differing = [t for t in set(a.digests) | set(b.digests) if a.digests.get(t) != b.digests.get(t)]
+    differing.sort(key=ticket_order)
+    return Diff(a, b, len(tickets), differing)
+
+
+def ticket_actions(contracts: dict[str, CompiledContract], events: Sequence[LogEntry], tickets: Iterable[str],
+                   side: Side) -> dict[str, list[str]]:
+    """The action lines (as `obligo replay` writes them) of the chosen tickets, from their events only;
+    raises RuntimeError if a ticket's lines do not match the digest of the full replay (a bug)."""
+    from engine.runtime.engine import Engine
+
+    chosen = set(tickets)
+    lines: dict[str, list[str]] = {t: [] for t in chosen}
+    engine = Engine(contracts)
+
+    def keep(actions: list[Action]) -> None:
+        for action in actions:
+            if action.ticket in lines:
+                lines[action.ticket].append(action.to_json())
+
+    for _, number, event, _ in events:
+        if event.ticket in chosen and number not in side.skipped_lines:
+            try:
+                keep(engine.process(event))
+            except EventError:  # refused in the full replay too: its line is in skipped_lines
+                continue
+    if side.end is not None:
+        keep(engine.advance(side.end))
+    for ticket, found in lines.items():
+        digest = blake2b(digest_size=16)
+        for line in found:
+            digest.update(line.encode("utf-8", "surrogatepass") + b"\n")
+        if (found and digest.digest() != side.digests.get(ticket)) or (not found and ticket in side.digests):
+            raise RuntimeError(f"ticket {ticket}: its actions replayed alone differ from the full replay")
+    return lines
+
+
+def differing_actions(diff: Diff, before: dict[str, CompiledContract], after: dict[str, CompiledContract],
+                      events: Sequence[LogEntry], limit: int | None = None, chunk: int = CHUNK,
+                      ) -> Iterator[tuple[str, list[str], list[str]]]:
+    """(ticket, before lines, after lines) for the differing tickets in ticket order (the first `limit`)."""
+    tickets = diff.differing if limit is None else diff.differing[:limit]
+    for start in range(0, len(tickets), chunk):
+        part = tickets[start:start + chunk]
+        a = ticket_actions(before, events, part, diff.before)
+        b = ticket_actions(after, events, part, diff.after)
+        for ticket in part:
+            yield ticket, a[ticket], b[ticket]
+
+
+def out_line(ticket: str, before: list[str], after: list[str]) -> str:
+    """One `--out` line: `{"ticket", "before", "after"}`, the actions as the JSON objects replay writes."""
+    a = ",".join(before)
+    b = ",".join(after)
+    return '{"ticket":' + json.dumps(ticket, ensure_ascii=False) + ',"before":[' + a + '],"after":[' + b + "]}"
+
+
+# --- the table ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Row:
+    key: Key
+    before: Tally
+    after: Tally
+
+    @property
+    def change(self) -> float | None:
+        """Compliance after minus before, in percentage points (None unless both have a verdict)."""
+        a, b = self.before.compliance, self.after.compliance
+        return None if a is None or b is None else b - a
+
+    @property
+    def changed(self) -> bool:
+        return any(getattr(self.before, n) != getattr(self.after, n)
+                   for n in ("clocks", "met", "breached", "running", "excluded"))
+
+
+def rows(diff: Diff) -> list[Row]:
+    """Every contract x clock x severity of either side, sorted as the report sorts them; the `all` row
+    only where a contract x clock has more than one severity on some side."""
+    a, b = diff.before.summary.tallies, diff.after.summary.tallies
+    severities: dict[tuple[str, str], set[str]] = {}
+    for contract, clock, severity in [*a, *b]:
+        if severity != ALL:
+            severities.setdefault((contract, clock), set()).add(severity)
+    keys = {k for k in [*a, *b] if k[2] != ALL or len(severities.get((k[0], k[1]), ())) > 1}
+    ordered = sorted(keys, key=lambda k: (k[0], k[1], k[2] == ALL, natural_key(k[2]), k[2]))
+    return [Row(k, a.get(k, Tally()), b.get(k, Tally())) for k in ordered]
+
+
+def change_text(value: float | None) -> str:
+    if value is None:
+        return "-"
+    text = f"{value:+.1f}"
+    return "0.0" if text in ("+0.0", "-0.0") else text
+
+
+GROUPS = ("clocks", "met", "breached", "compliance %")
+HEADER = ("contract", "clock", "severity", "before", "after", "before", "after", "before", "after", "before", "after",
+          "change")
+
+
+def cells(row: Row) -> list[str]:
+    (contract, clock, severity), a, b = row.key, row.before, row.after
+    return [contract, clock, severity, str(a.clocks), str(b.clocks), _n(a.met), _n(b.met), _n(a.breached),
+            _n(b.breached), a.compliance_text(), b.compliance_text(), change_text(row.change)]
+
+
+def text_table(table: Sequence[Row]) -> str:
+    """Aligned plain text: a group line (clocks, met, breached, compliance %) over before/after pairs."""
+    if not table:
+        return "clocks: none\n"
+    body = [cells(r) for r in table]
+    widths = [max(len(line[i]) for line in [list(HEADER), *body]) for i in range(len(HEADER))]
+    for g, name in enumerate(GROUPS):  # a group label wider than its two columns widens the "after" one
+        first = 3 + 2 * g
+        short = len(name) - (widths[first] + 2 + widths[first + 1])
+        if short > 0:
+            widths[first + 1] += short
+    group = ["" for _ in widths[:3]]
+    for g, name in enumerate(GROUPS):
+        first = 3 + 2 * g
+        group.append(name.ljust(widths[first] + 2 + widths[first + 1]))
+    lead = "  ".join(c.ljust(w) for c, w in zip(group[:3], widths[:3], strict=True))
+    out = [(lead + "  " + "  ".join(group[3:])).rstrip()]
+    for line in [list(HEADER), *body]:
+        left = [c.ljust(w) for c, w in zip(line[:3], widths[:3], strict=True)]
+        right = [c.rjust(w) for c, w in zip(line[3:], widths[3:], strict=True)]
+        out.append("  ".join(left + right).rstrip())
+    return "".join(line + "\n" for line in out)
+
+
+def _n(n: int) -> str:
+    return str(n) if n else "-"
+
+
+# --- the HTML page's ticket view ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DiffLine:
+    """One action of a differing ticket: on both sides (`=`), before only (`-`) or after only (`+`)."""
+
+    mark: str
+    action: dict[str, Any]
+
+
+def aligned(before: Sequence[str], after: Sequence[str]) -> list[DiffLine]:
+    """The two action lists aligned (difflib, deterministic): equal actions once, the rest marked."""
+    out: list[DiffLine] = []
+    matcher = difflib.SequenceMatcher(a=list(before), b=list(after), autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            out.extend(DiffLine("=", json.loads(line)) for line in before[i1:i2])
+            continue
+        out.extend(DiffLine("-", json.loads(line)) for line in before[i1:i2])
+        out.extend(DiffLine("+", json.loads(line)) for line in after[j1:j2])
+    return out
+
+
+def detail(action: dict[str, Any]) -> str:
+    """The fields of note of one action, as the report's timelines show them."""
+    parts = []
+    for name in ("severity", "target", "calendar", "due", "met", "elapsed", "paused", "excluded", "level", "from",
+                 "to", "party", "obligation"):
+        if name in action and action[name] is not None:
+            value = action[name]
+            parts.append(f"{name} {str(value).lower() if isinstance(value, bool) else value}")
+    return "; ".join(parts)
+
+
+def style() -> Any:
+    """The auditor report's stylesheet (templates/report.html.j2), so both pages look alike."""
+    import re
+    from importlib.resources import files
+
+    from markupsafe import Markup
+
+    report = files("engine.reports").joinpath("templates/report.html.j2").read_text(encoding="utf-8")
+    found = re.search(r"<style>.*?</style>", report, re.S)
+    return Markup(found.group(0) if found else "")  # the report's own text, not input
+
+
+def render_html(diff: Diff, table: Sequence[Row], tickets: Sequence[tuple[str, list[str], list[str]]],
+                before_paths: Sequence[str], after_paths: Sequence[str], limit: int,
+                provenance: Any = None) -> str:
+    """The self-contained page: the table with changed rows marked, then the first `limit` differing
+    tickets with their actions aligned. Jinja2 with autoescaping (ticket ids and reasons come from the
+    log); no script, no external URL, no wall-clock date."""
+    from importlib.resources import files
+
+    import jinja2
+
+    source = files("engine.reports").joinpath("templates/diff.html.j2").read_text(encoding="utf-8")
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                             keep_trailing_newline=True)
+    env.filters["detail"] = detail
+    views = [(ticket, aligned(a, b), len(a), len(b)) for ticket, a, b in tickets]
+    return env.from_string(source).render(
+        style=style(), diff=diff, groups=GROUPS, header=HEADER, rows=[(r, cells(r)) for r in table],
+        tickets=views, limit=limit, before_paths=before_paths, after_paths=after_paths, provenance=provenance)

@@ -1,0 +1,221 @@
+"""`obligo diff`: the before/after table where the change is known, --out lines equal to what replay
+writes, the HTML page, determinism, errors, and the README example run as written."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shlex
+import shutil
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from engine.cli.main import main
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests"))
+from runtime_fixtures.helpers import load_bench_generator  # noqa: E402
+
+CORE_FAX = REPO / "contracts" / "opentext-corefax.yaml"
+OPENED = ('"type": "opened", "contract": "opentext-corefax", "attrs": {"plan": "standard", "timezone": "Europe/Berlin", '
+          '"severity": "%s", "channel": "phone"}')
+# OpenText response targets: critical 1 hour 24x7, serious 2 hours 24x7 (contracts/opentext-corefax.yaml); the
+# what-if makes critical 30 minutes. A (critical) answered in 20 min: met both; B (critical) in 45 min: met, then
+# breached; C (critical) in 2 h: breached both; S (serious) in 45 min: met both, and untouched by the change.
+LOG = "\n".join([
+    '{"id": "a1", "ticket": "A", "at": "2026-03-02T10:00:00Z", ' + OPENED % "critical" + "}",
+    '{"id": "b1", "ticket": "B", "at": "2026-03-02T10:00:00Z", ' + OPENED % "critical" + "}",
+    '{"id": "c1", "ticket": "C", "at": "2026-03-02T10:00:00Z", ' + OPENED % "critical" + "}",
+    '{"id": "s1", "ticket": "S", "at": "2026-03-02T10:00:00Z", ' + OPENED % "serious" + "}",
+    '{"id": "a2", "ticket": "A", "at": "2026-03-02T10:20:00Z", "type": "responded"}',
+    '{"id": "b2", "ticket": "B", "at": "2026-03-02T10:45:00Z", "type": "responded"}',
+    '{"id": "s2", "ticket": "S", "at": "2026-03-02T10:45:00Z", "type": "responded"}',
+    '{"id": "c2", "ticket": "C", "at": "2026-03-02T12:00:00Z", "type": "responded"}',
+]) + "\n"
+
+
+def run(*argv: str, stdin: str | None = None) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["diff", *argv], out, err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """(before contract, after contract, log): critical response shortened from 1 hour to 30 minutes."""
+    after = tmp_path / "after" / "opentext-corefax.yaml"
+    after.parent.mkdir()
+    text = CORE_FAX.read_text(encoding="utf-8")
+    changed = text.replace("critical: {duration: 1 hour, calendar: 24x7}", "critical: {duration: 30 minutes, calendar: 24x7}")
+    assert changed != text
+    after.write_text(changed, encoding="utf-8")
+    log = tmp_path / "events.jsonl"
+    log.write_text(LOG, encoding="utf-8")
+    return CORE_FAX, after, log
+
+
+def row(out: str, severity: str) -> list[str]:
+    return next(x.split() for x in out.splitlines() if x.startswith("opentext-corefax") and x.split()[2] == severity)
+
+
+def test_table_shows_the_known_change(small: tuple[Path, Path, Path]) -> None:
+    before, after, log = small
+    code, out, err = run("--contracts", str(before), "--against", str(after), str(log))
+    assert code == 0, err
+    assert "tickets 4, tickets whose actions differ 3" in out
+    # clocks, met, breached, compliance: before then after; change in points
+    assert row(out, "critical")[3:] == ["3", "3", "2", "1", "1", "2", "66.7", "33.3", "-33.3"]
+    assert row(out, "serious")[3:] == ["1", "1", "1", "1", "-", "-", "100.0", "100.0", "0.0"]
+    assert row(out, "all")[3:] == ["4", "4", "3", "2", "1", "2", "75.0", "50.0", "-25.0"]
+
+
+def test_out_lines_are_the_differing_tickets_as_replay_writes_them(small: tuple[Path, Path, Path],
+                                                                    tmp_path: Path) -> None:
+    before, after, log = small
+    code, _, err = run("--contracts", str(before), "--against", str(after), str(log), "--out", str(tmp_path / "d.jsonl"))
+    assert code == 0, err
+    lines = [json.loads(x) for x in (tmp_path / "d.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [x["ticket"] for x in lines] == ["A", "B", "C"]  # S is not touched by the change
+    assert list(lines[0]) == ["ticket", "before", "after"]
+    replayed = {}
+    for side, contract in (("before", before), ("after", after)):
+        out, err = io.StringIO(), io.StringIO()
+        assert main(["replay", "--contracts", str(contract), str(log)], out, err) == 0
+        replayed[side] = [json.loads(x) for x in out.getvalue().splitlines()]
+    for line in lines:
+        for side in ("before", "after"):
+            assert line[side] == [a for a in replayed[side] if a["ticket"] == line["ticket"]]
+    b = lines[1]
+    assert [a["met"] for a in b["before"] if a["action"] == "stop_clock"] == [True]
+    assert [a["action"] for a in b["after"] if a["action"] in ("breach", "stop_clock")] == ["breach", "stop_clock"]
+
+
+class _Page(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.urls: list[str] = []
+        self.changed_rows = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        values = dict(attrs)
+        self.urls += [v for k, v in attrs if k in ("href", "src") and v]
+        if tag == "tr" and "changed" in (values.get("class") or "").split():
+            self.changed_rows += 1
+
+
+def test_html_renders_without_script(small: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    before, after, log = small
+    page = tmp_path / "d.html"
+    code, out, err = run("--contracts", str(before), "--against", str(after), str(log), "--html", str(page),
+                         "--tickets", "2")
+    assert code == 0, err
+    text = page.read_text(encoding="utf-8")
+    parsed = _Page()
+    parsed.feed(text)
+    assert "script" not in parsed.tags and not parsed.urls and "http" not in text
+    assert "style" in parsed.tags
+    assert parsed.changed_rows == 2  # critical and all; serious unchanged
+    assert "<b>A</b>" in text and "<b>B</b>" in text and "<b>C</b>" not in text  # the first 2 differing tickets
+    assert "the first 2 shown" in text
+    assert "target 30 minutes" in text and "target 1 hour" in text
+    assert f"what-if (HTML): {page}" in out
+
+
+def test_same_inputs_same_bytes(small: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    before, after, log = small
+    outputs = []
+    for n in (1, 2):
+        files = [tmp_path / f"d{n}.jsonl", tmp_path / f"d{n}.html"]
+        code, out, _ = run("--contracts", str(before), "--against", str(after), str(log), "--out", str(files[0]),
+                           "--html", str(files[1]))
+        assert code == 0
+        outputs.append((out.replace(f"d{n}.", "d."), files[0].read_bytes(), files[1].read_bytes()))
+    assert outputs[0] == outputs[1]
+
+
+def test_no_difference_when_the_sets_are_the_same(small: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    before, _, log = small
+    code, out, _ = run("--contracts", str(before), "--against", str(before), str(log), "--out", str(tmp_path / "d"))
+    assert code == 0
+    assert "tickets whose actions differ 0" in out
+    assert (tmp_path / "d").read_text(encoding="utf-8") == ""
+
+
+def test_errors(small: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    before, after, log = small
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(CORE_FAX.read_text(encoding="utf-8").replace("clock: response\n", "clock: 12\n", 1), encoding="utf-8")
+    code, _, err = run("--contracts", str(before), "--against", str(bad), str(log))
+    assert code == 1 and f"{bad}:" in err and "Traceback" not in err
+    code, _, err = run("--contracts", str(before), "--against", str(after), str(tmp_path / "missing.jsonl"))
+    assert code == 2 and "missing.jsonl" in err
+    code, _, err = run("--contracts", str(before), "--against", str(after))
+    assert code == 2 and "missing EVENTS" in err
+    code, _, _ = run("--contracts", str(before), str(log))  # no --against
+    assert code == 2
+    code, _, err = run("--contracts", str(before), "--against", str(after), str(log), "--out", str(tmp_path / "no" / "d"))
+    assert code == 2 and "No such file" in err
+
+
+def test_on_a_generated_log_only_the_changed_clock_moves(tmp_path: Path) -> None:
+    gen = load_bench_generator()
+    log = tmp_path / "log.jsonl"
+    with log.open("w", encoding="utf-8") as stream:
+        gen.write_jsonl(gen.generate(300, 3), stream)
+    after = _what_if(tmp_path / "what-if")
+    code, out, err = run("--contracts", str(REPO / "contracts"), "--against", str(after), str(log),
+                         "--out", str(tmp_path / "d.jsonl"))
+    assert code == 0, err
+    lines = out.splitlines()
+    start = next(i for i, x in enumerate(lines) if x.startswith("contract ")) + 1
+    rows = [x.split() for x in lines[start:lines.index("", start)] if not x.startswith("(")]
+    # the last nine cells: clocks, met, breached, compliance before/after, change (the severity may be empty)
+    moved = [r for r in rows if r[-9:-1:2] != r[-8::2]]
+    assert moved and {(r[0], r[1]) for r in moved} == {("progr1", "resolution")}
+    total = next(r for r in rows if r[:3] == ["progr1", "resolution", "all"])
+    assert int(total[8]) > int(total[7]) and int(total[6]) < int(total[5])  # more breached, fewer met
+    assert float(total[11]) < 0
+    differing = [json.loads(x) for x in (tmp_path / "d.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert differing and {a["contract"] for d in differing for a in d["before"] + d["after"]} == {"progr1"}
+
+
+def _what_if(target: Path) -> Path:
+    """contracts/ copied with PROGR1's severity-3 resolution target from 5 to 3 business days (README)."""
+    shutil.copytree(REPO / "contracts", target)
+    path = target / "progr1.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert text.count('"3": 5 business days') == 1
+    path.write_text(text.replace('"3": 5 business days', '"3": 3 business days'), encoding="utf-8")
+    return target
+
+
+def test_readme_example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's console block: every output line it shows (`...` elides) is in the real output."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### What-if on history: obligo diff"):]
+    block = re.search(r"```console\n(.*?)```", section, re.S)
+    assert block is not None
+    lines = block.group(1).splitlines()
+    assert "$ python bench/generate.py --tickets 1000 --seed 1 --out /tmp/log.jsonl" in lines
+    assert """$ sed -i 's/"3": 5 business days/"3": 3 business days/' /tmp/what-if/progr1.yaml""" in lines
+    gen = load_bench_generator()
+    with (tmp_path / "log.jsonl").open("w", encoding="utf-8") as stream:
+        gen.write_jsonl(gen.generate(1000, 1), stream)
+    _what_if(tmp_path / "what-if")
+    command = next(x for x in lines if x.startswith("$ obligo diff "))
+    argv = [a.replace("/tmp/", f"{tmp_path}/") for a in shlex.split(command)[3:]]
+    monkeypatch.chdir(REPO)
+    code, out, err = run(*argv)
+    assert code == 0, err
+    shown = out.replace(f"{tmp_path}/", "/tmp/")
+    expected = [x for x in lines if x and not x.startswith(("$", "  ")) or x.startswith("  before") or x.startswith("  after")]
+    expected = [x for x in expected if x != "..."]
+    assert len(expected) > 8
+    for line in expected:
+        assert line in shown.splitlines(), line
