@@ -52,6 +52,7 @@ def _events(args: argparse.Namespace, err: IO[str]) -> tuple[Any, int]:
         if result is None:
             return None, code
         events, rejects = read_events(result.events)
+        args.import_rejects = len(result.rejects)  # rows the mapping could not map: stated with the counts
         return (events, rejects, {}, _mapping_shown(args.mapping)), EXIT_OK
     path = args.inputs[0]
     try:
@@ -133,8 +134,9 @@ def _diff(args: argparse.Namespace, before: Any, after: Any, events: Any, reject
             html_file.write(whatif.render_html(result, table, shown, args.contracts, args.against, args.tickets, prov))
             written.append(("what-if (HTML)", args.html))
     a, b = result.before.counts, result.after.counts
+    refused = getattr(args, "import_rejects", None)
     out.write(f"obligo diff: events {len(events)}, tickets {result.tickets}, tickets whose actions differ "
-              f"{len(result.differing)}\n")
+              f"{len(result.differing)}" + (f", rows the mapping could not map {refused}" if refused else "") + "\n")
     out.write(f"  before ({' '.join(args.contracts)}): actions {a.actions}, breaches {a.breaches}, "
               f"rejects {a.rejects}, duplicates {a.duplicates}\n")
     out.write(f"  after  ({' '.join(args.against)}): actions {b.actions}, breaches {b.breaches}, "

@@ -38,7 +38,7 @@ LOG = "\n".join([
 ]) + "\n"
 
 
-def run(*argv: str, stdin: str | None = None) -> tuple[int, str, str]:
+def run(*argv: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     code = main(["diff", *argv], out, err)
     return code, out.getvalue(), err.getvalue()
@@ -219,3 +219,29 @@ def test_readme_example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     assert len(expected) > 8
     for line in expected:
         assert line in shown.splitlines(), line
+
+
+def test_mapping_reads_an_export(tmp_path: Path) -> None:
+    """--mapping NAME INPUT... as in `obligo report`: a mapping file, a CSV export, --set contract=ID."""
+    after = tmp_path / "servicenow.yaml"
+    text = (REPO / "examples" / "servicenow" / "servicenow.yaml").read_text(encoding="utf-8")
+    assert text.count("      P3: 4 hours\n") == 1
+    after.write_text(text.replace("      P3: 4 hours\n", "      P3: 5 minutes\n"), encoding="utf-8")
+    fixtures = REPO / "tests" / "ingest" / "fixtures"
+    code, out, err = run("--contracts", str(REPO / "examples" / "servicenow"), "--against", str(after),
+                         "--mapping", str(fixtures / "desk.yaml"), "--set", "contract=servicenow",
+                         str(fixtures / "desk.csv"))
+    assert code == 0, err
+    # the P3 ticket is answered at once: its actions name the new target, its verdict stays met
+    assert "tickets 2, tickets whose actions differ 1, rows the mapping could not map 4" in out
+    response = next(x.split() for x in out.splitlines() if x.startswith("servicenow  response    P3"))
+    assert response[3:] == ["1", "1", "1", "1", "-", "-", "100.0", "100.0", "0.0"]
+
+
+def test_standard_input_as_the_log(small: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    before, after, log = small
+    _, from_file, _ = run("--contracts", str(before), "--against", str(after), str(log))
+    monkeypatch.setattr(sys, "stdin", io.StringIO(LOG))
+    code, from_stdin, err = run("--contracts", str(before), "--against", str(after), "-")
+    assert code == 0, err
+    assert from_stdin == from_file
