@@ -385,7 +385,7 @@ def to_durable(cond: Any) -> Any:
         return [to_durable(c) for c in cond]
     if not isinstance(cond, dict):
         return cond
-    terms = []
+    terms: list[dict[str, Any]] = []
     for key, value in cond.items():
         if key in ("$and", "$or"):
             terms.append({key: [to_durable(c) for c in value]})
@@ -394,7 +394,9 @@ def to_durable(cond: Any) -> Any:
             terms.append({"$or": [{field: o} for o in options]})
         elif key == "$nin":
             (field, options), = value.items()
-            terms.append({"$and": [{"$neq": {field: o}} for o in options]})
+            # `$nin: []` holds for any present value; durable_rules 2.0.28 loops on, or ignores the
+            # terms before, an empty `$and` (tests/language/test_durable_oracle.py)
+            terms.append({"$and": [{"$neq": {field: o}} for o in options]} if options else {"$ex": {field: 1}})
         else:
             terms.append({key: value})
     return terms[0] if len(terms) == 1 else {"$and": terms}
