@@ -160,7 +160,7 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 
 def _with_progress(stack: ExitStack, source: Any, err: IO[str], path: str) -> Any:
-    """`source` reporting to a progress bar on `err` when it is a terminal (two passes: see
+    """`source` reporting to a progress bar on `err` when it is a terminal (percent of both passes: see
     engine.cli.progress_file), else `source` itself."""
     import os
 
@@ -168,8 +168,7 @@ def _with_progress(stack: ExitStack, source: Any, err: IO[str], path: str) -> An
     from engine.reports.progress import progress_bar
 
     size = os.path.getsize(path)
-    update = stack.enter_context(progress_bar(err, 2 * size, "bytes read (order check, then evaluation)",
-                                              "obligo replay"))
+    update = stack.enter_context(progress_bar(err, 2 * size, "reading", "obligo replay", count=False))
     return source if update is None else ProgressFile(source, update)
 
 

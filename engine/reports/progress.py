@@ -12,17 +12,19 @@ from typing import IO
 
 
 @contextmanager
-def progress_bar(stream: IO[str], total: int, what: str = "events",
-                 command: str = "obligo report") -> Iterator[Callable[[int], None] | None]:
-    """Yields `update(done)`, or None when `stream` is not a terminal."""
+def progress_bar(stream: IO[str], total: int, what: str = "events", command: str = "obligo report",
+                 count: bool = True) -> Iterator[Callable[[int], None] | None]:
+    """Yields `update(done)`, or None when `stream` is not a terminal. `count`: show done/total
+    (events); otherwise a percentage (bytes, whose counts fill a narrow terminal)."""
     isatty = getattr(stream, "isatty", None)
     if not callable(isatty) or not isatty() or total < 1:
         yield None
         return
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-    with Progress(TextColumn(f"{command}: {what}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+    done_column = MofNCompleteColumn() if count else TaskProgressColumn()
+    with Progress(TextColumn(f"{command}: {what}"), BarColumn(), done_column, TimeElapsedColumn(),
                   console=Console(file=stream), transient=True) as bar:
         task = bar.add_task(what, total=total)
         yield lambda done: bar.update(task, completed=done)

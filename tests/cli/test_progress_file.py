@@ -42,5 +42,5 @@ def test_a_terminal_gets_a_bar_and_the_actions_are_the_same(tmp_path) -> None:
         outputs.append((out.read_text(encoding="utf-8"), err.getvalue()))
     (plain_out, plain_err), (tty_out, tty_err) = outputs
     assert plain_out == tty_out
-    assert "obligo replay: bytes read" not in plain_err
-    assert "obligo replay: bytes read" in tty_err
+    assert "obligo replay: reading" not in plain_err
+    assert "obligo replay: reading" in tty_err and "%" in tty_err
