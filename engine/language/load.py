@@ -116,14 +116,22 @@ class _Limits(Composer):
 
 
 class _Loader(_Limits, yaml.SafeLoader):
-    """The pure-Python loader: its error messages are the ones users see (`_parse`)."""
+    """The pure-Python loader: its error messages are the ones users see (`_parse`), and the only
+    reader where PyYAML was built without LibYAML.
+
+    LibYAML is the reference reader where it is present (PyYAML's wheels include it). The two
+    differ on a few malformed inputs, found by tests/language/test_load.py's property test: a tab
+    inside a plain scalar (`d\toc: 1`) and `?` inside a flow collection (`{d?oc: 1}`) are text to
+    LibYAML and errors to PyYAML; a lone `?` at the end, or `{a: ,{b: c}}`, read differently. A
+    document LibYAML refuses is always an error here."""
 
 
 _FAST: Any = None
 if CParser is not None:
     class _FastLoader(_Limits, CParser, SafeConstructor, Resolver):
         """The same composer over LibYAML's scanner and parser (about 12x faster on a contract):
-        the same nodes, tags and marks. Used first; a document it refuses is read again by `_Loader`."""
+        the same nodes, tags and marks on every file we have. A document it refuses is an error,
+        worded by `_Loader` when that can say why."""
 
         def __init__(self, stream: str):
             CParser.__init__(self, stream)
@@ -264,11 +272,14 @@ def _parse(text: str, file: str) -> tuple[Document | None, list[Diagnostic]]:
     problem = _text_problem(text, file)
     if problem is not None:
         return None, [problem]
-    if _FAST is not None:
-        doc, problems = _read(_FAST, text, file)
-        if not any(p.code == "yaml-syntax" for p in problems):
-            return doc, problems
-    return _read(_Loader, text, file)  # the messages users see come from PyYAML's own parser
+    if _FAST is None:
+        return _read(_Loader, text, file)
+    doc, problems = _read(_FAST, text, file)
+    if not any(p.code == "yaml-syntax" for p in problems):
+        return doc, problems
+    # LibYAML refused it: an error whatever PyYAML's parser thinks, in PyYAML's words when it has some
+    _, pure = _read(_Loader, text, file)
+    return None, [p for p in pure if p.code == "yaml-syntax"] or problems
 
 
 def _read(loader_class: Any, text: str, file: str) -> tuple[Document | None, list[Diagnostic]]:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from conftest import INVALID, MINIMAL
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
 
 import engine.language.load as loader_module
 from engine.language.load import load_file, load_text, load_value
@@ -404,3 +406,57 @@ def test_a_syntax_error_is_reported_with_pyyamls_message_whichever_parser_found_
     monkeypatch.setattr(loader_module, "_FAST", None)
     assert loader_module.load_text(text, "c.yaml")[1] == with_fast
     assert with_fast[0].code == "yaml-syntax" and "opened at line 2" in with_fast[0].message
+
+
+_yaml_text = st.text(st.characters(exclude_categories=["Cs", "Cc"]), max_size=8)
+_yaml_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**6, 10**6) | _yaml_text,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_yaml_text, inner, max_size=3), max_leaves=12)
+
+
+@pytest.mark.skipif(loader_module._FAST is None, reason="PyYAML without LibYAML: only the pure-Python loader exists")
+@settings(max_examples=300, deadline=None)
+@given(value=_yaml_values, flow=st.booleans())
+def test_the_fast_and_the_pure_loader_read_well_formed_yaml_alike(value, flow) -> None:
+    import yaml
+
+    text = yaml.safe_dump({"doc": value}, default_flow_style=flow, allow_unicode=True)
+    fast, fast_problems = loader_module._read(loader_module._FAST, text, "g.yaml")
+    slow, slow_problems = loader_module._read(loader_module._Loader, text, "g.yaml")
+    assert fast_problems == slow_problems
+    assert fast is not None and slow is not None
+    assert (fast.data, fast.positions, fast.key_positions) == (slow.data, slow.positions, slow.key_positions)
+
+
+@pytest.mark.skipif(loader_module._FAST is None, reason="PyYAML without LibYAML: only the pure-Python loader exists")
+@settings(max_examples=300, deadline=None)
+@given(value=_yaml_values, flow=st.booleans(), cut=st.integers(0, 400),
+       insert=st.sampled_from(["", ":", "-", "[", "{", "'", '"', "&a ", "*a", "\t", " ", "\n", "?", ","]))
+def test_on_mangled_yaml_what_loads_is_what_libyaml_read_and_what_it_refuses_is_an_error(value, flow, cut,
+                                                                                         insert) -> None:
+    import yaml
+
+    text = yaml.safe_dump({"doc": value}, default_flow_style=flow, allow_unicode=True)
+    text = text[:cut] + insert + text[cut:]
+    if loader_module._text_problem(text, "g.yaml") is not None:
+        return
+    fast, fast_problems = loader_module._read(loader_module._FAST, text, "g.yaml")
+    doc, problems = loader_module._parse(text, "g.yaml")
+    refused = any(p.code == "yaml-syntax" for p in fast_problems)
+    event(f"LibYAML refused: {refused}")
+    if refused:
+        assert doc is None and problems and all(p.code == "yaml-syntax" for p in problems)
+    else:
+        assert problems == fast_problems
+        assert (doc is None) == (fast is None)
+        if doc is not None and fast is not None:
+            assert (doc.data, doc.positions) == (fast.data, fast.positions)
+
+
+@pytest.mark.parametrize("text", ["d\toc: 1\n", "{d?oc: 1}\n"])
+def test_inputs_where_the_two_parsers_differ_are_read_as_libyaml_reads_them(text) -> None:
+    if loader_module._FAST is None:
+        pytest.skip("PyYAML without LibYAML")
+    assert any(p.code == "yaml-syntax" for p in loader_module._read(loader_module._Loader, text, "g.yaml")[1])
+    doc, problems = loader_module._parse(text, "g.yaml")
+    assert problems == [] and doc is not None and list(doc.data.values()) == [1]
