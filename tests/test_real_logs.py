@@ -8,8 +8,11 @@ import csv
 import gzip
 import io
 import json
+import tempfile
 from datetime import datetime
+from functools import cache
 from itertools import islice
+from pathlib import Path
 
 import pytest
 from runtime_fixtures.helpers import CONTRACTS, REPO
@@ -86,8 +89,21 @@ def read_rows() -> list[dict]:
         return list(islice(csv.DictReader(handle), ROWS))
 
 
+@cache
+def _olcare_in_force_in_2016() -> Path:
+    """olcare.yaml in force from 2016: the log is of 2016, and olcare's effective_from (2024-01-01, a
+    placeholder: the policy is undated) would refuse every ticket (`no-version-in-force`). A copy
+    in a temporary folder (its includes are the standard rules; Dask workers load it from there)."""
+    folder = Path(tempfile.mkdtemp(prefix="olcare-2016-"))
+    text = (CONTRACTS / "olcare.yaml").read_text(encoding="utf-8")
+    assert "\neffective_from: 2024-01-01\n" in text
+    (folder / "olcare.yaml").write_text(text.replace("\neffective_from: 2024-01-01\n", "\neffective_from: 2016-01-01\n"),
+                                       encoding="utf-8")
+    return folder / "olcare.yaml"
+
+
 def run(lines: list[str], jobs: int = 1) -> tuple[str, str, object]:
-    engine = Engine.load([CONTRACTS / "olcare.yaml"])
+    engine = Engine.load([_olcare_in_force_in_2016()])
     out, rejects = io.StringIO(), io.StringIO()
     stats = replay(engine, [line + "\n" for line in lines], out, rejects, None, jobs)
     return out.getvalue(), rejects.getvalue(), stats

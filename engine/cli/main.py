@@ -86,8 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--require-coverage", action="store_true", help="fail when an encoded clause has no scenario")
     p.set_defaults(command_module="engine.cli.test")
 
-    p = sub.add_parser("show", help="print a contract as readable tables")
-    p.add_argument("contract", metavar="CONTRACT", help="contract file")
+    p = sub.add_parser("show", help="print a contract as readable tables (with its versions in force)")
+    p.add_argument("contract", metavar="PATH", nargs="+", help="contract files or folders")
+    p.add_argument("--version", metavar="V", help="the version to show of a contract with several (default: the latest)")
     p.set_defaults(command_module="engine.cli.show")
 
     p = sub.add_parser("graph", help="draw a contract's escalation graph(s)")

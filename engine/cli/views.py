@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
 from typing import IO, Any
 
@@ -13,6 +13,7 @@ import networkx as nx
 from engine.language.escalation import EscalationGraph
 from engine.language.loader import load_contracts
 from engine.language.model import Calendar, CompiledContract
+from engine.language.versions import windows, zone_of
 from engine.model.diagnostics import errors_only
 
 _WIDTH = 60
@@ -148,11 +149,41 @@ def render_contract(c: CompiledContract) -> str:
     return "\n".join(parts) + "\n"
 
 
-def show(path: str, out: IO[str], err: IO[str]) -> int:
-    contract = _load(path, err)
-    if contract is None:
+def render_versions(cid: str, contracts: Mapping[str, CompiledContract]) -> str:
+    """The versions of one contract id and when each is in force (engine.language.versions)."""
+    rows = []
+    for w in windows(contracts)[cid]:
+        c = contracts[w.key]
+        until = {"effective_to": f"end of {c.effective_to}", "next version": "the next version",
+                 "open-ended": "open-ended"}[w.ends_by]
+        rows.append([c.version, c.effective_from or "always", until, zone_of(c), c.file])
+    return (f"{cid}: {len(rows)} versions; a ticket runs under the version in force when it is opened\n"
+            + table(["version", "in force from", "until", "dates read in", "file"], rows))
+
+
+def show(paths: Sequence[str], version: str | None, out: IO[str], err: IO[str]) -> int:
+    """Each contract under `paths` as tables; an id with several versions gets the table of its
+    versions, then the one chosen by `version` (default: the latest in force)."""
+    contracts, diags = load_contracts(paths)
+    for d in diags:
+        err.write(d.render() + "\n")
+    if errors_only(diags) or not contracts:
         return 1
-    out.write(render_contract(contract))
+    by_id = windows(contracts)
+    if version is not None and not any(w.version == version for ws in by_id.values() for w in ws):
+        known = sorted({w.version for ws in by_id.values() for w in ws})
+        err.write(f"obligo show: no version {version!r} loaded (versions: {', '.join(known)})\n")
+        return 2
+    parts = []
+    for cid in sorted(by_id):
+        versions = by_id[cid]
+        chosen = [w for w in versions if w.version == version] if version is not None else [versions[-1]]
+        if len(versions) > 1:
+            note = "" if version is not None else " (--version V for another)"
+            parts.append(render_versions(cid, contracts) + f"\nshowing version {chosen[0].version}{note}\n"
+                         if chosen else render_versions(cid, contracts))
+        parts += [render_contract(contracts[w.key]) for w in chosen]
+    out.write("\n".join(parts))
     return 0
 
 

@@ -114,6 +114,10 @@ class _Checker:
     # --- sections ---------------------------------------------------------------------------
     def run(self) -> list[Diagnostic]:
         d, root = self.data, self.root
+        start, end = d.get("effective_from"), d.get("effective_to")
+        if isinstance(start, str) and isinstance(end, str) and end < start:  # YYYY-MM-DD: text order is date order
+            self.err(root, "effective-range", f"effective_to {end} is before effective_from {start}: this version "
+                     "would never be in force", ("effective_to",), hint="effective_to is the last day in force")
         for name, spec in (d.get("calendars") or {}).items():
             if isinstance(spec, dict):
                 self.cite(root, ("calendars", name, "clause"), spec.get("clause"))

@@ -17,7 +17,8 @@ from engine.language.expand import expand
 from engine.language.lint import lint_diagnostics
 from engine.language.load import Document, load_file
 from engine.language.schema import schema_diagnostics
-from engine.model.diagnostics import Diagnostic, errors_only
+from engine.language.versions import contract_keys, overlaps
+from engine.model.diagnostics import Diagnostic, errors_only, with_note
 
 SCENARIO_SUFFIX = ".tests.yaml"
 
@@ -76,7 +77,7 @@ def load_contracts(paths: Iterable[str | Path], overrides: dict[str, dict[str, A
     named = {Path(p) for p in paths if not Path(p).is_dir()}  # files the user named, not found in a folder
     files = contract_files(paths)
     diags: list[Diagnostic] = []
-    contracts: dict[str, CompiledContract] = {}
+    loaded: dict[tuple[str, str], tuple[Document, CompiledContract]] = {}  # (id, version) -> where, what
     if not files:
         diags.append(Diagnostic("no-contracts", "no contract files found in " + ", ".join(map(str, paths))))
     for path in files:
@@ -96,12 +97,39 @@ def load_contracts(paths: Iterable[str | Path], overrides: dict[str, dict[str, A
         diags += problems
         if compiled is None:
             continue
-        if compiled.id in contracts:
-            diags.append(doc.diag("duplicate-contract", f"contract id '{compiled.id}' is already defined in "
-                                  f"{contracts[compiled.id].file}", ("id",)))
-            continue
-        contracts[compiled.id] = compiled
-    return contracts, diags
+        diags += _new_version(loaded, doc, compiled)
+    diags += version_diagnostics(list(loaded.values()))
+    return contract_keys(c for _, c in loaded.values()), diags
+
+
+def _new_version(loaded: dict[tuple[str, str], tuple[Document, CompiledContract]], doc: Document,
+                 compiled: CompiledContract) -> list[Diagnostic]:
+    """Add a compiled contract to those loaded, by (id, version); `duplicate-contract` if that
+    version of that id is there already (several versions of one id are fine: engine.language.versions)."""
+    same = loaded.get((compiled.id, compiled.version))
+    if same is not None:
+        return [with_note(doc.diag("duplicate-contract", f"contract id '{compiled.id}' version '{compiled.version}' "
+                                   f"is already defined in {same[1].file}", ("version",)),
+                          None, "a new version of a contract needs its own `version` and `effective_from`")]
+    loaded[compiled.id, compiled.version] = (doc, compiled)
+    return []
+
+
+def version_diagnostics(contracts: list[tuple[Document, CompiledContract]]) -> list[Diagnostic]:
+    """`version-overlap` for two versions of one id in force on a same day (engine.language.versions),
+    reported at the later version's `effective_from`."""
+    docs = {id(c): doc for doc, c in contracts}
+    out = []
+    for found in overlaps(contract_keys(c for _, c in contracts)):
+        until = ("it has no effective_to" if found.earlier.effective_to is None
+                 else f"it is in force until the end of {found.earlier.effective_to}")
+        out.append(with_note(docs[id(found.later)].diag(
+            "version-overlap", f"contract '{found.contract}' version '{found.later.version}' is in force from "
+            f"{found.later.effective_from}, when version '{found.earlier.version}' ({found.earlier.file}) still is: "
+            f"{until if found.earlier.effective_from != found.later.effective_from else 'both start that day'}",
+            ("effective_from",)), None, "give the earlier version an effective_to before this effective_from, "
+            "or none: a version ends where the next begins"))
+    return out
 
 
 def validated_files(paths: Iterable[str | Path]) -> list[Path]:
@@ -122,6 +150,7 @@ def yaml_files_below(folder: Path) -> list[Path]:
 def check_files(paths: Iterable[str | Path]) -> list[Diagnostic]:
     """`obligo validate`: every given file checked as the kind of document it is."""
     diags: list[Diagnostic] = []
+    versions: dict[tuple[str, str], tuple[Document, CompiledContract]] = {}  # the contracts that compiled
     for path in validated_files(paths):
         doc, problems = load_file(path)
         diags += problems
@@ -129,10 +158,13 @@ def check_files(paths: Iterable[str | Path]) -> list[Diagnostic]:
             continue
         kind = document_kind(doc)
         if kind == "contract":
-            diags += check_contract(doc)[1]
+            compiled, problems = check_contract(doc)
+            diags += problems
+            if compiled is not None:
+                diags += _new_version(versions, doc, compiled)
         elif kind == "rules":
             problems = schema_diagnostics(doc, "rules")
             diags += problems or rule_document_diagnostics(doc)
         else:  # a scenario file: its shape here, its contract on its own, its run by `obligo test`
             diags += schema_diagnostics(doc, "scenario")
-    return diags
+    return diags + version_diagnostics(list(versions.values()))

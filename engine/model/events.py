@@ -81,6 +81,7 @@ REJECT_CODES = frozenset({
     "duplicate-id",        # an event id seen before (counted, not written as a reject)
     "late-event",          # earlier than the stream's current time
     "unknown-contract",
+    "no-version-in-force", # `opened` at an instant no version of its contract is in force (effective_from/to)
     "unknown-ticket",      # no `opened` before it
     "already-open",        # a second `opened` for one ticket
     "contract-mismatch",   # the event names another contract than its ticket's

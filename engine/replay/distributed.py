@@ -51,6 +51,7 @@ from typing import IO, Any
 from engine.language.load import load_text
 from engine.language.loader import check_contract
 from engine.language.model import CompiledContract
+from engine.language.versions import contract_keys
 from engine.model.diagnostics import errors_only
 from engine.model.errors import ObligoError
 from engine.model.events import Event, EventError, parse_json
@@ -202,7 +203,7 @@ def recipes_of(contracts: dict[str, CompiledContract]) -> Recipes:
 @functools.lru_cache(maxsize=4)
 def _compiled(recipes: Recipes) -> dict[str, CompiledContract]:
     """The contracts of `recipes`, compiled once per worker process (a worker serves every round)."""
-    contracts = {}
+    contracts = []
     for path, text, params in recipes:
         doc, diags = load_text(text, path)
         compiled = None
@@ -216,8 +217,8 @@ def _compiled(recipes: Recipes) -> dict[str, CompiledContract]:
             shown = errors_only(diags) or diags
             why = shown[0].render() if shown else "no contract in the file"
             raise ClusterError(f"{path}: the contract does not compile on worker {socket.gethostname()}: {why}")
-        contracts[compiled.id] = compiled
-    return contracts
+        contracts.append(compiled)
+    return contract_keys(contracts)  # the client's keys: `id`, or `id@version` for an id with several
 
 
 def _warm(recipes: Recipes) -> int:

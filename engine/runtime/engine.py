@@ -37,6 +37,7 @@ from typing import Any
 from engine.calendars.business import CalendarRangeError
 from engine.language.conditions import compile_getter
 from engine.language.model import CompiledContract
+from engine.language.versions import in_force, windows, zone_of
 from engine.model.actions import Action
 from engine.model.events import Event, EventError, event_fields, format_instant, parse_instant
 from engine.runtime import snapshot as snapshots
@@ -89,6 +90,7 @@ class Engine:
         self._spill: Spill | None = None
         self._spill_dir = spill_dir
         self._refs: dict[str, dict[int, snapshots.CalendarRef]] = {}  # for writing evicted tickets
+        self._versions = windows(contracts)  # contract id -> its versions' time in force
 
     # --- public API -------------------------------------------------------------------------
     def process(self, event: Event | dict) -> list[Action]:
@@ -119,17 +121,16 @@ class Engine:
             if state is not None:
                 raise EventError(f"ticket {ticket!r} is already open (opened {format_instant(state.opened_at)})",
                                  "already-open")
-            if name not in self.contracts:
-                raise EventError(f"unknown contract {name!r}; loaded: {', '.join(sorted(self.contracts))}",
-                                 "unknown-contract")
+            key = self._version_at(name, at)
         elif state is None:
             raise EventError(f"unknown ticket {ticket!r}: no 'opened' event before this {kind!r}", "unknown-ticket")
-        elif name is not None and name != state.contract:
-            raise EventError(f"ticket {ticket!r} belongs to contract {state.contract!r}, event says {name!r}",
-                             "contract-mismatch")
+        else:
+            key = state.contract
+            if name is not None and name != self.contracts[key].id:
+                raise EventError(f"ticket {ticket!r} belongs to contract {self.contracts[key].id!r}, event says "
+                                 f"{name!r}", "contract-mismatch")
         if attrs and kind in _ATTR_EVENTS:  # a value the contract cannot use is a reject, never a silent default
-            cid = state.contract if state is not None else name or ""  # opened: `name` was checked above
-            problem = self.contracts[cid].attribute_problem(attrs, kind == "opened")
+            problem = self.contracts[key].attribute_problem(attrs, kind == "opened")
             if problem is not None:
                 raise EventError(problem[1], problem[0])
         queue = self._queue
@@ -146,7 +147,7 @@ class Engine:
             self._carry = out  # the other tickets' actions are returned by the next call
             raise RuleLoopError(f"ticket {ticket!r} is quarantined: {quarantined[ticket]}")
         if kind == "opened":
-            state = TicketState(ticket, name or "", interned(attrs), at)
+            state = TicketState(ticket, key, interned(attrs), at)
             self.tickets[ticket] = state
         assert state is not None  # an event other than `opened` for an unknown ticket was rejected above
         mark = len(out)
@@ -172,6 +173,20 @@ class Engine:
             if self._finish_queue and self._finish_queue[0][0] + retention < at:  # after the event: never its own ticket
                 self._expire(retention)
         return out
+
+    def _version_at(self, name: str | None, at: int) -> str:
+        """The key of the version of contract `name` in force at `at` (an `opened`): the ticket's
+        contract for its whole life. EventError `unknown-contract` or `no-version-in-force`."""
+        versions = self._versions.get(name or "")
+        if versions is None:
+            raise EventError(f"unknown contract {name!r}; loaded: {', '.join(sorted(self._versions))}",
+                             "unknown-contract")
+        window = in_force(versions, at)
+        if window is None:
+            terms = "; ".join(_in_force_text(self.contracts[w.key]) for w in versions)
+            raise EventError(f"no version of contract {name!r} is in force on {format_instant(at)} (in force: {terms})",
+                             "no-version-in-force")
+        return window.key
 
     def advance(self, instant: int | str) -> list[Action]:
         """Move time to `instant` (live use): fire every deadline up to and including it."""
@@ -516,3 +531,9 @@ _Facts = Facts
 
 __all__ = ["DEFAULT_RETENTION", "DuplicateEvent", "Engine", "EventError", "LateEvent", "RuleLoopError", "SnapshotError",
            "TicketState"]
+
+
+def _in_force_text(contract: CompiledContract) -> str:
+    """`version 2026.1 from 2026-01-01 (Europe/Paris)`: a version's terms as its file writes them."""
+    until = f" to {contract.effective_to}" if contract.effective_to else ""
+    return f"version {contract.version} from {contract.effective_from or 'always'}{until} ({zone_of(contract)})"

@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 from engine.calendars.business import BusinessCalendar
 from engine.language.model import ALWAYS, CompiledContract
+from engine.language.versions import loaded_key
 from engine.model.actions import ACTION_FIELDS, Action
 from engine.model.durations import Duration
 from engine.runtime.clocks import Clock, Segment
@@ -188,9 +189,10 @@ def _load_clock(data: dict, contract: CompiledContract) -> Clock:
     )
 
 
-def _load_ticket(data: dict, contracts: Mapping[str, CompiledContract]) -> TicketState:
-    contract = contracts[data["contract"]]
-    state = TicketState(data["ticket"], data["contract"], interned(data["attrs"]), data["opened_at"])
+def _load_ticket(data: dict, contracts: Mapping[str, CompiledContract], keys: Mapping[str, str]) -> TicketState:
+    key = keys.get(data["contract"], data["contract"])
+    contract = contracts[key]
+    state = TicketState(data["ticket"], key, interned(data["attrs"]), data["opened_at"])
     state.opened_severity = data["opened_severity"]
     state.clocks = {name: _load_clock(clock, contract) for name, clock in data["clocks"].items()}
     if data["timers"] is not None:
@@ -210,9 +212,11 @@ def _load_action(fields: list) -> Action:
     return Action(**values)
 
 
-def check(contracts: Mapping[str, CompiledContract], data: Any) -> None:
+def check(contracts: Mapping[str, CompiledContract], data: Any) -> dict[str, str]:
     """Raise SnapshotError unless `data` is a snapshot of this format whose contracts are all in
-    `contracts` at the versions it was taken with."""
+    `contracts` at the versions it was taken with. Returns where each is now: its key in the
+    snapshot -> its key in `contracts` (they differ when versions of an id were added or removed:
+    engine.language.versions.loaded_key)."""
     if not isinstance(data, Mapping) or data.get("format") != FORMAT:
         raise SnapshotError(f"not an engine snapshot (expected \"format\": \"{FORMAT}\")", "snapshot-format")
     if data.get("version") != VERSION:
@@ -221,25 +225,33 @@ def check(contracts: Mapping[str, CompiledContract], data: Any) -> None:
     needed = data.get("contracts")
     if not isinstance(needed, Mapping):
         raise SnapshotError("the snapshot does not list its contracts", "snapshot-invalid")
+    keys = {}
     for cid, version in needed.items():
-        if cid not in contracts:
-            raise SnapshotError(f"the snapshot needs contract {cid!r} (version {version}), which is not loaded; "
-                                f"loaded: {', '.join(sorted(contracts)) or 'none'}", "snapshot-contract-missing")
-        if contracts[cid].version != version:
-            raise SnapshotError(f"the snapshot was taken with contract {cid!r} version {version}; "
-                                f"loaded: version {contracts[cid].version}", "snapshot-contract-version")
+        key = loaded_key(contracts, str(cid), str(version))
+        if key is not None:
+            keys[cid] = key
+            continue
+        name = str(cid).partition("@")[0]
+        loaded = sorted(c.version for c in contracts.values() if c.id == name)
+        if not loaded:
+            raise SnapshotError(f"the snapshot needs contract {name!r} (version {version}), which is not loaded; "
+                                f"loaded: {', '.join(sorted({c.id for c in contracts.values()})) or 'none'}",
+                                "snapshot-contract-missing")
+        raise SnapshotError(f"the snapshot was taken with contract {name!r} version {version}; "
+                            f"loaded: version {', '.join(loaded)}", "snapshot-contract-version")
+    return keys
 
 
 def restore_into(engine: EngineState, data: Any) -> None:
     """Fill a fresh engine (no event seen) with the state of a snapshot (`dump`'s data, after any
     JSON round trip). Raises SnapshotError (with a code) for anything that is not such a snapshot."""
-    check(engine.contracts, data)
+    keys = check(engine.contracts, data)
     try:
-        tickets = [_load_ticket(ticket, engine.contracts) for ticket in data["tickets"]]
-        undeclared = {state.contract for state in tickets} - set(data["contracts"])
+        undeclared = {ticket["contract"] for ticket in data["tickets"]} - set(data["contracts"])
         if undeclared:
             raise SnapshotError(f"tickets of contracts the snapshot does not list: {', '.join(sorted(undeclared))}",
                                 "snapshot-invalid")
+        tickets = [_load_ticket(ticket, engine.contracts, keys) for ticket in data["tickets"]]
         engine.tickets = {state.ticket: state for state in tickets}
         engine.now = data["now"]
         engine._seq = data["seq"]
@@ -256,6 +268,7 @@ def restore_into(engine: EngineState, data: Any) -> None:
             engine._ids = {str(t): [str(i) for i in ids] for t, ids in eviction["ids"].items()}
             evicted = [(str(t), int(f), [str(i) for i in ids], state) for t, f, ids, state in eviction["evicted"]]
             for _, _, _, state in evicted:
+                state["contract"] = keys.get(state["contract"], state["contract"])  # the key it has now
                 ticket_from_dict(state, engine.contracts)  # checked now: a bad one must not wait for its ticket's event
             if evicted:
                 engine._spill = Spill(engine._spill_dir)
@@ -293,15 +306,18 @@ def ticket_to_dict(state: TicketState, contracts: Mapping[str, CompiledContract]
     return _ticket(state, cref)
 
 
-def ticket_from_dict(data: Any, contracts: Mapping[str, CompiledContract]) -> TicketState:
-    """The TicketState of `ticket_to_dict`'s data (after any JSON round trip). Raises SnapshotError
-    for a contract that is not loaded or data that is not such a ticket."""
+def ticket_from_dict(data: Any, contracts: Mapping[str, CompiledContract],
+                     keys: Mapping[str, str] | None = None) -> TicketState:
+    """The TicketState of `ticket_to_dict`'s data (after any JSON round trip); `keys` maps the
+    contract key it was saved with to the key of that version now (`check`'s answer). Raises
+    SnapshotError for a contract that is not loaded or data that is not such a ticket."""
+    keys = keys or {}
     try:
         cid = data["contract"]
-        if cid not in contracts:
+        if keys.get(cid, cid) not in contracts:
             raise SnapshotError(f"ticket {data.get('ticket')!r} needs contract {cid!r}, which is not loaded",
                                 "snapshot-contract-missing")
-        return _load_ticket(data, contracts)
+        return _load_ticket(data, contracts, keys)
     except SnapshotError:
         raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:

@@ -9,15 +9,23 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from engine.language.conditions import ConditionError
 from engine.language.load import Document, load_file
-from engine.language.loader import SCENARIO_SUFFIX, check_contract, contract_files, yaml_files_below
+from engine.language.loader import (
+    SCENARIO_SUFFIX,
+    check_contract,
+    contract_files,
+    version_diagnostics,
+    yaml_files_below,
+)
 from engine.language.model import CompiledContract
 from engine.language.schema import schema_diagnostics
+from engine.language.versions import contract_key
 from engine.model.actions import Action
 from engine.model.diagnostics import Diagnostic, errors_only
 from engine.model.events import EventError, parse_instant
@@ -53,6 +61,7 @@ class ScenarioResult:
     failures: list[Failure]
     actions: list[Action]
     exercised: set[str]
+    versions: tuple[str, ...] = ()  # the keys (engine.language.versions) of the versions its tickets ran under
 
     @property
     def passed(self) -> bool:
@@ -80,29 +89,45 @@ def discover(paths: list[str]) -> list[Path]:
 
 
 class _Contracts:
-    """Compiles each contract once per set of parameter overrides."""
+    """Compiles each contract version once per set of parameter overrides."""
 
     def __init__(self) -> None:
         self.cache: dict[tuple, tuple[CompiledContract | None, list[Diagnostic]]] = {}
-        self.by_id: dict[tuple[Path, str], Document] = {}
+        self.by_id: dict[tuple[Path, str], list[Document]] = {}
 
-    def find(self, folder: Path, cid: str) -> Document | None:
+    def find(self, folder: Path, cid: str) -> list[Document]:
+        """The documents of every version of contract `cid` in `folder`, in file order."""
         if (folder, cid) not in self.by_id:
             for path in contract_files([folder]):
                 doc, _ = load_file(path)
                 if doc is not None and isinstance(doc.data, dict) and doc.data.get("id") is not None:
-                    self.by_id.setdefault((folder, str(doc.data["id"])), doc)
-        return self.by_id.get((folder, cid))
+                    self.by_id.setdefault((folder, str(doc.data["id"])), []).append(doc)
+        return self.by_id.get((folder, cid), [])
 
-    def get(self, folder: Path, cid: str, params: dict | None) -> tuple[CompiledContract | None, list[Diagnostic]]:
-        key = (folder, cid, json.dumps(params or {}, sort_keys=True, default=str))
-        if key not in self.cache:
-            doc = self.find(folder, cid)
-            if doc is None:
-                self.cache[key] = (None, [Diagnostic("unknown-contract", f"no contract with id '{cid}' in {folder}")])
-            else:
+    def get(self, folder: Path, cid: str, params: dict | None, version: str | None = None,
+            ) -> tuple[dict[str, CompiledContract] | None, list[Diagnostic]]:
+        """The contract's versions by key (engine.language.versions), compiled: all of them, or only
+        `version` when a scenario names one. None and the problems if one does not compile."""
+        every = self.find(folder, cid)
+        docs = every if version is None else [doc for doc in every if str(doc.data.get("version")) == version]
+        if not docs:
+            which = f"'{cid}' version '{version}'" if version is not None else f"'{cid}'"
+            known = sorted(str(d.data.get("version")) for d in every)
+            return None, [Diagnostic("unknown-contract", f"no contract {which} in {folder}"
+                                     + (f" (versions: {', '.join(known)})" if known else ""))]
+        compiled: list[CompiledContract] = []
+        for doc in docs:
+            key = (doc.file, json.dumps(params or {}, sort_keys=True, default=str))
+            if key not in self.cache:
                 self.cache[key] = check_contract(doc, params)
-        return self.cache[key]
+            contract, problems = self.cache[key]
+            if contract is None:
+                return None, problems
+            compiled.append(contract)
+        overlaps = version_diagnostics(list(zip(docs, compiled, strict=True)))
+        if overlaps:
+            return None, overlaps
+        return {contract_key(c, len(every)): c for c in compiled}, []  # a version alone keeps its key
 
 
 def _same(expected: Any, actual: Any, key: str) -> bool:
@@ -152,12 +177,15 @@ def _diff(expected: dict, actual: dict) -> str:
     return "; ".join(p.strip() for p in parts)
 
 
-def run_scenario(doc: Document, index: int, spec: dict, contract: CompiledContract) -> ScenarioResult:
+def run_scenario(doc: Document, index: int, spec: dict, contracts: Mapping[str, CompiledContract]) -> ScenarioResult:
+    """One scenario against one contract: its versions by key (one, or several, the engine picking
+    each ticket's by its `opened` instant)."""
     name = spec["name"]
     path = ("scenarios", index)
     line = doc.locate(path)[0]
     tracer = ListTracer()
-    engine = Engine({contract.id: contract}, tracer)
+    engine = Engine(dict(contracts), tracer)
+    contract = next(iter(contracts.values()))
     ticket = spec.get("ticket", "T-1")
     failures: list[Failure] = []
     actions: list[Action] = []
@@ -209,8 +237,9 @@ def run_scenario(doc: Document, index: int, spec: dict, contract: CompiledContra
             failures.append(Failure(doc.file, doc.locate((*path, "state", key))[0], name,
                                     f"state {key}: expected {expected!r}, got {actual!r}"))
     exercised = {a.clause for a in actions} | {r["clause"] for r in tracer.records}
-    exercised |= _definition_clauses(contract, engine, actions)
-    return ScenarioResult(doc.file, name, contract.id, line, failures, actions, exercised)
+    exercised |= _definition_clauses(engine, actions)
+    used = tuple(sorted({state.contract for state in engine.tickets.values()})) or tuple(contracts)
+    return ScenarioResult(doc.file, name, contract.id, line, failures, actions, exercised, used)
 
 
 def _in_time_order(events: list[dict]) -> list[tuple[int, dict]]:
@@ -224,11 +253,12 @@ def _in_time_order(events: list[dict]) -> list[tuple[int, dict]]:
     return sorted(enumerate(events), key=key)
 
 
-def _definition_clauses(contract: CompiledContract, engine: Engine, actions: list[Action]) -> set[str]:
+def _definition_clauses(engine: Engine, actions: list[Action]) -> set[str]:
     """Clauses of terms a run relied on: the plans and severities of its tickets, the calendars of its clocks."""
     out: set[str] = set()
-    sev_clause = contract.severity_clauses
     for state in engine.tickets.values():
+        contract = engine.contracts[state.contract]
+        sev_clause = contract.severity_clauses
         for value in (state.opened_severity, state.attrs.get("severity")):
             if isinstance(value, str) and value in sev_clause:  # absent, or not text: names no severity
                 out.add(sev_clause[value])
@@ -281,43 +311,52 @@ def run_paths(paths: list[str]) -> tuple[list[ScenarioResult], list[Diagnostic],
         if problems:
             continue
         cid = str(doc.data["contract"])
-        compiled, problems = contracts.get(path.parent, cid, None)
+        file_version = _version(doc.data.get("version"))
+        compiled, problems = contracts.get(path.parent, cid, None, file_version)
         if compiled is None:
             diags += [p.at(str(path)) for p in errors_only(problems)] or [
                 doc.diag("unknown-contract", f"contract '{cid}' did not compile", ("contract",))]
             continue
-        base[cid] = compiled
+        base.update(compiled)
         for i, spec in enumerate(doc.data["scenarios"]):
-            contract = compiled
-            if spec.get("params"):
-                with_params, problems = contracts.get(path.parent, cid, spec["params"])
-                if with_params is None:
-                    diags += [p for p in errors_only(problems)]
+            version = _version(spec.get("version", file_version))
+            chosen: dict[str, CompiledContract] | None = compiled
+            if spec.get("params") or version != file_version:
+                chosen, problems = contracts.get(path.parent, cid, spec.get("params"), version)
+                if chosen is None:
+                    located = doc.diag("unknown-contract", problems[0].message, ("scenarios", i)) if problems else None
+                    diags += [p for p in errors_only(problems) if p.file] or ([located] if located else [])
                     continue
-                contract = with_params
-            results.append(run_scenario(doc, i, spec, contract))
+            assert chosen is not None
+            results.append(run_scenario(doc, i, spec, chosen))
     for folder in [Path(p) for p in paths if Path(p).is_dir()]:
         for path in contract_files([folder]):  # a contract with no scenario file still counts for coverage
             doc, _ = load_file(path)
-            if doc is not None and isinstance(doc.data, dict) and str(doc.data.get("id")) not in base:
-                compiled, _ = contracts.get(folder, str(doc.data.get("id")), None)
-                if compiled is not None:
-                    base[compiled.id] = compiled
+            if doc is not None and isinstance(doc.data, dict):
+                cid = str(doc.data.get("id"))
+                if not any(c.id == cid for c in base.values()):
+                    found, _ = contracts.get(folder, cid, None)
+                    base.update(found or {})
     return results, diags, base
+
+
+def _version(value: Any) -> str | None:
+    """A scenario's `version:` as the contract files write it (text; a YAML number read as text)."""
+    return None if value is None else str(value)
 
 
 def coverage(results: list[ScenarioResult], contracts: dict[str, CompiledContract]) -> dict[str, dict[str, list[str]]]:
     """contract -> clause -> scenarios exercising it, for every clause the contract encodes."""
     out: dict[str, dict[str, list[str]]] = {}
-    for cid, contract in sorted(contracts.items()):
+    for key, contract in sorted(contracts.items()):
         table: dict[str, list[str]] = {clause: [] for clause in sorted(encoded_clauses(contract))}
         for r in results:
-            if r.contract != cid:
+            if key not in r.versions:
                 continue
             for clause in r.exercised:
                 if clause in table:
                     table[clause].append(r.name)
-        out[cid] = table
+        out[key] = table
     return out
 
 

@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.language.model import CompiledContract
+from engine.language.versions import loaded_key
 from engine.model.actions import Action
 from engine.model.errors import ObligoError
 from engine.model.events import EventError, format_instant
@@ -229,7 +230,7 @@ class _Batch:
                     state = hit[1]
                 else:
                     try:
-                        state = ticket_from_dict(_loads(text), contracts)
+                        state = ticket_from_dict(_loads(text), contracts, self.store._keys)
                     except (SnapshotError, ValueError) as exc:
                         raise StoreError(f"{self.store.path}: the stored state of ticket {ticket!r} cannot be "
                                          f"read: {exc}", "store-corrupt") from None
@@ -348,6 +349,7 @@ class Store:
         self._now: int | None = None
         self._gen = 0
         self._known_contracts: set[str] = set()
+        self._keys: dict[str, str] = {}  # contract key in the database -> the key of that version now
         self._counters: dict[str, int] = {}
         # ticket -> (its state text as committed, the TicketState after that commit): saves the JSON
         # load and restore of recently used tickets. Entries leave it while a call uses them and come
@@ -409,12 +411,17 @@ class Store:
             raise StoreError(f"{self.path}: not an obligo store (meta table: {meta})", "store-foreign")
         problems = []
         for cid, version in db.execute("SELECT id, version FROM contracts ORDER BY id"):
-            self._known_contracts.add(cid)
-            given = self.contracts.get(cid)
-            if given is None:
-                problems.append(f"contract {cid!r} (version {version}) is not loaded")
-            elif given.version != version:
-                problems.append(f"contract {cid!r} is at version {given.version}; its tickets were opened "
+            key = loaded_key(self.contracts, cid, version)
+            if key is not None:  # the key of that version now (x <-> x@1 as versions are added)
+                self._keys[cid] = key
+                self._known_contracts.add(key)
+                continue
+            name = cid.partition("@")[0]
+            loaded = sorted(c.version for c in self.contracts.values() if c.id == name)
+            if not loaded:
+                problems.append(f"contract {name!r} (version {version}) is not loaded")
+            else:
+                problems.append(f"contract {name!r} is at version {', '.join(loaded)}; its tickets were opened "
                                 f"under version {version}")
         if problems:
             raise StoreError(f"{self.path}: the database's tickets need other contracts: {'; '.join(problems)}",
@@ -555,12 +562,13 @@ class Store:
         except sqlite3.Error as exc:
             raise _db_error(exc, self.path) from None
         try:
-            state = ticket_from_dict(_loads(row[0]), self.contracts)
+            state = ticket_from_dict(_loads(row[0]), self.contracts, self._keys)
         except (SnapshotError, ValueError) as exc:
             raise StoreError(f"{self.path}: the stored state of ticket {ticket!r} cannot be read: {exc}",
                              "store-corrupt") from None
         now = self._now if self._now is not None else state.opened_at
         view = state.to_dict()
+        view["contract"] = self.contracts[state.contract].id  # its key is `id@version` when several are loaded
         view["version"] = self.contracts[state.contract].version
         view["now"] = format_instant(now)
         for name, clock in state.clocks.items():

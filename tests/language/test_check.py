@@ -108,6 +108,9 @@ CASES: dict[str, list[tuple[str, int | None, int | None, str, str]]] = {
     "unknown-severity.yaml": [
         ("unknown-severity", 46, 7, "$.targets[0].severities.P3", "unknown severity 'P3'; expected one of: P1, P2"),
     ],
+    "effective-range.yaml": [
+        ("effective-range", 6, 15, "$.effective_to", "effective_to 2025-12-31 is before effective_from 2026-01-01"),
+    ],
     "unknown-party.yaml": [
         ("unknown-party", 49, 12, "$.obligations[0].party", "unknown party 'custmer'; did you mean 'customer'?"),
     ],

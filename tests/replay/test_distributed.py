@@ -15,6 +15,7 @@ import random
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -232,3 +233,31 @@ def test_ticket_of_reads_the_top_level_ticket():
     assert dist._ticket_of(b'{"ticket": 5}') is None
     assert dist._ticket_of(b'{"ticket": ""}') is None
     assert dist._ticket_of(b"not json") is None
+
+
+def test_versions_of_one_contract_reach_the_workers_under_the_same_keys(tmp_path, scheduler):
+    """Two versions of one id (docs/INTERFACE.md "Contract versions and what-if"): the workers
+    compile both, keyed as the client keys them, and each ticket gets the version in force when it
+    opened, as in one process."""
+    from language.test_versions import two_versions
+
+    from engine.language.loader import load_contracts
+
+    folder = two_versions(tmp_path / "contracts")
+    contracts, _ = load_contracts([folder])
+    assert list(dist._compiled(dist.recipes_of(contracts))) == list(contracts)
+    assert sorted(contracts) == ["minimal@1.0", "minimal@2.0"]
+    start = datetime(2026, 12, 1, 10, tzinfo=UTC)
+    events = [{"id": f"o{i}", "ticket": f"T-{i}", "at": (start + timedelta(days=2 * i)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+               "type": "opened", "contract": "minimal", "attrs": {"plan": "standard", "severity": "P2"}}
+              for i in range(60)]  # every 2 days from December 2026 to March 2027: across 2.0's first day
+    log = write_log(tmp_path / "log.jsonl", events)
+    outputs = []
+    for extra in (["--jobs", "1"], ["--scheduler", scheduler, "--jobs", "2"]):
+        out = tmp_path / f"out{len(outputs)}.jsonl"
+        assert main(["replay", "--contracts", str(folder), str(log), "--out", str(out), *extra],
+                    io.StringIO(), io.StringIO()) == 0
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]
+    versions = {json.loads(line)["version"] for line in outputs[0].splitlines()}
+    assert versions == {"1.0", "2.0"}
