@@ -103,3 +103,58 @@ def test_the_walkthrough_replay_prints_and_rejects_as_shown(folder):
     reject = json.loads((folder / "rejects.jsonl").read_text(encoding="utf-8"))
     shown_reject = _blocks("Step 7", "text")[0].strip()
     assert shown_reject.startswith(json.dumps({k: reject[k] for k in ("line", "code", "reason")})[:-1] + ", ...}")
+
+
+def _step8(folder: Path) -> list[tuple[str, list[str]]]:
+    """Step 8's console blocks; the `sed` of the first is done here (no shell in the test)."""
+    runs = [run for block in _blocks("Step 8", "console") for run in _shown(block)]
+    sed = runs[0][0]
+    assert sed.startswith("sed ") and sed.endswith(" northwind.yaml > northwind-2028.yaml")
+    text = (folder / "northwind.yaml").read_text(encoding="utf-8")
+    for old, new in re.findall(r"-e 's/\^?(.*?)/(.*?)/'", sed):
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    (folder / "northwind-2028.yaml").write_text(text, encoding="utf-8")
+    return runs[1:]
+
+
+def test_the_walkthrough_new_version_validates_tests_and_shows_as_shown(folder):
+    validate, overlap, test, show = _step8(folder)
+    assert validate[0] == "obligo validate ."
+    code, out, err = obligo("validate", ".")
+    assert (code, out.splitlines(), err) == (0, validate[1], "")
+    # the overlap shown: version 1 with an end date after version 2's start
+    text = (folder / "northwind.yaml").read_text(encoding="utf-8")
+    (folder / "northwind.yaml").write_text(text.replace("effective_from: 2027-01-01\n",
+                                                        "effective_from: 2027-01-01\neffective_to: 2028-06-30\n"),
+                                           encoding="utf-8")
+    code, out, err = obligo("validate", ".")
+    assert (code, out, err.splitlines()) == (1, "", overlap[1])
+    (folder / "northwind.yaml").write_text(text, encoding="utf-8")
+    (folder / "versions.tests.yaml").write_text(_blocks("Step 8", "yaml")[0], encoding="utf-8")
+    assert test[0] == "obligo test ."
+    code, out, err = obligo("test", ".")
+    assert (code, err) == (0, ""), out
+    assert out.splitlines()[-len(test[1]):] == test[1]
+    assert show[0] == "obligo show ."
+    code, out, err = obligo("show", ".")
+    assert (code, err) == (0, "")
+    assert out.splitlines()[:len(show[1])] == show[1]
+
+
+def test_the_walkthrough_versions_replay_each_ticket_under_its_own(folder):
+    _step8(folder)
+    (folder / "late.jsonl").write_text("".join(json.dumps(e) + "\n" for e in [
+        {"id": "a", "ticket": "INC-7", "at": "2027-12-31T10:00:00+01:00", "type": "opened", "contract": "northwind",
+         "attrs": {"severity": "P3", "status": "new"}},
+        {"id": "b", "ticket": "INC-8", "at": "2028-01-03T10:00:00+01:00", "type": "opened", "contract": "northwind",
+         "attrs": {"severity": "P3", "status": "new"}},
+        {"id": "c", "ticket": "INC-9", "at": "2026-12-31T10:00:00+01:00", "type": "opened", "contract": "northwind",
+         "attrs": {"severity": "P3", "status": "new"}}]), encoding="utf-8")
+    code, out, err = obligo("replay", "--contracts", ".", "--rejects", "rejects.jsonl", "late.jsonl")
+    assert code == 0, err
+    starts = {(a["ticket"], a["version"], a["due"]) for a in map(json.loads, out.splitlines())
+              if a["action"] == "start_clock" and a["clock"] == "resolution"}
+    assert starts == {("INC-7", "1", "2028-01-07T09:00:00Z"), ("INC-8", "2", "2028-01-06T09:00:00Z")}
+    reject = json.loads((folder / "rejects.jsonl").read_text(encoding="utf-8"))
+    assert reject["code"] == "no-version-in-force"

@@ -195,3 +195,49 @@ def test_replay_gives_each_ticket_its_version_and_rejects_a_ticket_before_the_fi
     assert {(a["ticket"], a["version"]) for a in actions} == {("A", "1.0"), ("B", "2.0")}
     (reject,) = [json.loads(line) for line in (tmp_path / "rejects.jsonl").read_text(encoding="utf-8").splitlines()]
     assert (reject["line"], reject["code"]) == (1, "no-version-in-force")
+
+
+def test_readme_versions_example_runs_as_written(tmp_path, monkeypatch):
+    """README "Versions in force": the commands as written (paths under /tmp moved to a temporary
+    folder), every output line shown, and the counts of actions per version."""
+    import re
+    import shlex
+    import subprocess
+
+    from runtime_fixtures.helpers import REPO, load_bench_generator
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Versions in force"):]
+    block = re.search(r"```console\n(.*?)```", section, re.S)
+    assert block is not None
+    lines = block.group(1).splitlines()
+    commands = [x[2:] for x in lines if x.startswith("$ ")]
+    assert commands[0] == "python bench/generate.py --tickets 1000 --seed 1 --out /tmp/log.jsonl"
+    gen = load_bench_generator()
+    with (tmp_path / "log.jsonl").open("w", encoding="utf-8") as stream:
+        gen.write_jsonl(gen.generate(1000, 1), stream)
+    monkeypatch.chdir(REPO)
+    assert commands[1] == "mkdir /tmp/versions && cp contracts/*.yaml /tmp/versions/"
+    (tmp_path / "versions").mkdir()
+    for path in (REPO / "contracts").glob("*.yaml"):
+        (tmp_path / "versions" / path.name).write_bytes(path.read_bytes())
+    assert commands[2].startswith("sed ")
+    sed = subprocess.run(shlex.split(commands[2].replace("/tmp/", f"{tmp_path}/").partition(" > ")[0]),
+                         capture_output=True, text=True, check=True)
+    (tmp_path / "versions" / "progr1-amended.yaml").write_text(sed.stdout, encoding="utf-8")
+    outputs = {}
+    monkeypatch.chdir(tmp_path)  # relative paths: a long temporary path would wrap show's table
+    for command in commands[3:5]:
+        argv = [a.replace("/tmp/", "") for a in shlex.split(command)[1:]]
+        code, out, err = obligo(*argv)
+        assert code == 0, err
+        outputs[command] = (out + err).replace("versions/", "/tmp/versions/")
+    shown_show = [x for x in lines[lines.index("$ " + commands[3]) + 1:] if not x.startswith("$")][:6]
+    def words(text_lines: list[str]) -> list[list[str]]:  # column widths follow the paths' length
+        return [x.split() for x in text_lines if set(x) - {"-", " "}]
+
+    assert words(outputs[commands[3]].splitlines()[:6]) == words(shown_show)
+    actions = (tmp_path / "actions.jsonl").read_text(encoding="utf-8")
+    counts = sorted(set(re.findall(r'"contract":"progr1","version":"[0-9.]*"', actions)))
+    shown_counts = [x.split(None, 1) for x in lines if x.strip().endswith('"') and x.strip()[0].isdigit()]
+    assert [(str(actions.count(c)), c) for c in counts] == [(n, c) for n, c in shown_counts]
