@@ -15,27 +15,34 @@ reads again with the json module, whose errors carry the reasons users see (engi
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from typing import Any
 
 import orjson
 
-_LONG_NUMBER = re.compile(r"[0-9]{19}")  # ASCII digits: 1.5 us a line where \d takes 2.3
-_LONG_NUMBER_BYTES = re.compile(rb"[0-9]{19}")
+# A run of 19 ASCII digits (`[0-9]{19}`), found as 19 zeros in the bytes with every digit made a
+# zero: a table translation and a substring search, both in C, 0.3 us a line where the regex took
+# 1.5 (and 20 times less over a block of lines: the regex has no literal to skip ahead with).
+_DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_NINETEEN_ZEROS = b"0" * 19
 _COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def fast_loads(text: str | bytes, fallback: Callable[[Any], Any]) -> Any:
     """`text` decoded by orjson when its value is certain to equal the json module's; otherwise
     (a long digit run, or anything orjson refuses) by `fallback`, which raises the user's reason."""
-    long_number = _LONG_NUMBER.search(text) if isinstance(text, str) else _LONG_NUMBER_BYTES.search(text)
-    if long_number is None:
+    if not has_long_number(text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text):
         try:
             return orjson.loads(text)
         except orjson.JSONDecodeError:
             pass
     return fallback(text)
+
+
+def has_long_number(data: bytes) -> bool:
+    """Whether `data` holds a run of 19 ASCII digits or more, where orjson's reading of a number may
+    not be the json module's (in UTF-8, no byte of another character is an ASCII digit)."""
+    return _NINETEEN_ZEROS in data.translate(_DIGITS_TO_ZERO)
 
 
 def loads(text: str | bytes) -> Any:
@@ -52,4 +59,4 @@ def dumps(value: Any) -> str:
         return _COMPACT.encode(value)
 
 
-__all__ = ["dumps", "fast_loads", "loads"]
+__all__ = ["dumps", "fast_loads", "has_long_number", "loads"]

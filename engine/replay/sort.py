@@ -10,6 +10,9 @@ is the input order).
 from __future__ import annotations
 
 import heapq
+import io
+import itertools
+import operator
 import pickle
 import re
 import tempfile
@@ -17,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import IO, Any, Generic, TypeVar
 
 from engine.model.events import EventError, parse_instant, parse_json
+from engine.replay.lines import BLOCK, BinaryFile, block_lines, line_blocks
 
 T = TypeVar("T")
 
@@ -25,6 +29,9 @@ RUN_SIZE = 20_000  # items held in memory per sorted run (a parsed event and its
 # The top-level "at" of a line written without escapes: `"at"` occurs once, then its string value.
 _AT_TEXT = re.compile(r'"at"[ \t\r\n]*:[ \t\r\n]*"([^"]*)"')
 _AT_BYTES = re.compile(rb'"at"[ \t\r\n]*:[ \t\r\n]*"([^"]*)"')
+# The same over a block of lines: nothing it matches crosses a line's end.
+_AT_IN_BLOCK = re.compile(r'"at"[ \t\r]*:[ \t\r]*"([^"\n]*)"')
+_TWO_AT_IN_A_LINE = re.compile(r'"at"[^\n]*"at"')
 
 
 def instant_of(line: str | bytes) -> int | None:
@@ -65,7 +72,10 @@ def instant_of(line: str | bytes) -> int | None:
 def in_time_order(lines: Iterable[str | bytes]) -> bool:
     """True when the instants of the lines that may be events never go back in time; stops at the
     first that does. A line counted here that later turns out to be a reject can only make this
-    say False (the log is then sorted, which gives the same output), never wrongly True."""
+    say False (the log is then sorted, which gives the same output), never wrongly True. A binary
+    file is read in blocks of lines (`block_instants`): the same instants, found with less work."""
+    if isinstance(lines, (io.BufferedIOBase, io.RawIOBase)):
+        return blocks_in_time_order(lines)
     last = None
     for line in lines:
         at = instant_of(line)
@@ -74,6 +84,47 @@ def in_time_order(lines: Iterable[str | bytes]) -> bool:
         if last is not None and at < last:
             return False
         last = at
+    return True
+
+
+def block_instants(block: bytes) -> list[int] | None:
+    """`instant_of` of each line of a `line_blocks` block, the Nones left out, found over the whole
+    block at once when it allows (else None, and the caller asks line by line): when the block is
+    UTF-8 without a backslash, `"at"` occurs at most once per line, and every occurrence is a key
+    with a string value (as many `_AT_IN_BLOCK` matches as `"at"`s), each line's instant is its
+    match's, and a line without `"at"` has none: exactly what `instant_of` finds line by line."""
+    if b"\\" in block:
+        return None
+    try:
+        text = block.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    values = _AT_IN_BLOCK.findall(text)
+    if len(values) != text.count('"at"') or _TWO_AT_IN_A_LINE.search(text) is not None:
+        return None
+    instants = []
+    for value in values:
+        try:
+            instants.append(parse_instant(value))
+        except EventError:
+            pass
+    return instants
+
+
+def blocks_in_time_order(handle: BinaryFile, size: int = BLOCK) -> bool:
+    """`in_time_order` of a binary file, read in blocks of about `size` bytes (line_blocks)."""
+    last: int | None = None
+    for block in line_blocks(handle, size):
+        instants = block_instants(block)
+        if instants is None:
+            instants = [at for at in map(instant_of, block_lines(block)) if at is not None]
+        if not instants:
+            continue
+        if last is not None and instants[0] < last:
+            return False
+        if not all(map(operator.le, instants, itertools.islice(instants, 1, None))):
+            return False
+        last = instants[-1]
     return True
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from engine.model.events import EventError, parse_json
-from engine.model.jsonio import dumps, loads
+from engine.model.jsonio import dumps, has_long_number, loads
 
 # JSON values as users send them: big integers, floats, any text (no lone surrogates: not JSON text)
 _text = st.text(st.characters(exclude_categories=["Cs"]), max_size=12)
@@ -64,3 +65,10 @@ def test_what_orjson_refuses_gets_the_json_modules_reason(line: str, reason: str
         parse_json(line)
     assert caught.value.code == "invalid-json"
     assert reason in str(caught.value)
+
+
+@given(st.text(alphabet=st.sampled_from("0123456789٣ 1a\u0660\ud800"), max_size=60))
+def test_a_long_number_is_a_run_of_19_ascii_digits(text: str) -> None:
+    expected = re.search(r"[0-9]{19}", text) is not None
+    assert has_long_number(text.encode("utf-8", "surrogatepass")) is expected
+    assert has_long_number(b"x" + b"1234567890" * 2) and not has_long_number(b"123456789012345678 1")
