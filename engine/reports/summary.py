@@ -50,10 +50,15 @@ Key = tuple[str, str, str]  # contract, clock, severity
 
 
 class Summary:
-    """Tallies cycles as they come (streaming); `rows()` gives them sorted with a total per contract x clock."""
+    """Tallies cycles as they come (streaming); `rows()` gives them sorted with a total per contract x clock.
+
+    `tallies` counts per contract whatever its versions; `rows()` and `headline()` split a contract
+    whose cycles ran under several versions (docs/INTERFACE.md "Contract versions and what-if") into
+    one row per version, labelled `progr1 2026.2`: their targets differ, so their figures do."""
 
     def __init__(self) -> None:
         self.tallies: dict[Key, Tally] = {}
+        self.versioned: dict[tuple[str, str, str, str], Tally] = {}  # contract, version, clock, severity
 
     def add(self, cycle: Cycle) -> None:
         verdict = cycle.verdict
@@ -63,6 +68,20 @@ class Summary:
             if tally is None:
                 tally = self.tallies[key] = Tally()
             tally.add(verdict)
+            vkey = (cycle.contract, cycle.version, cycle.clock, severity)
+            tally = self.versioned.get(vkey)
+            if tally is None:
+                tally = self.versioned[vkey] = Tally()
+            tally.add(verdict)
+
+    def labelled(self) -> dict[Key, Tally]:
+        """The tallies, a contract run under several versions split into `contract version` rows."""
+        versions: dict[str, set[str]] = {}
+        for contract, version, _, _ in self.versioned:
+            versions.setdefault(contract, set()).add(version)
+        out = {key: t for key, t in self.tallies.items() if len(versions.get(key[0], ())) <= 1}
+        out.update({(f"{c} {v}", k, s): t for (c, v, k, s), t in self.versioned.items() if len(versions[c]) > 1})
+        return out
 
     def extend(self, cycles: Iterable[Cycle]) -> None:
         for cycle in cycles:
@@ -71,17 +90,19 @@ class Summary:
     def rows(self) -> list[tuple[Key, Tally]]:
         """Sorted by contract, clock, severity (natural order: P2 before P10), the `all` row last of each
         contract x clock; the `all` row is left out where a contract x clock has a single severity."""
+        tallies = self.labelled()
         severities: dict[tuple[str, str], int] = {}
-        for contract, clock, severity in self.tallies:
+        for contract, clock, severity in tallies:
             if severity != ALL:
                 severities[(contract, clock)] = severities.get((contract, clock), 0) + 1
-        keys = [k for k in self.tallies if k[2] != ALL or severities.get((k[0], k[1]), 0) > 1]
-        keys.sort(key=lambda k: (k[0], k[1], k[2] == ALL, natural_key(k[2])))
-        return [(k, self.tallies[k]) for k in keys]
+        keys = [k for k in tallies if k[2] != ALL or severities.get((k[0], k[1]), 0) > 1]
+        keys.sort(key=lambda k: (natural_key(k[0]), k[1], k[2] == ALL, natural_key(k[2])))
+        return [(k, tallies[k]) for k in keys]
 
     def headline(self) -> list[tuple[str, str, Tally]]:
         """One (contract, clock, tally) per contract x clock: all severities together."""
-        return [(c, k, t) for (c, k, s), t in sorted(self.tallies.items()) if s == ALL]
+        return [(c, k, t) for (c, k, s), t in sorted(self.labelled().items(), key=lambda item: (
+            natural_key(item[0][0]), item[0][1])) if s == ALL]
 
     def total(self) -> Tally:
         out = Tally()

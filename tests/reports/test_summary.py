@@ -33,3 +33,22 @@ def test_no_verdict_is_a_dash_and_single_severity_has_no_all_row() -> None:
 
 def test_natural_order() -> None:
     assert sorted(["P10", "P2", "P1"], key=natural_key) == ["P1", "P2", "P10"]
+
+
+def test_a_contract_run_under_several_versions_gets_rows_per_version_and_one_version_keeps_its_name() -> None:
+    def under(version: str, met: bool, ticket: str = "T") -> Cycle:
+        return Cycle(ticket, "acme", version, "response", 1, "P2", "1 hour", "24x7", 0, "C", met=met,
+                     breached_at=None, excluded=False)
+
+    s = Summary()
+    s.extend([under("2026.1", True), under("2026.1", False), under("2026.10", True), under("2026.2", True)])
+    s.add(Cycle("T", "other", "1", "response", 1, "P1", "1 hour", "24x7", 0, "C", met=True))
+    assert [(k, t.met, t.clocks) for k, t in s.rows()] == [
+        (("acme 2026.1", "response", "P2"), 1, 2),
+        (("acme 2026.2", "response", "P2"), 1, 1),
+        (("acme 2026.10", "response", "P2"), 1, 1),  # versions in natural order
+        (("other", "response", "P1"), 1, 1)]
+    assert [(c, t.clocks) for c, _, t in s.headline()] == [("acme 2026.1", 2), ("acme 2026.2", 1), ("acme 2026.10", 1),
+                                                           ("other", 1)]
+    assert s.tallies[("acme", "response", "P2")].clocks == 4  # the per-contract tallies (obligo diff) stay whole
+    assert s.total().clocks == 5
