@@ -29,9 +29,9 @@ RUN_SIZE = 20_000  # items held in memory per sorted run (a parsed event and its
 # The top-level "at" of a line written without escapes: `"at"` occurs once, then its string value.
 _AT_TEXT = re.compile(r'"at"[ \t\r\n]*:[ \t\r\n]*"([^"]*)"')
 _AT_BYTES = re.compile(rb'"at"[ \t\r\n]*:[ \t\r\n]*"([^"]*)"')
-# The same over a block of lines: nothing it matches crosses a line's end.
-_AT_IN_BLOCK = re.compile(r'"at"[ \t\r]*:[ \t\r]*"([^"\n]*)"')
-_TWO_AT_IN_A_LINE = re.compile(r'"at"[^\n]*"at"')
+# The same over a block of lines, each match running on to its line's end: a line gives one match at
+# most, so a line with a second `"at"` has fewer matches than `"at"`s (block_instants).
+_AT_IN_BLOCK = re.compile(r'"at"[ \t\r]*:[ \t\r]*"([^"\n]*)"[^\n]*')
 
 
 def instant_of(line: str | bytes) -> int | None:
@@ -90,9 +90,9 @@ def in_time_order(lines: Iterable[str | bytes]) -> bool:
 def block_instants(block: bytes) -> list[int] | None:
     """`instant_of` of each line of a `line_blocks` block, the Nones left out, found over the whole
     block at once when it allows (else None, and the caller asks line by line): when the block is
-    UTF-8 without a backslash, `"at"` occurs at most once per line, and every occurrence is a key
-    with a string value (as many `_AT_IN_BLOCK` matches as `"at"`s), each line's instant is its
-    match's, and a line without `"at"` has none: exactly what `instant_of` finds line by line."""
+    UTF-8 without a backslash and has as many `_AT_IN_BLOCK` matches as `"at"`s (so each line holds
+    `"at"` once at most, as a key with a string value), each line's instant is its match's, and a
+    line without `"at"` has none: exactly what `instant_of` finds line by line."""
     if b"\\" in block:
         return None
     try:
@@ -100,8 +100,12 @@ def block_instants(block: bytes) -> list[int] | None:
     except UnicodeDecodeError:
         return None
     values = _AT_IN_BLOCK.findall(text)
-    if len(values) != text.count('"at"') or _TWO_AT_IN_A_LINE.search(text) is not None:
+    if len(values) != text.count('"at"'):
         return None
+    try:
+        return list(map(parse_instant, values))  # every one valid, as a rule
+    except EventError:
+        pass
     instants = []
     for value in values:
         try:
