@@ -14,6 +14,7 @@ from runtime_fixtures.helpers import load_bench_generator
 
 from engine import Engine
 from engine.model.events import EventError, parse_event, parse_json
+from engine.replay import log as replay_log
 from engine.replay.log import OutOfOrder, Reject, ReplayStats, read_log, replay
 from engine.replay.sort import Runs, external_sort, in_time_order, instant_of
 from engine.runtime.engine import DuplicateEvent
@@ -153,9 +154,11 @@ def test_instant_of_is_the_events_instant_for_every_valid_line(log):
     assert instant_of('{"id": "x", "attrs": {"at": "2026-03-02T10:00:00Z", "b": "at"}}') is None
 
 
-def test_in_order_input_is_consumed_lazily(contracts, log):
+def test_in_order_input_is_consumed_lazily(contracts, log, monkeypatch):
     """The streamed path holds one line at a time: when line n is read, every event before it has
-    been through engine.process, and actions are written long before the input ends."""
+    been through engine.process, and actions are written long before the input ends (as soon as a
+    batch of WRITE_BATCH is full: 8 here, for a log of ~1,000 lines)."""
+    monkeypatch.setattr(replay_log, "WRITE_BATCH", 8)
     engine = Engine(contracts)
     processed = []
     real = engine.process
@@ -208,3 +211,23 @@ def test_runs_spill_and_merge_stably(tmp_path):
     assert len(files) == 2 and len(runs.buffer) == 1
     assert list(runs.ordered()) == [0, 1, 2, 3, 4, 5, 9]
     assert all(f.closed for f in files) and runs.files == []
+
+
+@pytest.mark.parametrize("ordered", [True, False])
+def test_batched_writing_keeps_what_one_stream_gets_and_what_a_failure_leaves(contracts, log, monkeypatch, ordered):
+    """Actions written WRITE_BATCH at a time: one stream holding actions and rejects gets them in the
+    order of writing them one by one, and a replay stopped by OutOfOrder has written the same."""
+    def run(lines: list[str], batch: int) -> str:
+        monkeypatch.setattr(replay_log, "WRITE_BATCH", batch)
+        both = io.StringIO()
+        try:
+            replay(Engine(contracts), lines, both, both, ordered=ordered)
+        except OutOfOrder:
+            pass
+        return both.getvalue()
+
+    assert run(log, 1024) == run(log, 1)
+    assert '"line"' in run(log, 1)  # rejects among the actions
+    if ordered:
+        late = log[: len(log) // 2] + [log[0]] + log[len(log) // 2:]
+        assert run(late, 1024) == run(late, 1) != ""
