@@ -15,9 +15,10 @@ import itertools
 import operator
 import pickle
 import re
+import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import IO, Any, Generic, TypeVar
+from typing import IO, Any, Generic, TypeVar, cast
 
 from engine.model.events import EventError, parse_instant, parse_json
 from engine.replay.lines import BLOCK, BinaryFile, block_lines, line_blocks
@@ -135,7 +136,8 @@ def blocks_in_time_order(handle: BinaryFile, size: int = BLOCK) -> bool:
 def rewindable(lines: Iterable[T], spool_dir: str | None = None) -> tuple[Callable[[], Iterable[T]], Callable[[], None]]:
     """A way to read `lines` twice (a check, then the replay) and a function that releases what it
     took: a list or tuple as it is; a seekable file from where it stands; anything else (standard
-    input, a generator) copied to a temporary file first, item by item (pickled, so exactly)."""
+    input, a generator) copied to a temporary file first: a binary stream's bytes as they are (then
+    read in blocks, as a file is), other items one by one (pickled, so exactly)."""
     if isinstance(lines, Sequence):
         return (lambda: lines), (lambda: None)
     seekable = getattr(lines, "seekable", None)
@@ -149,6 +151,14 @@ def rewindable(lines: Iterable[T], spool_dir: str | None = None) -> tuple[Callab
 
         return again, (lambda: None)
     spool = tempfile.TemporaryFile(dir=spool_dir)
+    if isinstance(lines, (io.BufferedIOBase, io.RawIOBase)):  # standard input: its bytes as they are
+        shutil.copyfileobj(lines, spool, BLOCK)  # (then read in blocks, as a file is)
+
+        def copied() -> Iterable[T]:
+            spool.seek(0)
+            return cast("Iterable[T]", spool)
+
+        return copied, spool.close
     for line in lines:
         pickle.dump(line, spool, pickle.HIGHEST_PROTOCOL)
 

@@ -10,7 +10,7 @@ import random
 import pytest
 
 from engine.replay.lines import block_lines, iter_blocks, iter_log, line_blocks
-from engine.replay.sort import block_instants, blocks_in_time_order, in_time_order, instant_of
+from engine.replay.sort import block_instants, blocks_in_time_order, in_time_order, instant_of, rewindable
 
 
 def event(n: int, at: str, kind: str = "opened", extra: str = "") -> bytes:
@@ -96,3 +96,28 @@ def test_block_instants_are_the_lines_instants_or_nothing():
     for odd in (ODD[4], ODD[13], ODD[-1]):  # not UTF-8, a backslash, two "at" in a line: line by line
         assert block_instants(plain + odd + b"\n") is None
     assert block_instants(plain + b"not json\n" + ODD[-3] + b"\n") == found  # no instant, an invalid one
+
+
+class Pipe(io.RawIOBase):
+    """A binary stream that cannot seek, as standard input from a pipe."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+        chunk = self._data.read(len(buffer))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+
+def test_a_pipe_is_copied_as_bytes_and_read_twice_in_blocks(tmp_path):
+    data = log(2, last_newline=False)
+    again, release = rewindable(io.BufferedReader(Pipe(data)), str(tmp_path))
+    first = again()
+    assert isinstance(first, io.BufferedIOBase) and first.read() == data
+    assert list(iter_log(again())) == list(iter_log(list(io.BytesIO(data))))
+    assert in_time_order(again()) == in_time_order(list(io.BytesIO(data)))
+    release()
