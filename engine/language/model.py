@@ -366,6 +366,9 @@ class CompiledContract:
     # calendar references that read no ticket attribute -> (calendar, label): one look-up
     _fixed: Mapping[str, tuple[BusinessCalendar, str]] = field(init=False, repr=False)
     _usable: set[tuple[str, str, Any]] = field(default_factory=set, init=False, repr=False)  # attribute values checked good
+    # declared text attributes -> the text values they allow (None: any text): most events' values
+    # are checked with one look-up (`attribute_problem`)
+    _text_values: Mapping[str, frozenset[str] | None] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "agendas", {
@@ -374,6 +377,9 @@ class CompiledContract:
         fixed = {name: (cal.calendar, cal.label) for name, cal in self.calendars.items() if not cal.reads_attributes}
         fixed[ALWAYS] = (BusinessCalendar.always_open(), ALWAYS)
         object.__setattr__(self, "_fixed", fixed)
+        object.__setattr__(self, "_text_values", {
+            name: None if a.values is None else frozenset(v for v in a.values if type(v) is str)
+            for name, a in self.attributes.items() if a.type == "string"})
 
     def calendar(self, name: str, attrs: Mapping[str, Any]) -> tuple[BusinessCalendar, str] | None:
         """(calendar, label) for a reference: an id, `24x7`, or `region` (= regions[ticket.region])."""
@@ -416,7 +422,18 @@ class CompiledContract:
                 if type(value) is str:
                     self._usable.add((name, code, value))
         # a declared attribute (`attributes:`) given a wrong type or value: invalid-attribute
-        return event_attribute_problem(self.attributes, attrs) if self.attributes else None
+        if not self.attributes:
+            return None
+        text_values = self._text_values
+        for name, value in attrs.items():
+            if type(value) is str and name in text_values:  # a declared text attribute: one look-up
+                allowed = text_values[name]
+                if allowed is None or value in allowed:
+                    continue
+            problem = event_attribute_problem(self.attributes, {name: value})
+            if problem is not None:
+                return problem
+        return None
 
     def target(self, clock: str, severity: Any, facts: Facts) -> tuple[Target, TargetRow] | None:
         """First target entry for `clock` whose condition holds and which covers `severity`."""

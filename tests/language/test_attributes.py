@@ -230,3 +230,37 @@ def test_a_clock_started_while_the_status_pauses_is_paused_at_once():
     out = engine.process(ev("e5", "2026-03-02T16:30:00Z", "updated", status="in_progress"))
     # 30 min used; 7 h 30 left from Mon 16:30: 30 min to 17:00, 7 h Tue 09:00-16:00
     assert [(a.action, a.to_dict()["due"]) for a in out] == [("resume_clock", "2026-03-03T16:00:00Z")]
+
+
+_CONTRACTS = load_contracts([TESTS.parent / "contracts"])[0]
+
+
+def _attrs_of_declared_names():
+    from hypothesis import strategies as st
+
+    names = sorted({name for c in _CONTRACTS.values() for name in c.attributes} - {"severity"})
+    declared = sorted({v for c in _CONTRACTS.values() for a in c.attributes.values() for v in (a.values or ())
+                       if isinstance(v, str)})
+    values = st.one_of(st.sampled_from(declared), st.text(max_size=6), st.integers(-2, 2), st.booleans(), st.none(),
+                       st.floats(allow_nan=False, width=16), st.lists(st.text(max_size=2), max_size=2))
+    return st.dictionaries(st.sampled_from(names + ["free-form"]), values, max_size=4)
+
+
+def test_the_look_up_of_declared_text_values_answers_as_the_full_check():
+    """CompiledContract.attribute_problem checks a declared text attribute's value with one set
+    look-up; on generated attributes its answer (code and reason) is engine.model.attribute_values'."""
+    from hypothesis import given, settings
+
+    from engine.model.attribute_values import event_attribute_problem
+
+    @settings(max_examples=300, deadline=None)
+    @given(attrs=_attrs_of_declared_names())
+    def check(attrs):
+        for contract in _CONTRACTS.values():
+            if any(attrs.get(c.zone_attr) is not None or attrs.get(c.country_attr) is not None
+                   for c in contract.calendars.values()):
+                continue  # the calendars' checks come first; not what this compares
+            expected = event_attribute_problem(contract.attributes, attrs) if contract.attributes else None
+            assert contract.attribute_problem(attrs) == expected
+
+    check()
