@@ -22,6 +22,7 @@ from itertools import pairwise
 
 from engine.calendars.business import load_zone
 from engine.language.model import CompiledContract
+from engine.model.events import FIRST_YEAR, LAST_YEAR, MAX_INSTANT, MIN_INSTANT
 
 
 @dataclass(frozen=True)
@@ -77,14 +78,24 @@ def day_start(day: str, zone: str) -> int:
     return int(datetime(d.year, d.month, d.day, tzinfo=load_zone(zone)).timestamp())
 
 
-def _day_after(day: str) -> str:
-    return (date.fromisoformat(day) + timedelta(days=1)).isoformat()
-
-
 def _own_window(contract: CompiledContract) -> tuple[int | None, int | None]:
+    """[start, end) of a version by its own dates alone (end: the day after `effective_to`). A date
+    outside the years events may have (1900-2199) is a bound no event can cross: before them, a
+    start is none and an end is at once; after them, the reverse (and no date arithmetic overflows)."""
     zone = zone_of(contract)
-    start = day_start(contract.effective_from, zone) if contract.effective_from else None
-    end = day_start(_day_after(contract.effective_to), zone) if contract.effective_to else None
+    start = end = None
+    if contract.effective_from:
+        first = date.fromisoformat(contract.effective_from)
+        if first.year > LAST_YEAR:
+            start = MAX_INSTANT + 1  # never in force
+        elif first.year >= FIRST_YEAR:
+            start = day_start(first.isoformat(), zone)
+    if contract.effective_to:
+        last = date.fromisoformat(contract.effective_to)
+        if last.year < FIRST_YEAR:
+            end = MIN_INSTANT  # ended before any event
+        elif last.year <= LAST_YEAR:
+            end = day_start((last + timedelta(days=1)).isoformat(), zone)
     return start, end
 
 

@@ -119,3 +119,20 @@ def test_loaded_key_finds_a_saved_version_under_its_key_now(tmp_path):
     assert loaded_key(both, "minimal@2.0", "2.0") == "minimal@2.0"
     assert loaded_key(one, "minimal", "3.0") is None
     assert loaded_key(one, "other", "1.0") is None
+
+
+@pytest.mark.parametrize("dates, at, in_force_then", [
+    ("effective_from: 0001-01-01\neffective_to: 9999-12-31", "2026-03-02T10:00:00Z", True),  # no overflow
+    ("effective_from: 0001-01-01\neffective_to: 1899-12-31", "1900-01-01T00:00:00Z", False),
+    ("effective_from: 2200-01-01", "2199-12-31T23:59:59Z", False),  # after every instant an event may have
+    ("effective_from: 1900-01-01\neffective_to: 2199-12-31", "2199-12-31T23:59:59Z", True),
+])
+def test_dates_beyond_the_years_of_events_bound_nothing_and_never_overflow(tmp_path, dates, at, in_force_then):
+    shutil.copytree(VALID, tmp_path, dirs_exist_ok=True)
+    path = tmp_path / "minimal.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("effective_from: 2026-01-01", dates), encoding="utf-8")
+    contracts, diags = load_contracts([tmp_path])
+    assert diags == []
+    assert (in_force(windows(contracts)["minimal"], parse_instant(at)) is not None) is in_force_then
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["show", str(path)], out, err) == 0 and err.getvalue() == ""
