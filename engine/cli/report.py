@@ -101,6 +101,7 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 def _report(args: argparse.Namespace, contracts: Any, paths: Any, events: Any, log_rejects: Any,
             import_rejects: list[str], digests: dict[str, str], mapping: str | None, out: IO[str], err: IO[str]) -> int:
+    from engine.language.versions import version_rows
     from engine.reports import html
     from engine.reports.audit import run_audit, timelines
     from engine.reports.csvout import CycleCsv
@@ -146,7 +147,7 @@ def _report(args: argparse.Namespace, contracts: Any, paths: Any, events: Any, l
             entries, cycles = timelines(contracts, events, chosen, audit.end, audit.skipped_lines)
             explained = explain_tickets(contracts, [e for _, _, e, _ in events], chosen, until=audit.end)
             page = html.render(audit, prov, html.build_timelines(entries, cycles, explained), comparison, written,
-                               args.timelines)
+                               args.timelines, version_rows(contracts))
             html_file.write(page)
             written.append(("report (HTML)", args.html))
     if args.rejects:

@@ -13,7 +13,7 @@ import networkx as nx
 from engine.language.escalation import EscalationGraph
 from engine.language.loader import load_contracts
 from engine.language.model import Calendar, CompiledContract
-from engine.language.versions import windows, zone_of
+from engine.language.versions import version_rows, windows
 from engine.model.diagnostics import errors_only
 
 _WIDTH = 60
@@ -151,12 +151,7 @@ def render_contract(c: CompiledContract) -> str:
 
 def render_versions(cid: str, contracts: Mapping[str, CompiledContract]) -> str:
     """The versions of one contract id and when each is in force (engine.language.versions)."""
-    rows = []
-    for w in windows(contracts)[cid]:
-        c = contracts[w.key]
-        until = {"effective_to": f"end of {c.effective_to}", "next version": "the next version",
-                 "open-ended": "open-ended"}[w.ends_by]
-        rows.append([c.version, c.effective_from or "always", until, zone_of(c), c.file])
+    rows = [[r.version, r.start, r.until, r.zone, r.file] for r in version_rows(contracts) if r.contract == cid]
     return (f"{cid}: {len(rows)} versions; a ticket runs under the version in force when it is opened\n"
             + table(["version", "in force from", "until", "dates read in", "file"], rows))
 

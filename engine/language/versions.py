@@ -152,6 +152,32 @@ def windows(contracts: Mapping[str, CompiledContract]) -> dict[str, tuple[Window
     return out
 
 
+@dataclass(frozen=True)
+class VersionRow:
+    """One version of a contract with several, as `obligo show` and the report list them."""
+
+    contract: str
+    version: str
+    start: str  # its effective_from, or "always"
+    until: str  # "end of <effective_to>", "the next version" or "open-ended"
+    zone: str  # the zone its days are read in
+    file: str
+
+
+def version_rows(contracts: Mapping[str, CompiledContract]) -> list[VersionRow]:
+    """The versions of every contract id loaded with several, by id then time in force."""
+    rows = []
+    for cid, versions in sorted(windows(contracts).items()):
+        if len(versions) < 2:
+            continue
+        for w in versions:
+            c = contracts[w.key]
+            until = {"effective_to": f"end of {c.effective_to}", "next version": "the next version",
+                     "open-ended": "open-ended"}[w.ends_by]
+            rows.append(VersionRow(cid, c.version, c.effective_from or "always", until, zone_of(c), c.file))
+    return rows
+
+
 def in_force(versions: tuple[Window, ...], at: int) -> Window | None:
     """The version in force at `at`, or None (before the first, in a gap, after the last)."""
     if len(versions) == 1:
@@ -161,5 +187,5 @@ def in_force(versions: tuple[Window, ...], at: int) -> Window | None:
     return versions[i] if i >= 0 and versions[i].holds(at) else None
 
 
-__all__ = ["Overlap", "Window", "contract_key", "contract_keys", "day_start", "in_force", "loaded_key", "overlaps",
-           "windows", "zone_of"]
+__all__ = ["Overlap", "VersionRow", "Window", "contract_key", "contract_keys", "day_start", "in_force", "loaded_key", "overlaps",
+           "version_rows", "windows", "zone_of"]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
 
+from engine.language.versions import VersionRow
 from engine.model.events import format_instant
 from engine.reports import charts
 from engine.reports.audit import BUCKETS, DAY_BUCKETS, Audit, Entry
@@ -75,8 +76,10 @@ def _natural(text: str) -> Any:
 
 
 def render(audit: Audit, provenance: Provenance, timelines: Sequence[Timeline], comparison: Comparison | None = None,
-           files_written: Sequence[tuple[str, str]] = (), timeline_limit: int = TIMELINE_LIMIT) -> str:
-    """The whole page as text."""
+           files_written: Sequence[tuple[str, str]] = (), timeline_limit: int = TIMELINE_LIMIT,
+           versions: Sequence[VersionRow] = ()) -> str:
+    """The whole page as text; `versions`: the versions of each contract loaded with several
+    (engine.language.versions.version_rows), listed under the provenance."""
     import jinja2
 
     source = files("engine.reports").joinpath("templates/report.html.j2").read_text(encoding="utf-8")
@@ -98,6 +101,7 @@ def render(audit: Audit, provenance: Provenance, timelines: Sequence[Timeline], 
             matrix.append([value, *(str(n) for n in counts), str(sum(counts))])
     context: dict[str, Any] = {
         "provenance": provenance,
+        "versions": versions,
         "counts": audit.counts,
         "rejects_by_code": sorted(by_code.items()),
         "problems": audit.problems,

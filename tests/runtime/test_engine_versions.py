@@ -241,3 +241,22 @@ def test_readme_versions_example_runs_as_written(tmp_path, monkeypatch):
     counts = sorted(set(re.findall(r'"contract":"progr1","version":"[0-9.]*"', actions)))
     shown_counts = [x.split(None, 1) for x in lines if x.strip().endswith('"') and x.strip()[0].isdigit()]
     assert [(str(actions.count(c)), c) for c in counts] == [(n, c) for n, c in shown_counts]
+
+
+def test_the_report_lists_the_versions_and_gives_figures_per_version(versions, tmp_path):
+    log = tmp_path / "events.jsonl"
+    log.write_text("".join(json.dumps(e) + "\n" for e in [
+        opened("A", "2026-12-31T10:00:00Z"), opened("B", "2027-01-04T10:00:00Z"),
+        responded("A", "2027-01-04T10:30:00Z"), responded("B", "2027-01-04T10:30:00Z")]), encoding="utf-8")
+    code, out, err = obligo("report", "--contracts", str(versions), "--html", str(tmp_path / "r.html"), str(log))
+    assert code == 0, err
+    rows = [line.split() for line in out.splitlines() if line.startswith("minimal ")]
+    assert rows == [["minimal", "1.0", "response", "P2", "1", "-", "1", "-", "-", "0.0"],
+                    ["minimal", "2.0", "response", "P2", "1", "1", "-", "-", "-", "100.0"]]
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "<h3>Versions in force</h3>" in page
+    assert (f"<tr><td>minimal</td><td>1.0</td><td>2026-01-01</td><td>the next version</td><td>Europe/London</td>"
+            f"<td>{versions / 'minimal.yaml'}</td></tr>") in page
+    code, _, err = obligo("report", "--contracts", str(VALID), "--html", str(tmp_path / "one.html"), str(log))
+    assert code == 0, err
+    assert "Versions in force" not in (tmp_path / "one.html").read_text(encoding="utf-8")
