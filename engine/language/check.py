@@ -9,7 +9,9 @@ contract and the rule documents it includes is read.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from engine.calendars.business import calendar_from_spec, load_zone, parse_hours
@@ -18,6 +20,8 @@ from engine.language.compile import compile_template
 from engine.language.conditions import ConditionError, compile_condition
 from engine.language.escalation import graph_problems
 from engine.language.expand import _PARAM, _WHOLE, Expanded, Origin
+from engine.language.load import Document
+from engine.language.schema import schema_diagnostics
 from engine.model.diagnostics import Diagnostic, did_you_mean, with_note
 from engine.model.durations import DurationTooLong, parse_duration
 from engine.model.vocabulary import CATEGORIES, CHANNELS, CLOCKS, EXTERNAL_EVENTS, INTERNAL_EVENTS
@@ -100,6 +104,10 @@ class _Checker:
         self.err(origin, "unknown-severity", f"unknown severity '{value}'{did_you_mean(value, self.severities)}", sub)
 
     def cite(self, origin: Origin, sub: tuple, clause: Any) -> None:
+        if clause is not None and not isinstance(clause, str):  # the schema passed: a parameter's value put it here
+            self.err(origin, "schema", f"'clause' is {json.dumps(clause, default=str)}; expected a clause id (after "
+                     "the parameters' values were put in)", sub)
+            return
         if not isinstance(clause, str) or (_unresolved(clause) and sub[:1] != ("assumptions",)):  # never substituted
             return
         self.cited.setdefault(clause, []).append(Origin(origin.doc, (*origin.path, *sub)))
@@ -479,3 +487,20 @@ def rule_document_diagnostics(doc: Any) -> list[Diagnostic]:
                         except ValueError as exc:
                             out.append(doc.diag(_duration_code(exc), str(exc), (*sub, key)))
     return out
+
+
+def substituted_schema_diagnostics(exp: Expanded) -> list[Diagnostic]:
+    """The JSON Schema again after `${param}` substitution: a parameter whose value does not fit
+    where it is used (a list where a calendar name belongs) is a `schema` error located at the
+    `${...}` that put it there, before any check that expects the right shape."""
+    doc = exp.doc
+    out = [_after_substitution(d) for d in schema_diagnostics(replace(doc, data=exp.data), "contract")]
+    rules = Document(doc.file, {"id": "rules", "rules": [rule for _, rule, _ in exp.rules]})  # one validation
+    for d in schema_diagnostics(rules, "rules"):
+        if len(d.path) >= 2 and d.path[0] == "rules" and isinstance(d.path[1], int):
+            out.append(_after_substitution(exp.rules[d.path[1]][2].diag(d.code, d.message, d.path[2:])))
+    return out
+
+
+def _after_substitution(d: Diagnostic) -> Diagnostic:
+    return replace(d, message=f"{d.message} (after the parameters' values were put in)")

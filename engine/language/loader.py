@@ -11,9 +11,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from engine.language.check import rule_document_diagnostics, semantic_diagnostics
+from engine.language.check import rule_document_diagnostics, semantic_diagnostics, substituted_schema_diagnostics
 from engine.language.compile import CompiledContract, compile_contract
-from engine.language.expand import expand
+from engine.language.expand import Expanded, expand
 from engine.language.lint import lint_diagnostics
 from engine.language.load import Document, load_file
 from engine.language.schema import schema_diagnostics
@@ -50,12 +50,13 @@ def check_contract(doc: Document, overrides: dict[str, Any] | None = None,
                    ) -> tuple[CompiledContract | None, list[Diagnostic]]:
     """Schema, expansion and semantic checks of one contract document, then compile it if clean."""
     schema = schema_diagnostics(doc, "contract")
+    exp = None
     try:
         exp, diags = expand(doc, overrides)
         diags += semantic_diagnostics(exp)
-    except (AttributeError, TypeError, LookupError, ValueError):
+    except (AttributeError, TypeError, LookupError, ValueError) as exc:
         if not schema:
-            raise
+            return _misfit(exp, exc)
         diags = []  # the shape is too broken for semantic checks; the schema errors say why
     if schema:
         # Report everything in one run, but a semantic finding at a path the schema already
@@ -66,8 +67,23 @@ def check_contract(doc: Document, overrides: dict[str, Any] | None = None,
         return None, sorted(diags, key=lambda d: (d.file or "", d.line or 0, d.col or 0))
     if errors_only(diags):
         return None, diags
-    diags += lint_diagnostics(exp)  # static checks of a clean contract: warnings, never a refusal
-    return compile_contract(exp), diags
+    assert exp is not None
+    try:
+        diags += lint_diagnostics(exp)  # static checks of a clean contract: warnings, never a refusal
+        return compile_contract(exp), diags
+    except (AttributeError, TypeError, LookupError, ValueError) as exc:
+        return _misfit(exp, exc)
+
+
+def _misfit(exp: Expanded | None, exc: Exception) -> tuple[None, list[Diagnostic]]:
+    """A contract whose raw text passed the schema but whose checks or compilation failed on a
+    value's shape: a parameter's value that does not fit where a `${...}` puts it (a list where a
+    calendar name belongs). The schema, run again after substitution, says where; only done on
+    this path, so a valid contract does not pay for it. Anything else is a bug of ours: raised."""
+    found = errors_only(substituted_schema_diagnostics(exp)) if exp is not None else []
+    if not found:
+        raise exc
+    return None, found
 
 
 def load_contracts(paths: Iterable[str | Path], overrides: dict[str, dict[str, Any]] | None = None,

@@ -108,6 +108,10 @@ CASES: dict[str, list[tuple[str, int | None, int | None, str, str]]] = {
     "unknown-severity.yaml": [
         ("unknown-severity", 46, 7, "$.targets[0].severities.P3", "unknown severity 'P3'; expected one of: P1, P2"),
     ],
+    "parameter-wrong-shape.yaml": [  # found by `make fuzz` (a mutated olcare): was an internal TypeError
+        ("schema", 45, 15, "$.targets[0].calendar",
+         "'calendar' is [\"web\", \"email\"]; expected text (after the parameters' values were put in)"),
+    ],
     "effective-range.yaml": [
         ("effective-range", 6, 15, "$.effective_to", "effective_to 2025-12-31 is before effective_from 2026-01-01"),
     ],
@@ -566,3 +570,20 @@ def test_a_directory_is_checked_with_its_subfolders_but_not_hidden_ones(tmp_path
     (tmp_path / ".hidden" / "bad.yaml").write_text("id: [\n", encoding="utf-8")
     found = [(Path(d.file).relative_to(tmp_path).as_posix(), d.code) for d in check_files([tmp_path])]
     assert found == [("a/bad.yaml", "yaml-syntax")]
+
+
+def test_a_parameter_whose_list_becomes_a_rules_clause_is_an_error_there(tmp_path):
+    """The raw text passed the schema (`clause: "${trig}"` is text); the list the parameter puts
+    there is reported where it lands, not carried into every action as a list."""
+    import shutil
+
+    shutil.copytree(MINIMAL.parent, tmp_path, dirs_exist_ok=True)
+    path = tmp_path / "minimal.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("parameters:\n", "parameters:\n  trig:\n    value: [a, b]\n    description: x\n", 1)
+    text = text.replace("  - id: escalate-on-request\n    clause: TEST-ESC\n",
+                        '  - id: escalate-on-request\n    clause: "${trig}"\n', 1)
+    path.write_text(text, encoding="utf-8")
+    (d,) = [d for d in diagnostics(path) if d.severity == "error"]
+    assert (d.code, d.line, d.path) == ("schema", 65, ("rules", 0, "clause"))
+    assert d.message == "'clause' is [\"a\", \"b\"]; expected a clause id (after the parameters' values were put in)"
