@@ -302,7 +302,7 @@ def _include(doc: Document, inc: dict, path: tuple, params: dict, contract_id: s
     standard = standard_rule_file(written)
     target: Path | None
     if standard is not None:
-        if not standard.is_file():
+        if written not in standard_rule_names():  # a name, not a path: no file system look-up (a 5,000-letter name)
             diags.append(doc.diag("unknown-rules", f"no standard rule document '{written}'"
                                   f"{did_you_mean(str(written), standard_rule_names())} (a file of your own is "
                                   "included by its path, e.g. 'rules/mine.yaml')", (*path, "rules")))

@@ -587,3 +587,17 @@ def test_a_parameter_whose_list_becomes_a_rules_clause_is_an_error_there(tmp_pat
     (d,) = [d for d in diagnostics(path) if d.severity == "error"]
     assert (d.code, d.line, d.path) == ("schema", 65, ("rules", 0, "clause"))
     assert d.message == "'clause' is [\"a\", \"b\"]; expected a clause id (after the parameters' values were put in)"
+
+
+def test_an_include_of_a_5000_letter_standard_name_is_unknown_not_an_os_error(tmp_path):
+    """`make fuzz` found it: a name (no slash) is looked up among the packaged rule documents, never
+    as a file (the file system refused the name: OSError, file name too long)."""
+    import shutil
+
+    shutil.copytree(MINIMAL.parent, tmp_path, dirs_exist_ok=True)
+    path = tmp_path / "minimal.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("  - rules: rules/clock.yaml", "  - rules: " + "x" * 5000),
+                    encoding="utf-8")
+    (d,) = diagnostics(path)
+    assert (d.code, d.line, d.col) == ("unknown-rules", 57, 12)
+    assert d.message.startswith("no standard rule document 'xxx")
