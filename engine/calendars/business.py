@@ -209,7 +209,7 @@ def load_zone(name: Any) -> ZoneInfo:
         raise ValueError(f"bad time zone {name!r}: {expected}")
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for the file system
         raise ValueError(f"unknown time zone '{name}': {expected}") from None
 
 

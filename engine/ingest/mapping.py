@@ -175,7 +175,7 @@ def zone_problem(name: str) -> str | None:
         return f"'{name}' is not an IANA time zone name"
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a directory, a name too long for the file system
         return f"'{name}' is not an IANA time zone name this machine knows (e.g. Europe/Amsterdam, UTC)"
     return None
 

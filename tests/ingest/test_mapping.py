@@ -69,3 +69,13 @@ def test_bad_override_is_a_value_error():
         import_events(HERE / "desk.yaml", [HERE / "desk.csv"], {"zone": "UTC"})
     with pytest.raises(ValueError, match="time zone"):
         import_events(HERE / "desk.yaml", [HERE / "desk.csv"], {"timezone": "../etc/passwd"})
+
+
+def test_a_zone_that_is_a_directory_or_too_long_a_name_is_refused_in_words():
+    from engine.ingest.mapping import zone_problem
+
+    assert zone_problem("Europe/Amsterdam") is None
+    for name in ("Europe", "x" * 5000):  # IsADirectoryError, then OSError (file name too long) from zoneinfo
+        problem = zone_problem(name)
+        assert problem is not None and problem.endswith("is not an IANA time zone name this machine knows "
+                                                        "(e.g. Europe/Amsterdam, UTC)")

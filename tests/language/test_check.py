@@ -601,3 +601,16 @@ def test_an_include_of_a_5000_letter_standard_name_is_unknown_not_an_os_error(tm
     (d,) = diagnostics(path)
     assert (d.code, d.line, d.col) == ("unknown-rules", 57, 12)
     assert d.message.startswith("no standard rule document 'xxx")
+
+
+def test_a_calendar_zone_of_5000_letters_is_a_bad_calendar_not_an_os_error(tmp_path):
+    """`make fuzz` found it: zoneinfo looks the name up as a file, which the file system refuses."""
+    import shutil
+
+    shutil.copytree(MINIMAL.parent, tmp_path, dirs_exist_ok=True)
+    path = tmp_path / "minimal.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("timezone: Europe/London", "timezone: " + "x" * 5000, 1),
+                    encoding="utf-8")
+    (d,) = diagnostics(path)
+    assert (d.code, d.path) == ("bad-calendar", ("calendars", "emea", "timezone"))
+    assert d.message.startswith("calendar 'emea': unknown time zone 'xxx")
