@@ -16,15 +16,15 @@ import argparse
 import hashlib
 import sys
 from contextlib import ExitStack
-from pathlib import Path
 from typing import IO, Any
 
 from engine.cli.main import EXIT_INVALID, EXIT_OK, EXIT_USAGE, render
 from engine.model.diagnostics import errors_only
+from engine.model.paths import is_dir
 
 
 def _looks_like_contracts(path: str) -> bool:
-    return Path(path).is_dir() or path.endswith((".yaml", ".yml"))
+    return is_dir(path) or path.endswith((".yaml", ".yml"))
 
 
 def _split_inputs(args: argparse.Namespace) -> None:

@@ -21,6 +21,7 @@ from typing import IO, Any
 
 from engine.cli.main import EXIT_INVALID, EXIT_OK, EXIT_USAGE, render
 from engine.model.diagnostics import errors_only
+from engine.model.paths import is_file
 
 
 def _read_events(args: argparse.Namespace, err: IO[str]) -> tuple[Any, list[Any], list[str], dict[str, str], str | None]:
@@ -52,8 +53,8 @@ def _mapping_shown(name: str) -> str:
     from engine.ingest.registry import builtin_names, builtin_path
     from engine.reports.provenance import sha256_file
 
-    path = builtin_path(name) if name in builtin_names() and not Path(name).is_file() else Path(name)
-    kind = "built-in " if name in builtin_names() and not Path(name).is_file() else ""
+    path = builtin_path(name) if name in builtin_names() and not is_file(name) else Path(name)
+    kind = "built-in " if name in builtin_names() and not is_file(name) else ""
     return f"{kind}{name} sha256 {sha256_file(path)}"
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from engine.ingest.mapping import Mapping, load_mapping_file
 from engine.model.diagnostics import Diagnostic, did_you_mean
+from engine.model.paths import exists
 
 MAPPINGS: Traversable = files("engine.ingest") / "mappings"
 
@@ -27,7 +28,7 @@ def resolve(name_or_path: str | Path) -> tuple[Mapping | None, list[Diagnostic]]
     text = str(name_or_path)
     if text in builtin_names():
         return load_mapping_file(builtin_path(text))
-    if "/" in text or "\\" in text or text.endswith((".yaml", ".yml")) or Path(text).exists():
+    if "/" in text or "\\" in text or text.endswith((".yaml", ".yml")) or exists(text):
         return load_mapping_file(text)
     return None, [Diagnostic("unknown-mapping", f"no built-in mapping '{text}' and no such file"
                              f"{did_you_mean(text, builtin_names())}", text)]

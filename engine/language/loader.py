@@ -19,6 +19,7 @@ from engine.language.load import Document, load_file
 from engine.language.schema import schema_diagnostics
 from engine.language.versions import contract_keys, overlaps
 from engine.model.diagnostics import Diagnostic, errors_only, with_note
+from engine.model.paths import is_dir
 
 SCENARIO_SUFFIX = ".tests.yaml"
 
@@ -38,7 +39,7 @@ def contract_files(paths: Iterable[str | Path]) -> list[Path]:
     out: list[Path] = []
     for p in paths:
         path = Path(p)
-        if path.is_dir():
+        if is_dir(path):
             out.extend(sorted(f for f in path.glob("*.yaml") if not f.name.endswith(SCENARIO_SUFFIX)))
             out.extend(sorted(f for f in path.glob("*.yml") if not f.name.endswith(SCENARIO_SUFFIX)))
         else:
@@ -90,7 +91,7 @@ def load_contracts(paths: Iterable[str | Path], overrides: dict[str, dict[str, A
                    ) -> tuple[dict[str, CompiledContract], list[Diagnostic]]:
     """Compile every contract under `paths`; all problems are returned, none raised."""
     paths = list(paths)
-    named = {Path(p) for p in paths if not Path(p).is_dir()}  # files the user named, not found in a folder
+    named = {Path(p) for p in paths if not is_dir(p)}  # files the user named, not found in a folder
     files = contract_files(paths)
     diags: list[Diagnostic] = []
     loaded: dict[tuple[str, str], tuple[Document, CompiledContract]] = {}  # (id, version) -> where, what
@@ -153,7 +154,7 @@ def validated_files(paths: Iterable[str | Path]) -> list[Path]:
     in it and its subfolders (as `obligo test` finds scenario files), hidden folders (.venv, .git) left out."""
     out: list[Path] = []
     for f in map(Path, paths):
-        out.extend(yaml_files_below(f) if f.is_dir() else [f])
+        out.extend(yaml_files_below(f) if is_dir(f) else [f])
     return out
 
 

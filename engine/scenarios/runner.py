@@ -29,6 +29,7 @@ from engine.language.versions import contract_key
 from engine.model.actions import Action
 from engine.model.diagnostics import Diagnostic, errors_only
 from engine.model.events import EventError, parse_instant
+from engine.model.paths import exists, is_dir
 from engine.runtime.engine import Engine
 from engine.runtime.trace import ListTracer
 
@@ -77,13 +78,13 @@ def discover(paths: list[str]) -> list[Path]:
     out: list[Path] = []
     for p in paths:
         path = Path(p)
-        if path.is_dir():
+        if is_dir(path):
             out.extend(f for f in yaml_files_below(path) if f.name.endswith(SCENARIO_SUFFIX))
         elif path.name.endswith(SCENARIO_SUFFIX):
             out.append(path)
         elif path.suffix in (".yaml", ".yml"):  # a contract: its scenario file beside it
             beside = path.with_name(path.name[: -len(path.suffix)] + SCENARIO_SUFFIX)
-            if beside.exists():
+            if exists(beside):
                 out.append(beside)
     return out
 
@@ -329,7 +330,7 @@ def run_paths(paths: list[str]) -> tuple[list[ScenarioResult], list[Diagnostic],
                     continue
             assert chosen is not None
             results.append(run_scenario(doc, i, spec, chosen))
-    for folder in [Path(p) for p in paths if Path(p).is_dir()]:
+    for folder in [Path(p) for p in paths if is_dir(p)]:
         for path in contract_files([folder]):  # a contract with no scenario file still counts for coverage
             doc, _ = load_file(path)
             if doc is not None and isinstance(doc.data, dict):

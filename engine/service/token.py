@@ -8,6 +8,7 @@ import stat
 from pathlib import Path
 
 from engine.model.errors import ObligoError
+from engine.model.paths import exists
 
 
 class TokenError(ObligoError):
@@ -47,7 +48,7 @@ def ensure_token(db: str | Path) -> tuple[Path, str, bool]:
     """The token file beside the database (`<db>.token`): read when it exists, else created with
     mode 0600 and a random token. Returns (path, token, created)."""
     path = default_token_path(db)
-    if path.exists():
+    if exists(path):
         return path, read_token(path), False
     token = secrets.token_urlsafe(32)
     try:

@@ -51,6 +51,7 @@ from engine.model.actions import Action
 from engine.model.errors import ObligoError
 from engine.model.events import EventError, format_instant
 from engine.model.jsonio import dumps, loads
+from engine.model.paths import exists
 from engine.replay.log import read_log
 from engine.runtime.deadlines import Deadline
 from engine.runtime.engine import DuplicateEvent, Engine
@@ -363,7 +364,7 @@ class Store:
         (`store-foreign` for a file that is not an obligo database, which is never written to;
         `store-contracts` when `contracts` lack one its tickets use, or have another version of it)."""
         path = Path(path)
-        fresh = not path.exists() or path.stat().st_size == 0
+        fresh = not exists(path) or path.stat().st_size == 0  # exists: False for a name the file system refuses
         if not fresh:
             _check_header(path)
         try:

@@ -465,3 +465,23 @@ def test_summary_without_rejects_file_says_rejects_were_not_kept_and_strict_stil
     assert err.splitlines()[-2:] == [f"actions (JSONL, 5 lines): {target}",
                                      "rejected lines were not kept; pass --rejects FILE to keep them"]
     assert "breaches: none" in err.splitlines()
+
+
+_LONG = "x" * 300  # longer than a file name may be (255 bytes): the file system refuses to look it up
+
+
+@pytest.mark.parametrize("argv, code", [
+    (["validate", _LONG], 1),
+    (["show", _LONG], 1),
+    (["graph", _LONG], 1),
+    (["test", _LONG], 2),
+    (["replay", "--contracts", _LONG, "events.jsonl"], 1),
+    (["diff", "--contracts", _LONG, "--against", _LONG, "events.jsonl"], 1),
+    (["import", "--mapping", _LONG, "x.csv"], 1),
+    (["serve", "--contracts", str(CONTRACTS), "--db", _LONG], 2),
+])
+def test_a_path_the_file_system_refuses_is_the_users_mistake_not_an_internal_error(argv, code, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    out, err = io.StringIO(), io.StringIO()
+    assert main(argv, out, err) == code, err.getvalue()
+    assert "internal error" not in err.getvalue() and "Traceback" not in err.getvalue()
