@@ -241,6 +241,9 @@ def test_readme_versions_example_runs_as_written(tmp_path, monkeypatch):
     counts = sorted(set(re.findall(r'"contract":"progr1","version":"[0-9.]*"', actions)))
     shown_counts = [x.split(None, 1) for x in lines if x.strip().endswith('"') and x.strip()[0].isdigit()]
     assert [(str(actions.count(c)), c) for c in counts] == [(n, c) for n, c in shown_counts]
+    assert commands[6] == "obligo test /tmp/versions/progr1.tests.yaml"
+    code, out, _ = obligo("test", "versions/progr1.tests.yaml")
+    assert code == 1 and out.splitlines()[-1] == lines[-1] == "33 passed, 2 failed"
 
 
 def test_the_report_lists_the_versions_and_gives_figures_per_version(versions, tmp_path):
