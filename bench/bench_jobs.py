@@ -7,10 +7,11 @@ Prints (never asserts), for R runs each, min and median wall time of:
 - `obligo replay --scheduler ADDR --jobs 2` against a cluster of 2 workers started once by this
   script (without start-up: what an existing cluster gives);
 and the ratios to one process, with the CPU seconds of each run (on a loaded machine the CPU
-figures say more than the wall ones); the outputs are checked byte-identical. Then one run broken
-into phases in this process (engine.replay.distributed): the client's partitioning pass, the rounds
-on the workers (with each task's CPU seconds), the merge, and the best wall time two free cores
-would give (pass + slowest task + merge), which says what limits the speed-up.
+figures say more than the wall ones); the outputs are checked byte-identical. Then one run on the
+running cluster broken into phases in this process (engine.replay.distributed): the partitioning
+pass (made by the workers on a running cluster), the rounds on the workers (with each task's CPU
+seconds), the merge, and the best wall time two free cores would give (pass + slowest task +
+merge), which says what limits the speed-up.
 
     .venv/bin/python bench/generate.py --tickets 128500 --seed 7 --out /tmp/log-1m.jsonl
     .venv/bin/python bench/bench_jobs.py /tmp/log-1m.jsonl --runs 3
@@ -60,16 +61,20 @@ def phases(log: str, address: str) -> dict[str, float]:
         root = Path(tmp)
         recipes = dist.recipes_of(engine.contracts)
         t0 = time.perf_counter()
-        with open(log, "rb") as lines:
-            spool = dist.spool_log(lines, root, 2, None)
+        with open(log, "rb") as lines:  # the workers' pass, a range of the file each, as on a running cluster
+            file = dist.LogFile.of(lines)
+            assert file is not None
+            spool = dist._workers_pass(client, lines, file, root, 2, None)
+        assert spool is not None, "the workers could not read the log"
         t1 = time.perf_counter()
-        job = dist.Job(str(root), 2, spool.events, spool.ordered, spool.text, None, False, engine.retention, recipes)
+        job = dist.Job(str(root), 2, spool.events, spool.ordered, spool.text, None, False, engine.retention, recipes,
+                       tuple(spool.segments))
         output, refusals = dist._rounds(client, job, spool)
         t2 = time.perf_counter()
         dist._written(engine, spool, output, refusals, out, None)
         t3 = time.perf_counter()
     tasks = ", ".join(f"{r['cpu']:.2f}" for r in output.results)
-    return {"partitioning pass (client)": t1 - t0,
+    return {"partitioning pass (the workers, a range of the log each; the client joins)": t1 - t0,
             f"round(s) on the workers (last: {output.number}; its tasks' CPU seconds: {tasks})": t2 - t1,
             "merge and write (client)": t3 - t2,
             "on two free cores, at best (pass + slowest task + merge)": t1 - t0 + max(r["cpu"] for r in output.results)

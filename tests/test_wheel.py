@@ -26,6 +26,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PIP = [sys.executable, "-m", "pip"]
+COMPILED = os.environ.get("OBLIGO_EXPECT_COMPILED") == "1"  # the compiled run of the suite (tests/test_build.py)
 NETWORK_SIGNS = ("NewConnectionError", "Max retries exceeded", "Temporary failure in name resolution",
                  "No matching distribution found", "Could not find a version", "Network is unreachable")
 
@@ -125,30 +126,39 @@ EVENTS = [
 
 
 def _source_copy(dest: Path) -> Path:
-    """What the wheel is built from: pyproject.toml, README.md and engine/, without caches or build output."""
+    """What the wheel is built from: pyproject.toml, setup.py, buildtools/ (the build backend),
+    README.md and engine/, without caches or build output."""
     dest.mkdir()
-    shutil.copy(ROOT / "pyproject.toml", dest)
-    shutil.copy(ROOT / "README.md", dest)
+    for name in ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md"):
+        shutil.copy(ROOT / name, dest)
+    shutil.copytree(ROOT / "buildtools", dest / "buildtools", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(ROOT / "engine", dest / "engine", ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.so"))
     return dest
 
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bin/ folder of a fresh venv holding the wheel and its runtime dependencies."""
+    """The bin/ folder of a fresh venv holding the wheel and its runtime dependencies. In the
+    compiled run of the suite (`make test-compiled`), the wheel is the compiled one, built as a user
+    builds it: `OBLIGO_COMPILE=1 pip wheel`, mypy fetched into pip's isolated build environment."""
     base = tmp_path_factory.mktemp("wheel")
     source = _source_copy(base / "src")
-    built = subprocess.run([*PIP, "wheel", "--no-deps", "-q", "-w", str(base / "dist"), str(source)],
-                           capture_output=True, text=True, timeout=180)
+    env_dir = base / "venv"
+    venv.create(env_dir, with_pip=False)  # the outer pip works in it: no ensurepip, seconds faster
+    python = env_dir / "bin" / "python"
+    env = {k: v for k, v in os.environ.items() if k not in ("OBLIGO_COMPILE", "PYTHONPATH")}
+    if COMPILED:
+        env["OBLIGO_COMPILE"] = "1"
+    # built by pip running in the fresh venv, as a user's `pip install .` is: mypyc's type check then
+    # sees that venv's (empty) site-packages, not this one's stubs
+    built = subprocess.run([*PIP, "--python", str(python), "wheel", "--no-deps", "-q", "-w", str(base / "dist"),
+                            str(source)], capture_output=True, text=True, timeout=600, env=env)
     if built.returncode != 0 and any(sign in built.stderr for sign in NETWORK_SIGNS):
         pytest.skip(f"package registry unreachable (building the wheel needs setuptools): {built.stderr.strip()[-300:]}")
     assert built.returncode == 0, built.stderr
     (wheel,) = (base / "dist").glob("obligo-*.whl")
-    env_dir = base / "venv"
-    venv.create(env_dir, with_pip=False)  # the outer pip installs into it: no ensurepip, seconds faster
-    python = env_dir / "bin" / "python"
     done = subprocess.run([*PIP, "--python", str(python), "install", "-q", str(wheel)],
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, env=env)
     if done.returncode != 0 and any(sign in done.stderr for sign in NETWORK_SIGNS):
         pytest.skip(f"package registry unreachable (runtime dependencies): {done.stderr.strip()[-300:]}")
     assert done.returncode == 0, done.stderr
@@ -230,11 +240,11 @@ def test_installed_obligo_show_and_graph(installed: Path, workdir: Path) -> None
 
 def test_installed_python_api(installed: Path, workdir: Path) -> None:
     script = (
-        "import json, engine\n"
+        "import json, engine, engine.runtime.engine as runtime\n"
         "e = engine.Engine.load(['helpdesk.yaml'])\n"
         "acts = e.process({'id': 'e1', 'ticket': 'T-1', 'at': '2026-03-02T09:00:00+01:00', 'type': 'opened',"
         " 'contract': 'helpdesk', 'attrs': {'severity': 'critical'}})\n"
-        "print(json.dumps({'file': engine.__file__, 'names': len(engine.__all__),"
+        "print(json.dumps({'file': engine.__file__, 'runtime': runtime.__file__, 'names': len(engine.__all__),"
         " 'actions': [(a.action, a.clause) for a in acts], 'clock': e.read('T-1', 'state.clock.response')}))\n"
     )
     done = run(installed, workdir, "python", "-c", script)
@@ -242,4 +252,5 @@ def test_installed_python_api(installed: Path, workdir: Path) -> None:
     result = json.loads(done.stdout)
     assert Path(result["file"]).is_relative_to(installed.parent), f"engine imported from {result['file']}"
     assert result["names"] == 17
+    assert result["runtime"].endswith(".so" if COMPILED else ".py"), result["runtime"]  # the build this run names
     assert result["actions"] == [["start_clock", "HD-RT"]] and result["clock"] == "running"

@@ -38,7 +38,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import holidays as _holidays
 
 from engine.model.durations import Duration
-from engine.model.errors import ObligoError
+from engine.model.errors import CalendarRangeError  # re-exported
 
 __all__ = [
     "WEEKDAYS",
@@ -69,10 +69,6 @@ _MIN_YEAR = 1
 _MAX_YEAR = 2299
 
 
-class CalendarRangeError(ObligoError, ValueError):
-    """A due instant beyond the years a calendar builds: the target cannot be reached on it."""
-
-    code = "calendar-range"
 # A point query further than this from the loaded years starts a fresh cache instead of
 # filling the gap (a stray 1970 or 2999 instant must not build centuries of intervals).
 _MAX_GAP_YEARS = 3
@@ -345,20 +341,10 @@ class BusinessCalendar:
 
     @classmethod
     def _make_always_open(cls) -> BusinessCalendar:
-        cal = cls.__new__(cls)
+        """UTC, open all week, no holidays, flagged always-open (built through __init__, not
+        __new__: the compiled build has no __new__ to call)."""
+        cal = cls("UTC", {day: [(0, _DAY_MINUTES)] for day in range(7)})
         cal._always = True
-        cal._zone = "UTC"
-        cal._tz = ZoneInfo("UTC")
-        cal._week = tuple(((0, _DAY_MINUTES),) for _ in range(7))
-        cal._dates = frozenset()
-        cal._country = None
-        cal._subdivision = None
-        cal._holiday_cache = {}
-        cal._year_cache = {}
-        cal._lock = threading.Lock()
-        cal._seg = None
-        cal._day_cache = {}
-        cal._days = None
         return cal
 
     # ----------------------------------------------------------------- read-only properties
@@ -828,7 +814,7 @@ def holiday_country_attribute(spec: Any) -> str | None:
     return None
 
 
-def _spec_country(hol: Mapping[str, Any], override: str | None) -> tuple[Any, Any]:
+def _spec_country(hol: Mapping[str, Any], override: Any) -> tuple[Any, Any]:
     """(country, subdivision): a ticket's country (override) drops the spec's subdivision."""
     country, subdivision = hol.get("country"), hol.get("subdivision")
     if isinstance(country, Mapping):
@@ -843,7 +829,7 @@ def _spec_country(hol: Mapping[str, Any], override: str | None) -> tuple[Any, An
     return country, subdivision
 
 
-def _spec_zone(spec: Mapping[str, Any], override: str | None) -> str:
+def _spec_zone(spec: Mapping[str, Any], override: Any) -> str:
     if override is not None:
         load_zone(override)
         return override
@@ -872,14 +858,16 @@ def _spec_zone(spec: Mapping[str, Any], override: str | None) -> str:
     return tz
 
 
-def calendar_from_spec(spec: Any, timezone: str | None = None, country: str | None = None) -> BusinessCalendar:
+def calendar_from_spec(spec: Any, timezone: Any = None, country: Any = None) -> BusinessCalendar:
     """Build a calendar from its docs/FORMAT.md ``calendars`` entry, or ``"24x7"``.
 
     ``timezone`` (when not None) replaces the spec's zone: it is the ticket's ``timezone``
     attribute for customer-local hours; ``country`` likewise replaces the holiday country (the
     ticket's country attribute, see ``holiday_country_attribute``). Keys other than timezone/hours/holidays (``clause``,
     ...) are left to the schema. Equal specs return the same shared instance, so per-ticket
-    zones do not rebuild year tables for every ticket.
+    zones do not rebuild year tables for every ticket. ``timezone`` and ``country`` are typed Any
+    because they are a ticket's attribute values, checked here (a number is a ValueError, not the
+    TypeError the compiled build would raise for a parameter typed str).
     """
     if spec == "24x7":
         return _ALWAYS_OPEN
@@ -914,13 +902,13 @@ def calendar_from_spec(spec: Any, timezone: str | None = None, country: str | No
     return _shared_calendar(zone, week, dates, country, subdivision)
 
 
-def localise(calendar: BusinessCalendar, timezone: str | None = None, country: str | None = None) -> BusinessCalendar:
+def localise(calendar: BusinessCalendar, timezone: Any = None, country: Any = None) -> BusinessCalendar:
     """``calendar`` read in a ticket's zone and/or with a ticket's holiday country, from the built
     calendar alone (no spec): ``localise(calendar_from_spec(spec), tz, c)`` is
     ``calendar_from_spec(spec, tz, c)`` for a spec whose holiday country comes from an attribute.
 
     Like ``calendar_from_spec``: a country other than the calendar's own drops its subdivision,
-    and a bad zone or country raises ``ValueError`` with the same message.
+    and a bad zone or country raises ``ValueError`` with the same message (so both are Any).
     """
     if calendar.is_always_open or (timezone is None and country is None):
         return calendar

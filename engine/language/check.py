@@ -164,6 +164,7 @@ class _Checker:
             self.cite(root, ("severity_changes", "clause"), changes.get("clause"))
         for i, refusal in enumerate(changes.get("refuse") or []):
             self.condition(root, ("severity_changes", "refuse", i, "when"), refusal.get("when"))
+            self.reason(root, ("severity_changes", "refuse", i, "reason"), refusal.get("reason"))
         for i, refusal in enumerate(d.get("refusals") or []):
             self.cite(root, ("refusals", i, "clause"), refusal.get("clause"))
             self.events(root, ("refusals", i, "on"), refusal.get("on"))
@@ -172,7 +173,6 @@ class _Checker:
                          ("refusals", i, "on"))
             self.condition(root, ("refusals", i, "when"), refusal.get("when"))
             self.reason(root, ("refusals", i, "reason"), refusal.get("reason"))
-            self.reason(root, ("severity_changes", "refuse", i, "reason"), refusal.get("reason"))
         self.escalation()
         self.warn_at()
         self.rules()

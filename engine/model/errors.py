@@ -13,4 +13,32 @@ class ObligoError(Exception):
     code = "error"
 
 
-__all__ = ["ObligoError"]
+# The exception classes live in this module, which is never compiled (buildtools/compiled.txt):
+# mypyc loses a class attribute such as `code` of an exception class it compiles.
+
+
+class EventError(ObligoError, ValueError):
+    """An event the engine cannot apply; the message is the reason written to the rejects file and
+    `code` a stable, machine-readable name for the kind of problem (events.REJECT_CODES)."""
+
+    code = "invalid-event"  # the default of a check on the event's shape; subclasses and raisers name their own
+
+    def __init__(self, message: str, code: str | None = None):
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+
+
+class CalendarRangeError(ObligoError, ValueError):
+    """A due instant beyond the years a calendar builds: the target cannot be reached on it."""
+
+    code = "calendar-range"
+
+
+class SpillError(ObligoError):
+    """The evicted tickets' file cannot be created, written or read (a missing or full directory)."""
+
+    code = "spill-failed"
+
+
+__all__ = ["CalendarRangeError", "EventError", "ObligoError", "SpillError"]

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
 
-from engine.model.errors import ObligoError
+from engine.model.errors import EventError  # re-exported: where callers have always imported it from
 from engine.model.jsonio import fast_loads
 from engine.model.vocabulary import CHANNELS as _CHANNELS
 from engine.model.vocabulary import EXTERNAL_EVENTS
@@ -60,18 +60,6 @@ MAX_INSTANT = (date(LAST_YEAR + 1, 1, 1).toordinal() - _UNIX_EPOCH_DAY) * 86400 
 _FAST_FIRST_HOUR, _FAST_LAST_HOUR = MIN_INSTANT + 86400, MAX_INSTANT + 1 - 86400 - 3600
 _HOUR_MINUTE = tuple(f"{h:02}:{m:02}" for h in range(24) for m in range(60))  # for format_instant
 _SECOND_Z = tuple(f":{s:02}Z" for s in range(60))
-
-
-class EventError(ObligoError, ValueError):
-    """An event the engine cannot apply; the message is the reason written to the rejects file and
-    `code` a stable, machine-readable name for the kind of problem (REJECT_CODES)."""
-
-    code = "invalid-event"  # the default of a check on the event's shape; subclasses and raisers name their own
-
-    def __init__(self, message: str, code: str | None = None):
-        super().__init__(message)
-        if code is not None:
-            self.code = code
 
 
 # Every code a reject may carry (docs/REJECTS.md lists them with examples); tests check raisers use only these.

@@ -26,9 +26,12 @@ import orjson
 _DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _NINETEEN_ZEROS = b"0" * 19
 _COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+# A JSON text, or a log line, as callers hand it over. bytearray is named because the compiled
+# build (setup.py) checks declared types at run time, and callers of replay pass bytearray lines.
+Text = str | bytes | bytearray
 
 
-def fast_loads(text: str | bytes, fallback: Callable[[Any], Any]) -> Any:
+def fast_loads(text: Text, fallback: Callable[[Any], Any]) -> Any:
     """`text` decoded by orjson when its value is certain to equal the json module's; otherwise
     (a long digit run, or anything orjson refuses) by `fallback`, which raises the user's reason."""
     if not has_long_number(text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text):
@@ -39,7 +42,7 @@ def fast_loads(text: str | bytes, fallback: Callable[[Any], Any]) -> Any:
     return fallback(text)
 
 
-def has_long_number(data: bytes) -> bool:
+def has_long_number(data: bytes | bytearray) -> bool:
     """Whether `data` holds a run of 19 ASCII digits or more, where orjson's reading of a number may
     not be the json module's (in UTF-8, no byte of another character is an ASCII digit)."""
     return _NINETEEN_ZEROS in data.translate(_DIGITS_TO_ZERO)

@@ -4,15 +4,21 @@ existing cluster (docs/SCALE.md). Dask is an optional extra, imported only here,
 
 The log never passes through the scheduler:
 1. The client reads the log once (`spool_log`): of each line only the instant and the ticket,
-   found cheaply (engine.replay.sort.instant_of, `_ticket_of`); it appends the raw line with its
+   found cheaply (engine.replay.sort.instant_of, `ticket_of`); it appends the raw line with its
    ordinal and line number to its partition's file in the spool directory, and the instants to
    one array file (8 bytes an event; plus a rank file when the log is not in time order). A line
    without an instant is certainly no event: the client rejects it itself.
+   On an existing cluster (`--scheduler`) with a log file, the workers make this pass instead, each
+   over a range of whole lines of the file (`spool_range`, one segment each: a pass serial on the
+   client is what limits the speed-up); the client joins the segments (`joined`). A worker that does
+   not see the client's file at its path (another size or time) leaves the pass to the client. With
+   a local cluster the client makes it while the cluster starts.
 2. One task per partition (`run_part`) reads its own file and the instants, reads and checks its
    lines as one process does (log.read_line: the same rejects), evaluates them
    (partition.run_partition), and writes its actions and trace records with their places, sorted,
    and its rejects, to files; it returns counts.
 3. The client merges those files by place, streaming (heapq.merge), into the output.
+The loops of these steps that run once per line or per action are engine.replay.spooled.
 The rounds of partition's docstring are more tasks over the same partition files with another
 instants file (refused events `SKIPPED`); the whole stream in one engine is one task reading every
 partition file in stream order. A line refused while read moves time in the first round (the
@@ -31,20 +37,21 @@ import contextlib
 import functools
 import hashlib
 import heapq
+import io
+import itertools
 import logging
 import marshal
 import os
 import pickle
-import re
 import shutil
 import socket
-import struct
+import stat
 import tempfile
 import time
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -54,28 +61,31 @@ from engine.language.model import CompiledContract
 from engine.language.versions import contract_keys
 from engine.model.diagnostics import errors_only
 from engine.model.errors import ObligoError
-from engine.model.events import Event, EventError, parse_json
+from engine.model.jsonio import Text
 from engine.replay.collector import collector_paused
 from engine.replay.lines import Reject, ReplayStats, read_line
-from engine.replay.partition import (
-    NOT_YET,
-    SKIPPED,
-    PartitionRun,
-    partition_of,
-    reached_times,
-    run_alone,
-    run_partition,
+from engine.replay.partition import SKIPPED, PartitionRun, reached_times, run_alone, run_partition
+from engine.replay.records import Segment
+from engine.replay.spooled import (
+    PartReader,
+    Spool,
+    frames,
+    joined,
+    line_starts,
+    part_file,
+    part_records,
+    range_groups,
+    read_array,
+    spool_log,
+    spool_segment,
+    write_array,
+    write_items,
 )
-from engine.replay.sort import instant_of
 from engine.runtime.engine import Engine
 
 EXTRA = "pip install 'obligo[dask]'"
-CHUNK = 20_000  # items per marshal/pickle record of a result file: what the merge holds per partition
 ALONE = -1  # the part number of the task that evaluates the whole stream in one engine
 
-_HEAD = struct.Struct("<qqI")  # a spooled line: ordinal among the events, line number, byte length
-_FRAME = struct.Struct("<Q")  # the byte length of a chunk of a result file
-_TICKET = re.compile(rb'"ticket"[ \t\r\n]*:[ \t\r\n]*"([^"]*)"')
 
 
 class ClusterError(ObligoError):
@@ -95,94 +105,6 @@ def dask_missing() -> bool:
 
 
 # --- the client's pass over the log -----------------------------------------------------------------
-@dataclass
-class Spool:
-    """What the client's pass left in the spool directory, and what it found on the way."""
-
-    root: Path
-    parts: int
-    events: int = 0  # lines handed to partitions (each has an instant): the stream's indices
-    lines: int = 0  # lines that are not blank
-    ordered: bool = True  # the events' instants never go back: index = ordinal, no rank file
-    text: bool = False  # the lines were str (an importer's), spooled as UTF-8 with surrogatepass
-    rejects: list[Reject] = field(default_factory=list)  # lines with no instant, rejected here
-    instants: array = field(default_factory=lambda: array("q"))  # the first round's, in stream order
-
-
-def _ticket_of(line: bytes) -> str | None:
-    """The top-level ticket of a line that may be an event, or None (nobody's: certainly refused).
-    Exact for every valid event line, as engine.replay.sort.instant_of is for its instant."""
-    if b"\\" not in line and line.count(b'"ticket"') == 1 and (match := _TICKET.search(line)):
-        try:
-            ticket: Any = match.group(1).decode("utf-8")
-        except UnicodeDecodeError:
-            return None
-    else:
-        try:
-            obj = parse_json(line.decode("utf-8"))
-        except (UnicodeDecodeError, EventError):
-            return None
-        ticket = obj.get("ticket") if isinstance(obj, dict) else None
-    return ticket if isinstance(ticket, str) and ticket else None
-
-
-def spool_log(lines: Iterable[str | bytes], root: Path, parts: int, until: int | None) -> Spool:
-    """Partition the log by ticket into `root`/part-P files, and write the stream's instants."""
-    spool = Spool(root, parts)
-    ats, moves = array("q"), bytearray()
-    previous = NOT_YET
-    with contextlib.ExitStack() as stack:
-        files = [stack.enter_context(open(root / f"part-{p}", "wb")) for p in range(parts)]
-        pack = _HEAD.pack
-        for number, raw in enumerate(lines, start=1):
-            if isinstance(raw, str):
-                spool.text = True
-                line = raw.encode("utf-8", "surrogatepass").rstrip(b"\r\n")
-            else:
-                line = bytes(raw).rstrip(b"\r\n")
-            if not line.strip(b" \t\r\n"):  # blank (read_line's test: these bytes are ASCII)
-                continue
-            spool.lines += 1
-            at = instant_of(line)
-            if at is None:  # certainly not an event: its reject, as one process writes it
-                item = read_line(number, raw)
-                if isinstance(item, Reject):
-                    spool.rejects.append(item)
-                    continue
-                at = item[0] if item is not None else NOT_YET  # not expected: then a partition reads it
-            ticket = _ticket_of(line)
-            if at < previous:
-                spool.ordered = False
-            previous = max(previous, at)
-            ats.append(at)
-            moves.append(ticket is not None and (until is None or at <= until))
-            files[0 if ticket is None else partition_of(ticket, parts)].write(pack(len(ats) - 1, number, len(line)) + line)
-    spool.events = len(ats)
-    if spool.ordered:
-        spool.instants = array("q", [at if move else NOT_YET for at, move in zip(ats, moves, strict=True)])
-    else:  # stream order: by instant, then line (stable), as one process sorts
-        order = sorted(range(len(ats)), key=ats.__getitem__)
-        rank = array("q", bytes(8 * len(ats)))
-        for position, k in enumerate(order):
-            rank[k] = position
-        _write_array(root / "rank", rank)
-        spool.instants = array("q", [ats[k] if moves[k] else NOT_YET for k in order])
-    _write_array(root / "instants-1", spool.instants)
-    return spool
-
-
-def _write_array(path: Path, values: array) -> None:
-    with open(path, "wb") as handle:
-        values.tofile(handle)
-
-
-def _read_array(path: Path, size: int) -> array:
-    values = array("q")
-    with open(path, "rb") as handle:
-        values.fromfile(handle, size)
-    return values
-
-
 # --- contracts on the workers -------------------------------------------------------------------------
 Recipes = tuple[tuple[str, str, bytes], ...]  # (absolute file, source text, pickled effective parameters)
 
@@ -239,6 +161,7 @@ class Job:
     trace: bool
     retention: int | None  # the client engine's (eviction of finished tickets)
     recipes: Recipes
+    segments: tuple[tuple[int, int], ...] = ((0, 0),)  # Spool.segments: the part files of each pass
 
 
 def run_part(job: Job, part: int, round_: int) -> dict[str, Any]:
@@ -256,61 +179,20 @@ def run_part(job: Job, part: int, round_: int) -> dict[str, Any]:
     return result
 
 
-class _Reader:
-    """A partition's own lines as events, in stream order, read and checked as one process does;
-    keeps what it refuses (a reject, or nothing for an event after --until)."""
-
-    def __init__(self, job: Job, instants: array) -> None:
-        self.job = job
-        self.instants = instants
-        self.rejects: list[Reject] = []
-        self.refused: list[int] = []
-        self.after_until = 0
-
-    def events(self, records: Iterable[tuple[int, int, bytes]]) -> Iterator[tuple[int, Event]]:
-        instants, until = self.instants, self.job.until
-        for i, number, raw in records:
-            if instants[i] == SKIPPED:
-                continue
-            item = read_line(number, _line(raw, self.job.text))
-            if isinstance(item, Reject):
-                self.rejects.append(item)
-                self.refused.append(i)
-            elif item is not None:
-                if until is not None and item[0] > until:
-                    self.after_until += 1
-                else:
-                    yield i, item[2]
-
-
-def _line(raw: bytes, text: bool) -> str | bytes:
-    return raw.decode("utf-8", "surrogatepass") if text else raw
-
-
-def _records(path: Path) -> Iterator[tuple[int, int, bytes]]:
-    """The (ordinal, line number, raw line) records of a partition file, in the order written."""
-    size, unpack = _HEAD.size, _HEAD.unpack
-    with open(path, "rb") as handle:
-        read = handle.read
-        while head := read(size):
-            k, number, length = unpack(head)
-            yield k, number, read(length)
-
-
 def _in_stream_order(job: Job, part: int) -> Iterator[tuple[int, int, bytes]]:
     """(index, line number, raw line) of the partition's lines (every line for ALONE), by index."""
+    root = Path(job.root)
     parts = range(job.parts) if part == ALONE else [part]
-    paths = [Path(job.root) / f"part-{p}" for p in parts]
-    if job.ordered:  # index = ordinal: each file is in order already
-        return heapq.merge(*(_records(path) for path in paths))
-    rank = _read_array(Path(job.root) / "rank", job.events)
-    return iter(sorted((rank[k], number, raw) for path in paths for k, number, raw in _records(path)))
+    if job.ordered:  # index = ordinal: each partition's records are in order already
+        return heapq.merge(*(part_records(root, job.segments, p) for p in parts))
+    rank = read_array(root / "rank", job.events)
+    return iter(sorted((rank[k], number, raw) for p in parts for k, number, raw in part_records(root, job.segments, p)))
 
 
 def _run_part(job: Job, contracts: dict[str, CompiledContract], part: int, round_: int) -> dict[str, Any]:
     # the lone run skips nothing: it reads the first round's instants only for SKIPPED (none there)
-    instants = _read_array(Path(job.root) / f"instants-{1 if part == ALONE else round_}", job.events)
-    reader = _Reader(job, instants)
+    instants = read_array(Path(job.root) / f"instants-{1 if part == ALONE else round_}", job.events)
+    reader = PartReader(instants, job.until, job.text)
     run = PartitionRun()
     mine = reader.events(_in_stream_order(job, part))
     if part == ALONE:
@@ -321,15 +203,15 @@ def _run_part(job: Job, contracts: dict[str, CompiledContract], part: int, round
     if run.rejected:  # the engine's refusals: their line numbers and texts, read again (few, as a rule)
         for i, number, raw in _in_stream_order(job, part):
             if i in run.rejected:
-                item = read_line(number, _line(raw, job.text))
+                item = read_line(number, raw.decode("utf-8", "surrogatepass") if job.text else raw)
                 assert item is not None and not isinstance(item, Reject)
                 code, reason = run.rejected[i]  # the engine's own code (engine.model.events.REJECT_CODES)
                 rejects.append(Reject(number, code, reason, item[3]))
     rejects.sort(key=lambda r: r.line)
     name = f"{round_}-{part}"
     counts = _write_actions(Path(job.root) / f"actions-{name}", run)
-    _write_items(Path(job.root) / f"traces-{name}", run.traces, run.trace_places, pickle.dumps)
-    _write_items(Path(job.root) / f"rejects-{name}", [r.to_json() + "\n" for r in rejects],
+    write_items(Path(job.root) / f"traces-{name}", run.traces, run.trace_places, pickle.dumps)
+    write_items(Path(job.root) / f"rejects-{name}", [r.to_json() + "\n" for r in rejects],
                  [(r.line,) for r in rejects], marshal.dumps)
     by_reject: dict[str, int] = {}
     for reject in rejects:
@@ -352,20 +234,8 @@ def _write_actions(path: Path, run: PartitionRun) -> dict[str, Any]:
         if action.action == "breach":
             clock = (action.contract, action.clock or "")
             breaches[clock] = breaches.get(clock, 0) + 1
-    _write_items(path, [a.to_json() + "\n" for a in run.actions], run.places, marshal.dumps)
+    write_items(path, [a.to_json() + "\n" for a in run.actions], run.places, marshal.dumps)
     return {"actions": len(run.actions), "by_action": by_action, "by_contract": by_contract, "breaches": breaches}
-
-
-def _write_items(path: Path, items: list, places: list, dumps: Any) -> None:
-    """(place..., seq, item) records sorted by place, in chunks. A lone run has no places: its
-    items are in order already. `seq` keeps the order of equal places (the same ticket's)."""
-    if not places:
-        places = [(k,) for k in range(len(items))]
-    order = sorted(range(len(items)), key=places.__getitem__)
-    with open(path, "wb") as handle:
-        for start in range(0, len(order), CHUNK):
-            data = dumps([(*places[k], seq, items[k]) for seq, k in enumerate(order[start:start + CHUNK], start)])
-            handle.write(_FRAME.pack(len(data)) + data)
 
 
 def _digests(ids: set[str]) -> bytes:
@@ -376,16 +246,8 @@ def _digests(ids: set[str]) -> bytes:
                                       signed=True) for i in ids]).tobytes()
 
 
-def _chunks(path: Path, loads: Any) -> Iterator[tuple]:
-    """The records of a result file, one chunk in memory at a time (a frame read whole, then
-    loaded from bytes: marshal.load on a file reads it in small pieces, several times slower)."""
-    with open(path, "rb") as handle:
-        while head := handle.read(_FRAME.size):
-            yield from loads(handle.read(_FRAME.unpack(head)[0]))
-
-
 # --- the client ---------------------------------------------------------------------------------------
-def replay_distributed(engine: Engine, lines: Iterable[str | bytes], out: IO[str], rejects_out: IO[str] | None,
+def replay_distributed(engine: Engine, lines: Iterable[Text], out: IO[str], rejects_out: IO[str] | None,
                        until: int | None, jobs: int, scheduler: str | None, spool_dir: str | None) -> ReplayStats:
     """engine.replay.log.replay with `jobs` > 1 or a scheduler: the same output, rejects, decision
     log (to `engine.tracer`) and counts, evaluated on a Dask cluster (module docstring)."""
@@ -396,16 +258,86 @@ def replay_distributed(engine: Engine, lines: Iterable[str | bytes], out: IO[str
         raise ClusterError(f"--spool {spool_dir}: {exc.strerror or exc}") from None
     try:
         with _connected(jobs, scheduler) as cluster:
-            spool = spool_log(lines, root, cluster.parts, until)  # while a local cluster starts
+            log = LogFile.of(lines) if cluster.running else None
+            spool = None
+            if log is not None and isinstance(lines, io.BufferedReader):
+                spool = _workers_pass(cluster.client(), lines, log, root, cluster.parts, until)
+            if spool is None:  # while a local cluster starts; or the workers cannot read the log
+                spool = spool_log(lines, root, cluster.parts, until)
             client = cluster.client()
             job = Job(str(root), spool.parts, spool.events, spool.ordered, spool.text, until,
-                      engine.tracer is not None, engine.retention, recipes)
+                      engine.tracer is not None, engine.retention, recipes, tuple(spool.segments))
             warm = [client.submit(_warm, recipes, workers=[w], pure=False) for w in _workers(client)]
             output, refusals = _rounds(client, job, spool)
             client.gather(warm)
             return _written(engine, spool, output, refusals, out, rejects_out)
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class LogFile:
+    """A log given as a file that workers may read themselves: its path, where the log starts in
+    it, its size and modification time (a worker that sees another file at that path says so)."""
+
+    path: str
+    start: int
+    size: int
+    mtime_ns: int
+
+    @staticmethod
+    def of(lines: Iterable[Text]) -> LogFile | None:
+        """The file `lines` reads, when it is a regular file opened in binary mode; else None."""
+        if not isinstance(lines, io.BufferedReader) or not isinstance(lines.name, str):
+            return None
+        try:
+            info = os.fstat(lines.fileno())
+            start = lines.tell()
+        except (OSError, ValueError):
+            return None
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        return LogFile(os.path.abspath(lines.name), start, info.st_size, info.st_mtime_ns)
+
+
+def spool_range(root: str, log: LogFile, number: int, start: int, end: int, parts: int,
+                until: int | None) -> Segment | None:
+    """A worker's pass over bytes start..end of the log file (segment `number`), or None when this
+    worker does not see the client's file at its path."""
+    if not Path(root).is_dir():
+        raise ClusterError(f"the spool directory {root} is not visible on worker {socket.gethostname()}: "
+                           "pass --spool DIR on a file system every worker shares")
+    try:
+        handle = open(log.path, "rb")  # noqa: SIM115 - closed by the with below
+    except OSError:
+        return None
+    with handle:
+        info = os.fstat(handle.fileno())
+        if info.st_size != log.size or info.st_mtime_ns != log.mtime_ns:
+            return None
+        with collector_paused():
+            return spool_segment(range_groups(handle, start, end), Path(root), number, parts, until)
+
+
+def _workers_pass(client: Any, handle: IO[bytes], log: LogFile, root: Path, parts: int,
+                  until: int | None) -> Spool | None:
+    """The pass over a log file on a running cluster: each worker spools a range of whole lines at
+    once (`spool_range`), the client only joins them; None (and nothing left) when a worker cannot
+    read the file, so that the client makes the pass itself. `handle`: the client's open file,
+    where it cuts the ranges (left where the log starts)."""
+    workers = _workers(client)
+    cuts = line_starts(handle, log.start, log.size, len(workers))
+    handle.seek(log.start)
+    futures = [client.submit(spool_range, str(root), log, k, start, end, parts, until, pure=False,
+                             workers=[workers[k % len(workers)]], allow_other_workers=True)
+               for k, (start, end) in enumerate(itertools.pairwise(cuts))]
+    segments = client.gather(futures)
+    if any(segment is None for segment in segments) or not segments:
+        for k in range(len(futures)):
+            for name in [*(part_file(root, k, p).name for p in range(parts)), f"seg-{k}-ats", f"seg-{k}-moves"]:
+                (root / name).unlink(missing_ok=True)
+        return None
+    return joined(root, parts, segments)
 
 
 @dataclass
@@ -431,7 +363,7 @@ def _rounds(client: Any, job: Job, spool: Spool) -> tuple[_Round, _Round]:
     instants = array("q", spool.instants)
     for i in refused:
         instants[i] = SKIPPED
-    _write_array(spool.root / "instants-2", instants)
+    write_array(spool.root / "instants-2", instants)
     second = _run_round(client, job, 2, list(range(job.parts)))
     if any(r["looped"] or r["rejects"] or r["duplicates"] for r in second.results):  # not expected: be safe
         alone = _run_round(client, job, 3, [ALONE])
@@ -466,9 +398,9 @@ def _written(engine: Engine, spool: Spool, output: _Round, refusals: _Round, out
     line into `rejects_out`; the counts into the stats."""
     root = spool.root
     out.writelines(item[-1] for item in heapq.merge(
-        *(_chunks(root / f"actions-{output.number}-{p}", marshal.loads) for p in output.parts)))
+        *(frames(root / f"actions-{output.number}-{p}", marshal.loads) for p in output.parts)))
     if engine.tracer is not None:
-        for item in heapq.merge(*(_chunks(root / f"traces-{output.number}-{p}", pickle.loads) for p in output.parts)):
+        for item in heapq.merge(*(frames(root / f"traces-{output.number}-{p}", pickle.loads) for p in output.parts)):
             engine.tracer.fired(**item[-1])
     for result in output.results:
         engine.problems.extend(result["problems"])
@@ -480,8 +412,8 @@ def _written(engine: Engine, spool: Spool, output: _Round, refusals: _Round, out
             for key, n in sorted(result[name].items()):
                 counts[key] = counts.get(key, 0) + n
     own = [(r.line, r.to_json() + "\n") for r in spool.rejects]
-    merged = heapq.merge(own, *(_chunks(root / f"rejects-{refusals.number}-{p}", marshal.loads) for p in refusals.parts))
-    for item in merged:
+    rejected = heapq.merge(own, *(frames(root / f"rejects-{refusals.number}-{p}", marshal.loads) for p in refusals.parts))
+    for item in rejected:
         if rejects_out is not None:
             rejects_out.write(item[-1])
     for reject in spool.rejects:
@@ -500,13 +432,15 @@ def _written(engine: Engine, spool: Spool, output: _Round, refusals: _Round, out
 # --- the cluster --------------------------------------------------------------------------------------
 class _Cluster:
     """A Dask client: to the scheduler at `scheduler`, or to a local cluster of `jobs` processes
-    started in a thread while the client spools the log (`client()` waits for it). The local
+    started in a thread while the client spools the log (`client()` waits for it; on an existing
+    cluster the workers spool a log file themselves, each a range of it). The local
     workers log nothing: a task's error reaches the client, which says it in one line."""
 
     def __init__(self, jobs: int, scheduler: str | None, pool: ThreadPoolExecutor) -> None:
         import distributed
 
         self.local: Any = None
+        self.running = scheduler is not None  # an existing cluster: its workers can make the pass
         if scheduler is not None:
             try:
                 client = distributed.Client(scheduler, timeout=20, set_as_default=False)

@@ -10,51 +10,17 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from typing import IO, Any
 
 from engine.model.events import EventError, parse_event, parse_json, parse_json_line
-from engine.model.jsonio import has_long_number
+from engine.model.jsonio import Text, has_long_number
+from engine.replay.records import Reject, ReplayStats  # re-exported: where callers have always imported them from
 
 BLOCK = 1 << 20  # bytes read at a time from a binary log (line_blocks)
 BinaryFile = IO[bytes] | io.BufferedIOBase | io.RawIOBase  # what iter_log reads in blocks
 
 
-@dataclass
-class ReplayStats:
-    lines: int = 0
-    events: int = 0
-    actions: int = 0
-    rejects: int = 0
-    duplicates: int = 0
-    after_until: int = 0
-    by_action: dict[str, int] = field(default_factory=dict)
-    by_contract: dict[tuple[str, str], int] = field(default_factory=dict)  # (kind, contract) -> actions
-    breaches: dict[tuple[str, str], int] = field(default_factory=dict)  # (contract, clock) -> breach actions
-    by_reject: dict[str, int] = field(default_factory=dict)  # reject code -> lines
-
-    def summary(self) -> str:
-        kinds = ", ".join(f"{k} {v}" for k, v in sorted(self.by_action.items()))
-        later = f", after --until {self.after_until}" if self.after_until else ""
-        return (f"events {self.events}, actions {self.actions}, rejects {self.rejects}, duplicates {self.duplicates}"
-                + later + (f" ({kinds})" if kinds else ""))
-
-
-@dataclass(frozen=True)
-class Reject:
-    """One input line that was not evaluated: where, a stable code (events.REJECT_CODES) and why."""
-
-    line: int
-    code: str
-    reason: str
-    text: str
-
-    def to_json(self) -> str:
-        return json.dumps({"line": self.line, "code": self.code, "reason": self.reason, "input": self.text},
-                          ensure_ascii=False)
-
-
-def read_log(lines: Iterable[str | bytes]) -> tuple[list[tuple[int, int, Any, str]], list[Reject]]:
+def read_log(lines: Iterable[Text]) -> tuple[list[tuple[int, int, Any, str]], list[Reject]]:
     """Parse every line (text, or bytes decoded here line by line, so that one bad byte costs only its
     own line); returns ((at, line number, event, text), ...) sorted stably by time, and the rejects."""
     good: list[tuple[int, int, Any, str]] = []
@@ -68,7 +34,7 @@ def read_log(lines: Iterable[str | bytes]) -> tuple[list[tuple[int, int, Any, st
     return good, rejects
 
 
-def iter_log(lines: Iterable[str | bytes]) -> Iterator[tuple[int, int, Any, str] | Reject]:
+def iter_log(lines: Iterable[Text]) -> Iterator[tuple[int, int, Any, str] | Reject]:
     """`read_log` one line at a time, in the order of the input: (at, line number, event, text) for
     an event, a `Reject` for a line that is not one; blank lines give nothing. A binary file is read
     in blocks of whole lines (`iter_blocks`): the same items, with less work per line."""
@@ -81,7 +47,7 @@ def iter_log(lines: Iterable[str | bytes]) -> Iterator[tuple[int, int, Any, str]
             yield item
 
 
-def read_line(number: int, raw: str | bytes) -> tuple[int, int, Any, str] | Reject | None:
+def read_line(number: int, raw: Text) -> tuple[int, int, Any, str] | Reject | None:
     """One line of a log (`iter_log`): (at, number, event, text), a `Reject`, or None when blank.
     Also what a partition of `--jobs` reads its own lines with (engine.replay.distributed)."""
     if isinstance(raw, str):

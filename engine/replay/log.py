@@ -7,6 +7,7 @@ from typing import IO, Any
 
 from engine.model.actions import Action
 from engine.model.events import EventError
+from engine.model.jsonio import Text
 from engine.replay.lines import (  # re-exported: the names callers have always imported from here
     Reject,
     ReplayStats,
@@ -17,17 +18,14 @@ from engine.replay.lines import (  # re-exported: the names callers have always 
     read_log,
     shown,
 )
+from engine.replay.records import OutOfOrder
 from engine.replay.sort import RUN_SIZE, Runs, external_sort, in_time_order, rewindable
 from engine.runtime.engine import DuplicateEvent, Engine
 
 WRITE_BATCH = 1024  # actions turned into JSON and written at a time (_Writer)
 
 
-class OutOfOrder(ValueError):
-    """`replay(..., ordered=True)` met an event earlier than the one before it."""
-
-
-def replay(engine: Engine, lines: Iterable[str | bytes], out: IO[str], rejects_out: IO[str] | None = None,
+def replay(engine: Engine, lines: Iterable[Text], out: IO[str], rejects_out: IO[str] | None = None,
            until: int | None = None, jobs: int = 1, *, ordered: bool | None = None,
            run_size: int = RUN_SIZE, spool_dir: str | None = None, scheduler: str | None = None) -> ReplayStats:
     """Evaluate a whole log (lines of text or of bytes); rejects never stop the stream. Output is
@@ -120,7 +118,7 @@ def _evaluate(engine: Engine, item: tuple[int, int, Any, str], write: _Writer, s
     return True
 
 
-def _replay_in_order(engine: Engine, lines: Iterable[str | bytes], write: _Writer, rejects_out: IO[str] | None,
+def _replay_in_order(engine: Engine, lines: Iterable[Text], write: _Writer, rejects_out: IO[str] | None,
                      until: int | None, stats: ReplayStats) -> None:
     """Read, check the order, evaluate and write, one line at a time: the rejects come in line order."""
     last = previous = None
@@ -144,7 +142,7 @@ def _replay_in_order(engine: Engine, lines: Iterable[str | bytes], write: _Write
     _finish(engine, write, until, last)
 
 
-def _replay_sorted(engine: Engine, lines: Iterable[str | bytes], write: _Writer, rejects_out: IO[str] | None,
+def _replay_sorted(engine: Engine, lines: Iterable[Text], write: _Writer, rejects_out: IO[str] | None,
                    until: int | None, stats: ReplayStats, run_size: int, spool_dir: str | None) -> None:
     """Sort the events out of core, evaluate them in time order, then write the rejects (the
     reading's and the engine's, sorted out of core too) in line order."""
@@ -190,7 +188,7 @@ def _line(reject: Reject) -> int:
     return reject.line
 
 
-def _replay_partitioned(engine: Engine, lines: Iterable[str | bytes], out: IO[str], rejects_out: IO[str] | None,
+def _replay_partitioned(engine: Engine, lines: Iterable[Text], out: IO[str], rejects_out: IO[str] | None,
                         until: int | None, jobs: int, scheduler: str | None, spool_dir: str | None) -> ReplayStats:
     """`--jobs N` / `--scheduler`: engine.replay.distributed (imported here: Dask only when asked for)."""
     from engine.replay.distributed import replay_distributed

@@ -136,7 +136,7 @@ class _PlacedTracer:
         self.run.traces.append(record)
 
 
-def _applied(engine: Engine, run: PartitionRun, index: int, raw: Event | dict) -> list[Action] | None:
+def _applied(engine: Engine, run: PartitionRun, index: int, raw: Any) -> list[Action] | None:
     """`engine.process(raw)`'s actions, or None with the refusal (duplicate or reason) kept in `run`."""
     try:
         return engine.process(raw)
@@ -148,7 +148,7 @@ def _applied(engine: Engine, run: PartitionRun, index: int, raw: Event | dict) -
     return None
 
 
-def run_alone(contracts: dict[str, CompiledContract], events: Iterable[tuple[int, Event | dict]], end: int | None,
+def run_alone(contracts: dict[str, CompiledContract], events: Iterable[tuple[int, Any]], end: int | None,
               trace: bool, run: PartitionRun | None = None, retention: int | None = None) -> PartitionRun:
     """The whole stream ((index, event), in order) in one engine: events straight to
     `Engine.process`, which fires deadlines only for the events it accepts. Exactly the single
@@ -232,7 +232,7 @@ def in_place_order(items: list[list], places: list[list]) -> list:
 
 
 # --- in this process ----------------------------------------------------------------------------------
-def evaluate(contracts: dict[str, CompiledContract], events: Sequence[Event | dict], *, jobs: int = 1,
+def evaluate(contracts: dict[str, CompiledContract], events: Sequence[Any], *, jobs: int = 1,
              end: int | None = None, trace: bool = False) -> Evaluation:
     """Evaluate `events` (in time order) as one `Engine` would, partitioned by ticket into `jobs`
     partitions evaluated one after the other in this process: the algorithm without transport
@@ -246,7 +246,7 @@ def evaluate(contracts: dict[str, CompiledContract], events: Sequence[Event | di
         return _evaluate(contracts, events, parts, end, trace)
 
 
-def _evaluate(contracts: dict[str, CompiledContract], events: Sequence[Event | dict], parts: int, end: int | None,
+def _evaluate(contracts: dict[str, CompiledContract], events: Sequence[Any], parts: int, end: int | None,
               trace: bool) -> Evaluation:
     alone = lambda rounds: _merged([run_alone(contracts, enumerate(events), end, trace)], 1, rounds)  # noqa: E731
     if parts == 1:
@@ -266,7 +266,7 @@ def _evaluate(contracts: dict[str, CompiledContract], events: Sequence[Event | d
     return result
 
 
-def _run_all(contracts: dict[str, CompiledContract], events: Sequence[Event | dict], parts: int, skip: frozenset[int],
+def _run_all(contracts: dict[str, CompiledContract], events: Sequence[Any], parts: int, skip: frozenset[int],
              end: int | None, trace: bool) -> list[PartitionRun]:
     """Every partition: first each parses its own events (an event that does not parse is refused
     and moves no time; one without a string ticket is nobody's, refused by partition 0), then each

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import IO, Any, Generic, TypeVar, cast
 
 from engine.model.events import EventError, parse_instant, parse_json
+from engine.model.jsonio import Text
 from engine.replay.lines import BLOCK, BinaryFile, block_lines, line_blocks
 
 T = TypeVar("T")
@@ -35,7 +36,7 @@ _AT_BYTES = re.compile(rb'"at"[ \t\r\n]*:[ \t\r\n]*"([^"]*)"')
 _AT_IN_BLOCK = re.compile(r'"at"[ \t\r]*:[ \t\r]*"([^"\n]*)"[^\n]*')
 
 
-def instant_of(line: str | bytes) -> int | None:
+def instant_of(line: Text) -> int | None:
     """The `at` of a line that may be a valid event, or None for a line that certainly is not one
     (or is blank). Exact for every valid event line: a line without a backslash in which `"at"`
     occurs once has its top-level key there; any other line is decoded in full (parse_json)."""
@@ -70,7 +71,7 @@ def instant_of(line: str | bytes) -> int | None:
         return None
 
 
-def in_time_order(lines: Iterable[str | bytes]) -> bool:
+def in_time_order(lines: Iterable[Text]) -> bool:
     """True when the instants of the lines that may be events never go back in time; stops at the
     first that does. A line counted here that later turns out to be a reject can only make this
     say False (the log is then sorted, which gives the same output), never wrongly True. A binary

@@ -34,6 +34,8 @@ from collections import Counter, deque
 from sys import intern
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 from engine.calendars.business import CalendarRangeError
 from engine.language.conditions import compile_getter
 from engine.language.model import CompiledContract
@@ -57,6 +59,7 @@ DAY = 86_400
 DEFAULT_RETENTION = 30 * DAY  # `obligo replay --retain DAYS`: docs/INTERFACE.md "Replay at scale"
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # engine.api.Engine, and embedders, subclass it in Python
 class Engine:
     """Evaluate contracts against a stream of ticket events, in event time.
 
@@ -93,8 +96,9 @@ class Engine:
         self._versions = windows(contracts)  # contract id -> its versions' time in force
 
     # --- public API -------------------------------------------------------------------------
-    def process(self, event: Event | dict) -> list[Action]:
-        """Apply one event; returns the deadlines it passed, then its own actions.
+    def process(self, event: object) -> list[Action]:
+        """Apply one event (an Event, or a JSON value as parsed: anything but an object that
+        parse_event accepts is an EventError); returns the deadlines it passed, then its own actions.
 
         Raises EventError (with the reason) for an event that cannot be applied: invalid, duplicate
         id, unknown contract or ticket, before its ticket's `opened`, or earlier than the stream.
@@ -154,17 +158,17 @@ class Engine:
         try:
             self._apply(state, kind, eid, attrs, at, out)
             number(out, mark, (eid,))
-        except RuleLoopError as exc:
+        except RuleLoopError as loop:  # each except names its own variable: mypyc types it by its clause
             # The event's own actions are dropped and its ticket quarantined: a looping contract
             # gives no trustworthy state. Deadline actions fired before it come with the next call.
             self._carry = out[:mark]
-            quarantined[ticket] = f"a rule loop on event {eid!r}: {exc}"
+            quarantined[ticket] = f"a rule loop on event {eid!r}: {loop}"
             self._finished.pop(ticket, None)  # a quarantined ticket is never evicted
             raise
-        except CalendarRangeError as exc:
+        except CalendarRangeError as unreachable:
             # Likewise for a target its calendar cannot reach (open a few minutes a year): no due.
             self._carry = out[:mark]
-            quarantined[ticket] = f"on event {eid!r}, a target its calendar cannot reach: {exc}"
+            quarantined[ticket] = f"on event {eid!r}, a target its calendar cannot reach: {unreachable}"
             self._finished.pop(ticket, None)
             raise EventError(f"ticket {ticket!r} is quarantined: {quarantined[ticket]}", "calendar-range") from None
         if retention is not None:

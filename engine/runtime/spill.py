@@ -20,14 +20,8 @@ import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator
 
-from engine.model.errors import ObligoError
+from engine.model.errors import SpillError  # re-exported
 from engine.model.jsonio import dumps, loads
-
-
-class SpillError(ObligoError):
-    """The evicted tickets' file cannot be created, written or read (a missing or full directory)."""
-
-    code = "spill-failed"
 
 
 class Spill:

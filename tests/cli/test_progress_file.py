@@ -27,6 +27,30 @@ def test_it_counts_both_passes_forward_and_stays_seekable(tmp_path) -> None:
     assert len(seen) == 6  # every EVERY lines and at the end of each pass
 
 
+def test_the_replay_reads_it_in_blocks_as_it_reads_a_file(tmp_path) -> None:
+    """A binary stream: iter_log and the order check take it block by block (one bar update a
+    block), with the very items of the plain file."""
+    from engine.replay.lines import iter_log
+    from engine.replay.sort import in_time_order
+
+    log = ROOT / "bench" / "sample-events.jsonl"
+    size = log.stat().st_size
+    seen: list[int] = []
+    with log.open("rb") as plain, log.open("rb") as handle:
+        wrapped = ProgressFile(handle, seen.append)
+        assert isinstance(wrapped, io.BufferedIOBase)
+        assert in_time_order(wrapped) == in_time_order(plain)
+        plain.seek(0)
+        wrapped.seek(0)
+        assert [_item(i) for i in iter_log(wrapped)] == [_item(i) for i in iter_log(plain)]
+    assert seen == sorted(seen) and seen[-1] == 2 * size
+    assert len(seen) <= 2 * (size // (1 << 20) + 2)  # a few updates a pass, not one a line
+
+
+def _item(item):
+    return item if not isinstance(item, tuple) else (item[0], item[1], item[3])
+
+
 class _Terminal(io.StringIO):
     def isatty(self) -> bool:
         return True

@@ -22,6 +22,10 @@ from engine.model.diagnostics import errors_only
 
 # file -> [(code, line, col, json path, part of the message)]
 CASES: dict[str, list[tuple[str, int | None, int | None, str, str]]] = {
+    "bad-placeholder-refuse.yaml": [  # make fuzz found it: was an internal ConditionError (checked at the wrong index)
+        ("bad-placeholder", 60, 15, "$.severity_changes.refuse[0].reason",
+         "reason placeholder: unknown fact root 'event0' in 'event0.to'; expected event, ticket or state"),
+    ],
     "misspelled-reference.yaml": [
         ("unknown-plan", 41, 26, "$.targets[0].match.ticket.plan", "unknown plan 'standrad'; did you mean 'standard'?"),
         ("unknown-calendar", 42, 15, "$.targets[0].calendar", "unknown calendar 'emae'; did you mean 'emea'?"),

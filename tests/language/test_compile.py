@@ -111,7 +111,8 @@ def test_calendar_references_and_memoisation():
     c = acme()
     cal, label = c.calendar("region", {"region": "france"})
     assert label.startswith("paris") and cal.timezone == "Europe/Paris"
-    assert c.calendar("paris", {}) is c.calendar("region", {"region": "france"})
+    shared, again = c.calendar("paris", {}), c.calendar("region", {"region": "france"})
+    assert shared[0] is again[0] and shared == again  # one calendar object, memoised
     assert c.calendar("24x7", {})[0].is_always_open
     assert c.calendar("region", {"region": "mars"}) is None
     assert c.calendar("nosuch", {}) is None
@@ -147,7 +148,7 @@ def test_customer_local_calendar_from_ticket_attribute(tmp_path):
     paris = c.calendar("local", {})
     assert paris[0].timezone == "Europe/Paris"  # the default
     tokyo = c.calendar("local", {"timezone": "Asia/Tokyo"})
-    assert tokyo[0].timezone == "Asia/Tokyo" and c.calendar("local", {"timezone": "Asia/Tokyo"}) is tokyo
+    assert tokyo[0].timezone == "Asia/Tokyo" and c.calendar("local", {"timezone": "Asia/Tokyo"})[0] is tokyo[0]
     # Mon 2026-03-02 10:00 Paris = 09:00Z = 18:00 Tokyo (closed): 2 h from Tue 09:00 Tokyo
     # (00:00Z) -> 02:00Z. Default Paris: 10:00 + 2 h = 12:00 Paris = 11:00Z.
     out = []

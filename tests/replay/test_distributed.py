@@ -8,6 +8,7 @@ One cluster serves the module: a `dask scheduler` and two `dask worker` processe
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
@@ -106,17 +107,34 @@ def rounds(monkeypatch):
     return seen
 
 
-def test_generated_log_is_byte_identical_to_one_process(tmp_path, stream, scheduler, rounds):
+@pytest.fixture
+def passes(monkeypatch):
+    """For each distributed replay, whether the workers made the pass over the log (True) or left
+    it to the client (False); nothing for a local cluster, where the client makes it."""
+    seen: list[bool] = []
+    real = dist._workers_pass
+
+    def spy(*args):
+        spool = real(*args)
+        seen.append(spool is not None)
+        return spool
+
+    monkeypatch.setattr(dist, "_workers_pass", spy)
+    return seen
+
+
+def test_generated_log_is_byte_identical_to_one_process(tmp_path, stream, scheduler, rounds, passes):
     log = write_log(tmp_path / "log.jsonl", stream)
     one = replay(log, tmp_path, "--jobs", "1")
     two = replay(log, tmp_path, "--scheduler", scheduler, "--jobs", "2")
     assert one == two
     assert rounds == [(1, [0, 1])]  # nothing refused: one round
+    assert passes == [True]  # the workers read the log file, a range each
     code, summary, actions, _rejects, trace = two
     assert code == 0 and len(actions.splitlines()) > 1000 and trace
 
 
-def test_refused_events_and_unreadable_lines_take_a_second_round(tmp_path, stream, scheduler, rounds):
+def test_refused_events_and_unreadable_lines_take_a_second_round(tmp_path, stream, scheduler, rounds, passes):
     """Duplicates, unknown tickets, bad JSON, bad instants, bad bytes, a line without a ticket:
     refused by their own partition (or by the client), skipped everywhere in round 2."""
     rng = random.Random(3)
@@ -140,6 +158,27 @@ def test_refused_events_and_unreadable_lines_take_a_second_round(tmp_path, strea
     assert one == two
     assert [number for number, _ in rounds] == [1, 2]
     assert len(one[3].splitlines()) >= 25 and "duplicates" in one[1]
+    assert passes == [True]  # rejects found in the second worker's range are numbered in the whole log
+
+
+def test_workers_that_do_not_see_the_log_file_leave_the_pass_to_the_client(tmp_path, stream, scheduler, passes,
+                                                                           monkeypatch):
+    """A worker finding another file at the log's path (here: another modification time) makes
+    no segment; the client makes the pass, with the same bytes, and leaves no segment file."""
+    log = write_log(tmp_path / "log.jsonl", stream[:400], {100: "{not json"})
+    real = dist.LogFile.of
+    monkeypatch.setattr(dist.LogFile, "of", staticmethod(
+        lambda lines: dataclasses.replace(real(lines), mtime_ns=1)))
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    one = replay(log, tmp_path, "--jobs", "1")
+    assert replay(log, tmp_path, "--scheduler", scheduler, "--jobs", "2", "--spool", str(spool)) == one
+    assert passes == [False] and list(spool.iterdir()) == []
+
+
+def test_stdin_and_a_local_cluster_leave_the_pass_to_the_client():
+    assert dist.LogFile.of(io.BytesIO(b"{}\n")) is None  # not a file the workers could open
+    assert dist.LogFile.of([b"{}\n"]) is None
 
 
 def test_an_id_shared_across_partitions_sends_the_stream_to_one_engine(tmp_path, stream, scheduler, rounds):
@@ -153,7 +192,7 @@ def test_an_id_shared_across_partitions_sends_the_stream_to_one_engine(tmp_path,
     assert rounds == [(1, [0, 1]), (2, [dist.ALONE])]
 
 
-def test_a_log_out_of_time_order_with_until(tmp_path, stream, scheduler, rounds):
+def test_a_log_out_of_time_order_with_until(tmp_path, stream, scheduler, rounds, passes):
     """Lines shuffled (the stream order is then (instant, line), from a rank file), and --until:
     later events counted, not evaluated; three partitions on two workers."""
     lines = [json.dumps(e) for e in stream]
@@ -164,6 +203,7 @@ def test_a_log_out_of_time_order_with_until(tmp_path, stream, scheduler, rounds)
     one = replay(log, tmp_path, "--jobs", "1", "--until", until)
     three = replay(log, tmp_path, "--scheduler", scheduler, "--jobs", "3", "--until", until)
     assert one == three and "after --until" in one[1]
+    assert passes == [True]
 
 
 def test_the_spool_directory_is_left_empty(tmp_path, stream, scheduler):
@@ -213,6 +253,9 @@ def test_a_worker_that_cannot_see_the_spool_directory_says_so(tmp_path):
     job = dist.Job(str(tmp_path / "elsewhere"), 2, 0, True, False, None, False, None, ())
     with pytest.raises(dist.ClusterError, match="not visible on worker .*--spool DIR"):
         dist.run_part(job, 0, 1)
+    log = dist.LogFile(str(tmp_path / "log.jsonl"), 0, 0, 0)
+    with pytest.raises(dist.ClusterError, match="not visible on worker .*--spool DIR"):
+        dist.spool_range(str(tmp_path / "elsewhere"), log, 0, 0, 0, 2, None)
 
 
 def test_contracts_reach_the_workers_as_text_and_parameters():
@@ -224,15 +267,6 @@ def test_contracts_reach_the_workers_as_text_and_parameters():
     again = dist._compiled(dist.recipes_of(contracts))
     assert list(again) == list(contracts)
     assert again["adobe"].params == contracts["adobe"].params and again["adobe"].params["p1_silence"] == "3 hours"
-
-
-def test_ticket_of_reads_the_top_level_ticket():
-    assert dist._ticket_of(b'{"id": "a", "ticket": "T-1", "at": "x"}') == "T-1"
-    assert dist._ticket_of(b'{"id": "a", "ticket": "T\\u002d1"}') == "T-1"  # escaped: decoded in full
-    assert dist._ticket_of(b'{"attrs": {"ticket": "X"}, "ticket": "T-2"}') == "T-2"  # twice: decoded in full
-    assert dist._ticket_of(b'{"ticket": 5}') is None
-    assert dist._ticket_of(b'{"ticket": ""}') is None
-    assert dist._ticket_of(b"not json") is None
 
 
 def test_versions_of_one_contract_reach_the_workers_under_the_same_keys(tmp_path, scheduler):
