@@ -105,13 +105,13 @@ def measure(name: str, contracts: Path, log: Path, runs: int, tree: Path, tmp: P
     builds = {"pure": (environment(None), False), "compiled": (environment(tree), True)}
     figures: dict[str, dict[str, list[float]]] = {b: {"cli": [], "start": [], "eval": []} for b in builds}
     for _ in range(runs):
-        for build, (env, compiled) in builds.items():
+        for build, (env, is_compiled) in builds.items():
             out = tmp / f"out-{build}.jsonl"
             figures[build]["cli"].append(wall([obligo, "replay", "--contracts", str(contracts), str(log), "--out",
                                                str(out)], env))
             figures[build]["start"].append(wall([obligo, "replay", "--contracts", str(contracts), str(empty), "--out",
                                                  str(tmp / "empty-out.jsonl")], env))
-            figures[build]["eval"].append(evaluation(contracts, log, env, compiled))
+            figures[build]["eval"].append(evaluation(contracts, log, env, is_compiled))
     events = sum(1 for text in log.open(encoding="utf-8") if text.strip())
     same = filecmp.cmp(tmp / "out-pure.jsonl", tmp / "out-compiled.jsonl", shallow=False)
     print(f"{name}: {events:,} events, {runs} runs each; outputs {'byte-identical' if same else 'DIFFER'}")

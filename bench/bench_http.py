@@ -83,6 +83,7 @@ class Server:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
+                assert self.proc.stderr is not None  # Popen(stderr=PIPE)
                 raise SystemExit(f"obligo serve exited {self.proc.returncode}: {self.proc.stderr.read().decode()}")
             try:
                 if httpx.get(self.url + "/health", timeout=1).status_code == 200:

@@ -348,7 +348,7 @@ def _ticket_events(rng: random.Random, ticket: str, start: int, span: int,
     if contract == "microsoft-unified" and rng.random() < 0.05:
         tk.add("rca_requested", _lognormal(rng, 1 * DAY, 1.0, HOUR, 5 * DAY), office=0.6)
     if rng.random() < 0.93:
-        closed = {"consent": rng.random() < 0.8, "by": "vendor"} if contract == "olcare" else \
+        closed: dict[str, object] = {"consent": rng.random() < 0.8, "by": "vendor"} if contract == "olcare" else \
             {"consent": True} if rng.random() < 0.5 else {}
         if contract == "olcare" and rng.random() < 0.2:
             closed = {"by": "customer"}
