@@ -14,6 +14,7 @@ printed beside them.
 
     .venv/bin/python bench/scale.py                        # 150k, 600k, 2.4M, reversed 1M
     .venv/bin/python bench/scale.py --sizes 150000 --reversed 0 --dir /tmp/scale
+    .venv/bin/python bench/scale.py --command report      # the same for obligo report (--csv)
 """
 
 from __future__ import annotations
@@ -125,9 +126,11 @@ def write_reversed(src: Path, dst: Path) -> None:
             out.writelines(group)
 
 
-def replay(log: Path, out: Path, obligo: list[str], extra: list[str]) -> tuple[float, float]:
-    """(wall seconds, max RSS in MB) of one `obligo replay` of `log` into `out`, in a subprocess."""
-    cmd = [*obligo, "replay", "--contracts", str(ROOT / "contracts"), str(log), "--out", str(out), *extra]
+def replay(log: Path, out: Path, obligo: list[str], extra: list[str], command: str = "replay") -> tuple[float, float]:
+    """(wall seconds, max RSS in MB) of one `obligo replay` of `log` into `out` (`obligo report`:
+    its cycle CSV), in a subprocess."""
+    target = ["--out", str(out)] if command == "replay" else ["--csv", str(out)]
+    cmd = [*obligo, command, "--contracts", str(ROOT / "contracts"), str(log), *target, *extra]
     timer = shutil.which("time") or ("/usr/bin/time" if os.path.exists("/usr/bin/time") else None)
     began = time.perf_counter()
     if timer:
@@ -154,12 +157,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the logs and outputs")
     parser.add_argument("--obligo", default=str(ROOT / ".venv" / "bin" / "obligo"), help="the obligo command")
     parser.add_argument("--replay-args", default="", help="more arguments for obligo replay (e.g. '--retain 30')")
+    parser.add_argument("--command", choices=("replay", "report"), default="replay",
+                        help="what runs on each log: obligo replay, or obligo report (its CSV compared)")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
     work = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="obligo-scale-"))
     work.mkdir(parents=True, exist_ok=True)
     obligo, extra = args.obligo.split(), args.replay_args.split()
-    print(f"obligo replay at scale: blocks of {BLOCK} tickets over {gen.span_seconds(BLOCK) // 86400} days each; "
+    print(f"obligo {args.command} at scale: blocks of {BLOCK} tickets over {gen.span_seconds(BLOCK) // 86400} days each; "
           f"logs in {work}", flush=True)
     print(f"{'log':>22} {'events':>9} {'gen s':>6} {'wall s':>7} {'ev/s':>8} {'max RSS MB':>10}", flush=True)
     figures: dict[int, float] = {}
@@ -169,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
             began = time.perf_counter()
             n = write_log(log, size)
             made = time.perf_counter() - began
-            wall, rss = replay(log, work / f"out-{size}.jsonl", obligo, extra)
+            wall, rss = replay(log, work / f"out-{size}.jsonl", obligo, extra, args.command)
             figures[size] = rss
             print(f"{'sorted ' + str(size):>22} {n:>9} {made:>6.1f} {wall:>7.1f} {n / wall:>8.0f} {rss:>10.1f}", flush=True)
             if not args.keep and size != args.reversed:
@@ -187,8 +192,8 @@ def main(argv: list[str] | None = None) -> int:
             made = time.perf_counter() - began
             sorted_out, reversed_out = work / f"out-{args.reversed}.jsonl", work / f"out-reversed-{args.reversed}.jsonl"
             if not sorted_out.exists():
-                replay(log, sorted_out, obligo, extra)
-            wall, rss = replay(back, reversed_out, obligo, extra)
+                replay(log, sorted_out, obligo, extra, args.command)
+            wall, rss = replay(back, reversed_out, obligo, extra, args.command)
             same = filecmp.cmp(sorted_out, reversed_out, shallow=False)
             print(f"{'reversed ' + str(args.reversed):>22} {n:>9} {made:>6.1f} {wall:>7.1f} {n / wall:>8.0f} {rss:>10.1f}")
             print(f"goal: reversed log under 500 MB: {rss:.0f} MB -> {'met' if rss < 500 else 'NOT met'}; "

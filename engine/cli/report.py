@@ -16,6 +16,8 @@ from __future__ import annotations
 import argparse
 import hashlib
 import sys
+from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 from contextlib import ExitStack
 from typing import IO, Any
 
@@ -24,9 +26,29 @@ from engine.model.diagnostics import errors_only
 from engine.model.paths import is_file
 
 
-def _read_events(args: argparse.Namespace, err: IO[str]) -> tuple[Any, list[Any], list[str], dict[str, str], str | None]:
-    """(time-sorted events, log rejects, import reject lines, input digests, mapping shown) or raises OSError."""
-    from engine.replay.log import read_events, read_log
+class _Log:
+    """The events as the report reads them: once in time order for the figures (`entries`, a log
+    file read as it comes or sorted out of core, so memory does not follow its length; an import's
+    events in memory, as the importer gives them), the rejects found on the way (complete once
+    `entries` is read), and `of_tickets`: the events of a few tickets again, for the timelines."""
+
+    def __init__(self, entries: Iterable[Any], rejects: list[Any], of_tickets: Callable[[AbstractSet[str]], list[Any]],
+                 import_rejects: list[str], digests: dict[str, str], mapping: str | None,
+                 count: int | None = None, reading: ExitStack | None = None) -> None:
+        self.entries = entries
+        self.count = count  # how many entries, when known (an import's): the progress bar counts events
+        self.reading = reading or ExitStack()  # the progress bar over a file's bytes: closed once it is read
+        self.rejects = rejects
+        self.of_tickets = of_tickets
+        self.import_rejects = import_rejects
+        self.digests = digests
+        self.mapping = mapping
+
+
+def _read_events(args: argparse.Namespace, err: IO[str], stack: ExitStack) -> _Log:
+    """The report's input (see _Log), or raises OSError. Standard input or a pipe is copied to a
+    temporary file as it is hashed (its sha256 is in the provenance), then read like a file."""
+    from engine.replay.log import read_events
 
     if args.mapping:
         from engine.ingest import import_events
@@ -34,16 +56,59 @@ def _read_events(args: argparse.Namespace, err: IO[str]) -> tuple[Any, list[Any]
         overrides = dict(pair.partition("=")[::2] for pair in args.set)
         result = import_events(args.mapping, args.inputs, overrides)
         events, rejects = read_events(result.events)
-        return events, rejects, list(result.reject_lines()), {}, _mapping_shown(args.mapping)
+        return _Log(events, rejects, lambda tickets: _of_tickets(events, tickets), list(result.reject_lines()), {},
+                    _mapping_shown(args.mapping), count=len(events))
     path = args.inputs[0]
-    if path == "-":
-        data = getattr(sys.stdin, "buffer", sys.stdin).read()
+    digests: dict[str, str] = {}
+    handle: Any = getattr(sys.stdin, "buffer", sys.stdin) if path == "-" else stack.enter_context(open(path, "rb"))
+    if path == "-" or not handle.seekable():  # standard input, a pipe: read once, so kept in a file
+        handle, digests[path] = _copy(handle, stack)
+    size = handle.seek(0, 2)
+    handle.seek(0)
+    return _file_log(handle, size, err, stack, digests)
+
+
+def _file_log(handle: IO[bytes], size: int, err: IO[str], stack: ExitStack, digests: dict[str, str]) -> _Log:
+    from engine.cli.progress_file import ProgressFile
+    from engine.replay.log import entries_in_time_order, iter_log
+    from engine.replay.sort import rewindable
+    from engine.reports.progress import progress_bar
+
+    start = handle.tell()
+    reading = stack.enter_context(ExitStack())
+    update = reading.enter_context(progress_bar(err, 2 * size, "reading", "obligo report", count=False))
+    source: Any = handle if update is None else ProgressFile(handle, update)  # the check, then the figures
+    again, release = rewindable(source)
+    stack.callback(release)
+    rejects: list[Any] = []
+
+    def of_tickets(tickets: AbstractSet[str]) -> list[Any]:
+        handle.seek(start)
+        return _of_tickets((item for item in iter_log(handle) if not isinstance(item, tuple) or
+                            item[2].ticket in tickets), tickets)
+
+    return _Log(entries_in_time_order(again, rejects.append), rejects, of_tickets, [], digests, None, reading=reading)
+
+
+def _of_tickets(entries: Iterable[Any], tickets: AbstractSet[str]) -> list[Any]:
+    """The entries of `tickets` among `entries` (rejects left out), in (time, line) order."""
+    found = [item for item in entries if isinstance(item, tuple) and item[2].ticket in tickets]
+    found.sort(key=lambda item: (item[0], item[1]))
+    return found
+
+
+def _copy(stream: IO[Any], stack: ExitStack) -> tuple[IO[bytes], str]:
+    """A stream that cannot be read twice (standard input, a pipe) copied to a temporary file
+    (removed at the end), and its sha256 (the provenance's: the stream itself cannot be read again)."""
+    import tempfile
+
+    copy = stack.enter_context(tempfile.TemporaryFile(prefix="obligo-report-"))
+    digest = hashlib.sha256()
+    while data := stream.read(1 << 20):
         data = data if isinstance(data, bytes) else data.encode("utf-8")
-        events, rejects = read_log(data.splitlines())
-        return events, rejects, [], {"-": hashlib.sha256(data).hexdigest()}, None
-    with open(path, "rb") as handle:
-        events, rejects = read_log(handle)
-    return events, rejects, [], {}, None
+        digest.update(data)
+        copy.write(data)
+    return copy, digest.hexdigest()
 
 
 def _mapping_shown(name: str) -> str:
@@ -80,28 +145,31 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     render(diags, err)
     if errors_only(diags):
         return EXIT_INVALID
-    try:
-        events, log_rejects, import_rejects, digests, mapping = _read_events(args, err)
-    except OSError as exc:
-        err.write(f"obligo report: {exc.filename}: {exc.strerror}\n")
-        return EXIT_USAGE
-    except Exception as exc:  # the importer's located errors (bad mapping, unreadable export)
-        from engine.model.errors import ObligoError
-
-        if not isinstance(exc, ObligoError | ValueError):
-            raise
-        diagnostics = getattr(exc, "diagnostics", None)
-        if diagnostics:
-            render(diagnostics, err)
-        else:
-            err.write(f"obligo report: {exc}\n")
-        return EXIT_INVALID if diagnostics else EXIT_USAGE
-    return _report(args, contracts, contract_files(args.contracts), events, log_rejects, import_rejects, digests,
-                   mapping, out, err)
+    with ExitStack() as stack:
+        try:
+            log = _read_events(args, err, stack)
+        except OSError as exc:
+            err.write(f"obligo report: {exc.filename}: {exc.strerror}\n")
+            return EXIT_USAGE
+        except Exception as exc:  # the importer's located errors (bad mapping, unreadable export)
+            return _import_failed(exc, err)
+        return _report(args, contracts, contract_files(args.contracts), log, out, err)
 
 
-def _report(args: argparse.Namespace, contracts: Any, paths: Any, events: Any, log_rejects: Any,
-            import_rejects: list[str], digests: dict[str, str], mapping: str | None, out: IO[str], err: IO[str]) -> int:
+def _import_failed(exc: Exception, err: IO[str]) -> int:
+    from engine.model.errors import ObligoError
+
+    if not isinstance(exc, ObligoError | ValueError):
+        raise exc
+    diagnostics = getattr(exc, "diagnostics", None)
+    if diagnostics:
+        render(diagnostics, err)
+    else:
+        err.write(f"obligo report: {exc}\n")
+    return EXIT_INVALID if diagnostics else EXIT_USAGE
+
+
+def _report(args: argparse.Namespace, contracts: Any, paths: Any, log: _Log, out: IO[str], err: IO[str]) -> int:
     from engine.language.versions import version_rows
     from engine.reports import html
     from engine.reports.audit import run_audit, timelines
@@ -111,9 +179,12 @@ def _report(args: argparse.Namespace, contracts: Any, paths: Any, events: Any, l
     from engine.reports.progress import progress_bar
     from engine.reports.provenance import provenance
     from engine.reports.summary import COMPLIANCE_DEFINITION, text_table
+    from engine.runtime.engine import DEFAULT_RETENTION
+    from engine.runtime.spill import SpillError
 
+    import_rejects = log.import_rejects
     try:
-        prov = provenance(paths, args.inputs, mapping, digests)
+        prov = provenance(paths, args.inputs, log.mapping, log.digests)
     except OSError as exc:
         err.write(f"obligo report: {exc.filename}: {exc.strerror}\n")
         return EXIT_USAGE
@@ -129,9 +200,13 @@ def _report(args: argparse.Namespace, contracts: Any, paths: Any, events: Any, l
             err.write(f"obligo report: {exc.filename}: {exc.strerror}\n")
             return EXIT_USAGE
         writer = CycleCsv(csv_file) if csv_file else None
-        with progress_bar(err, len(events)) as update:
-            audit = run_audit(contracts, events, log_rejects, writer.write if writer else None, update,
-                              args.expect, args.expect_clock)
+        try:
+            with log.reading, progress_bar(err, log.count or 0) as update:  # one bar: bytes read, or events
+                audit = run_audit(contracts, log.entries, log.rejects, writer.write if writer else None, update,
+                                  args.expect, args.expect_clock, retention=DEFAULT_RETENTION)
+        except SpillError as exc:  # the temporary directory is full or gone
+            err.write(f"obligo report: {exc}; free space, or set TMPDIR to a directory with room\n")
+            return EXIT_USAGE
         comparison = compare(audit, args.expect, args.expect_clock) if args.expect else None
         if rejects_file is not None:
             for line in import_rejects:
@@ -145,8 +220,9 @@ def _report(args: argparse.Namespace, contracts: Any, paths: Any, events: Any, l
             written.append((f"disagreements (CSV, {len(comparison.disagreements)} rows)", args.disagreements))
         if html_file is not None:
             chosen = html.choose_timelines(audit, args.timelines)
-            entries, cycles = timelines(contracts, events, chosen, audit.end, audit.skipped_lines)
-            explained = explain_tickets(contracts, [e for _, _, e, _ in events], chosen, until=audit.end)
+            theirs = log.of_tickets(set(chosen))
+            entries, cycles = timelines(contracts, theirs, chosen, audit.end, audit.skipped_lines)
+            explained = explain_tickets(contracts, [e for _, _, e, _ in theirs], chosen, until=audit.end)
             page = html.render(audit, prov, html.build_timelines(entries, cycles, explained), comparison, written,
                                args.timelines, version_rows(contracts))
             html_file.write(page)

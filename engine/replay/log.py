@@ -173,6 +173,26 @@ def _replay_sorted(engine: Engine, lines: Iterable[Text], write: _Writer, reject
         rejects.close()
 
 
+def entries_in_time_order(again: Callable[[], Iterable[Text]], on_reject: Callable[[Reject], None],
+                          run_size: int = RUN_SIZE, spool_dir: str | None = None) -> Iterator[tuple[int, int, Any, str]]:
+    """The events of a log that can be read again (`again`, from engine.replay.sort.rewindable) as
+    (at, line number, event, text), in (time, line) order, in bounded memory: read as they come when
+    a first pass finds the log in time order, else sorted out of core. The lines that are not events
+    go to `on_reject` as they are read (sorted logs: all of them before the first event comes)."""
+
+    def events() -> Iterator[tuple[int, int, Any, str]]:
+        for item in iter_log(again()):
+            if isinstance(item, Reject):
+                on_reject(item)
+            else:
+                yield item
+
+    if in_time_order(again()):
+        yield from events()
+    else:
+        yield from external_sort(events(), _time_line, run_size, spool_dir)
+
+
 def _finish(engine: Engine, write: _Writer, until: int | None, last: int | None) -> None:
     end = until if until is not None else last
     if end is not None:
@@ -196,5 +216,5 @@ def _replay_partitioned(engine: Engine, lines: Iterable[Text], out: IO[str], rej
     return replay_distributed(engine, lines, out, rejects_out, until, jobs, scheduler, spool_dir)
 
 
-__all__ = ["OutOfOrder", "Reject", "ReplayStats", "encoding_reason", "iter_log", "read_events", "read_line", "read_log",
-           "replay", "shown"]
+__all__ = ["OutOfOrder", "Reject", "ReplayStats", "encoding_reason", "entries_in_time_order", "iter_log", "read_events",
+           "read_line", "read_log", "replay", "shown"]

@@ -1,10 +1,12 @@
 """One pass of the engine over a log, keeping only what a report needs (figures, breached cycles).
 
 `obligo report` needs the compliance figures, the breached cycles, the chart data and the export's
-own outcome per ticket; not the actions. So the events go through the engine once, each action is
-folded into its cycle at once (engine.reports.cycles) and dropped, and every finished cycle goes to
-the caller (the CSV writer) and to the tallies here. Memory: the parsed log (already in memory to
-sort it), the open cycles, and the breached ones.
+own outcome per ticket; not the actions. So the events go through the engine once, as they are read
+(in time order: engine.replay.log.entries_in_time_order), each action is folded into its cycle at
+once (engine.reports.cycles) and dropped, and every finished cycle goes to the caller (the CSV
+writer) and to the tallies here. Memory: the open tickets and cycles (with a `retention`, finished
+tickets go to disk as in `obligo replay`), the breached cycles, the rejects, and a few bytes per
+ticket (its contract; with --expect, its expected outcome and verdict); not the log.
 
 The per-ticket timelines of the HTML report come from a second, small pass (`timelines`) over the
 events of the chosen tickets only: tickets never read each other's state (the argument behind
@@ -63,14 +65,29 @@ class Audit:
     ticket_contract: dict[str, str] = field(default_factory=dict)
 
 
-def run_audit(contracts: dict[str, CompiledContract], events: list[LogEntry], rejects: Iterable[Reject] = (),
+def run_audit(contracts: dict[str, CompiledContract], events: Iterable[LogEntry], rejects: Iterable[Reject] = (),
               on_cycle: Callable[[Cycle], None] | None = None, progress: Callable[[int], None] | None = None,
-              expect: str | None = None, expect_clock: str = "resolution") -> Audit:
+              expect: str | None = None, expect_clock: str = "resolution", *, retention: int | None = None,
+              spill_dir: str | None = None) -> Audit:
     """Evaluate the (time-sorted) log and tally every cycle; `on_cycle` sees each cycle as it ends
-    (closed ones in the order they close, then the open ones sorted), `progress` the events done."""
+    (closed ones in the order they close, then the open ones sorted), `progress` the events done.
+    `events` is read once, as it comes (an iterator will do); `rejects` is read after it, so that
+    the rejects of a log being read (entries_in_time_order's) are all there. `retention`: the
+    engine's (engine.runtime.engine), which changes its memory, never its answers."""
     audit = Audit()
+    engine = Engine(contracts, retention=retention, spill_dir=spill_dir)
+    try:
+        _run(audit, engine, events, on_cycle, progress, expect, expect_clock)
+    finally:
+        engine.close()
     audit.rejects.extend(rejects)
-    engine = Engine(contracts)
+    audit.rejects.sort(key=lambda r: r.line)
+    audit.counts.rejects = len(audit.rejects)
+    return audit
+
+
+def _run(audit: Audit, engine: Engine, events: Iterable[LogEntry], on_cycle: Callable[[Cycle], None] | None,
+         progress: Callable[[int], None] | None, expect: str | None, expect_clock: str) -> None:
     builder = CycleBuilder()
 
     def take(cycle: Cycle) -> None:
@@ -92,6 +109,7 @@ def run_audit(contracts: dict[str, CompiledContract], events: list[LogEntry], re
                 take(cycle)
 
     last = None
+    done = 0
     for done, (at, number, event, text) in enumerate(events, start=1):
         try:
             feed(engine.process(event))
@@ -115,12 +133,9 @@ def run_audit(contracts: dict[str, CompiledContract], events: list[LogEntry], re
     for cycle in builder.finish():
         take(cycle)
     if progress is not None:
-        progress(len(events))
+        progress(done)
     audit.problems.extend(engine.problems)
-    audit.rejects.sort(key=lambda r: r.line)
-    audit.counts.rejects = len(audit.rejects)
     audit.breached.sort(key=lambda c: (c.ticket, c.clock, c.cycle))
-    return audit
 
 
 def _combine(before: str | None, verdict: str) -> str:

@@ -231,3 +231,39 @@ def test_batched_writing_keeps_what_one_stream_gets_and_what_a_failure_leaves(co
     if ordered:
         late = log[: len(log) // 2] + [log[0]] + log[len(log) // 2:]
         assert run(late, 1024) == run(late, 1) != ""
+
+
+@pytest.mark.parametrize("order", ["in-order", "shuffled", "reversed"])
+@pytest.mark.parametrize("run_size", [20_000, 37])
+def test_entries_in_time_order_are_read_log_s_without_holding_the_log(log, order, run_size, tmp_path):
+    """What `obligo report` reads its log with: the entries and rejects of read_log, from a file read
+    as it comes (in time order) or sorted out of core (spilled runs, then gone)."""
+    lines = reordered(log, order)
+    path = tmp_path / "log.jsonl"
+    path.write_bytes("".join(lines).encode("utf-8"))
+    want, want_rejects = read_log(lines)
+    rejects: list[Reject] = []
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    with open(path, "rb") as handle:
+        def again():
+            handle.seek(0)
+            return handle
+
+        got = list(replay_log.entries_in_time_order(again, rejects.append, run_size=run_size, spool_dir=str(spool)))
+    assert [(at, n, e.id, text) for at, n, e, text in got] == [(at, n, e.id, text) for at, n, e, text in want]
+    assert sorted(rejects, key=lambda r: r.line) == sorted(want_rejects, key=lambda r: r.line) and len(rejects) == 3
+    assert list(spool.iterdir()) == []
+
+
+def test_entries_of_a_log_in_time_order_are_read_as_they_come(log, monkeypatch):
+    clean = [line for line in log if line.rstrip("\r\n") not in BAD]
+
+    def no_sort(*args, **kwargs):
+        raise AssertionError("a log in time order is not sorted")
+
+    monkeypatch.setattr(replay_log, "external_sort", no_sort)
+    got = list(replay_log.entries_in_time_order(lambda: clean, lambda reject: None))
+    assert [(at, n) for at, n, _, _ in got] == [(at, n) for at, n, _, _ in read_log(clean)[0]]
+    with pytest.raises(AssertionError, match="not sorted"):
+        list(replay_log.entries_in_time_order(lambda: clean[::-1], lambda reject: None))

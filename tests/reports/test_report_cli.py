@@ -5,8 +5,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
 import re
 from pathlib import Path
+
+import pytest
 
 from engine.cli.main import main
 
@@ -106,3 +109,65 @@ def test_rejects_and_usage(tmp_path: Path) -> None:
     out, err_io = io.StringIO(), io.StringIO()
     assert main(["report", "--contracts", str(CONTRACT), str(tmp_path / "missing.jsonl")], out, err_io) == 2
     assert "missing.jsonl" in err_io.getvalue() and "Traceback" not in err_io.getvalue()
+
+
+def test_a_shuffled_log_and_standard_input_give_the_report_of_the_sorted_log(tmp_path: Path, monkeypatch) -> None:
+    """The report streams its log (read as it comes, or sorted out of core, not held in memory): a
+    shuffled copy, and the same bytes on standard input, give the sorted log's figures, CSV, rejects
+    and HTML page (timelines included), up to the input's name and hash in the provenance."""
+    import json
+    import random
+    import sys
+
+    from runtime_fixtures.helpers import load_bench_generator
+
+    from engine import Engine
+
+    gen = load_bench_generator()
+    events = gen.only_contracts(gen.generate(60, 2), Engine.load([REPO / "contracts"]).contracts)
+    lines = [json.dumps(e) + "\n" for e in events]
+    shuffled = list(lines)
+    random.Random(1).shuffle(shuffled)
+    lines, shuffled = ["not json\n", *lines], ["not json\n", *shuffled]  # the reject on line 1 of both
+
+    def run(name: str, text: str, stdin: bool = False) -> list[bytes | str]:
+        path = tmp_path / f"{name}.jsonl"
+        path.write_text(text, encoding="utf-8")
+        files = [tmp_path / "out.csv", tmp_path / "out.html", tmp_path / "out.rejects"]
+        if stdin:
+            monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode("utf-8")), encoding="utf-8"))
+        out, err = io.StringIO(), io.StringIO()
+        code = main(["report", "--contracts", str(REPO / "contracts"), "-" if stdin else str(path), "--csv", str(files[0]),
+                     "--html", str(files[1]), "--rejects", str(files[2])], out, err)
+        assert code == 0, err.getvalue()
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        named = [(str(path), "LOG"), ("input - ", "input LOG "), ("input -<", "input LOG<"), (digest, "SHA")]
+        shown, page = out.getvalue(), files[1].read_text(encoding="utf-8")
+        for name, placeholder in named:
+            shown, page = shown.replace(name, placeholder), page.replace(name, placeholder)
+        return [shown, page, files[0].read_bytes(), files[2].read_bytes()]
+
+    want = run("sorted", "".join(lines))
+    assert "breaches 0," not in want[0] and "<svg" in want[1]
+    assert run("shuffled", "".join(shuffled)) == want
+    assert run("stdin", "".join(shuffled), stdin=True) == want
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_pipe_is_read_once_and_its_hash_is_the_one_of_its_bytes(tmp_path: Path) -> None:
+    """A path that cannot be read twice (a FIFO, `<(...)` in a shell) is copied as it is read: the
+    same report as the file, and the provenance states the sha256 of the bytes that came through."""
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_text(LOG, encoding="utf-8"))
+    writer.start()
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["report", "--contracts", str(CONTRACT), str(fifo)], out, err)
+    writer.join(10)
+    assert code == 0, err.getvalue()
+    _, want, _ = report(tmp_path)
+    digest = hashlib.sha256(LOG.encode("utf-8")).hexdigest()
+    assert f"input {fifo} sha256 {digest}" in out.getvalue()
+    assert out.getvalue().replace(str(fifo), "LOG") == want.replace(str(tmp_path / "events.jsonl"), "LOG")
