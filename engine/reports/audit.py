@@ -5,8 +5,9 @@ own outcome per ticket; not the actions. So the events go through the engine onc
 (in time order: engine.replay.log.entries_in_time_order), each action is folded into its cycle at
 once (engine.reports.cycles) and dropped, and every finished cycle goes to the caller (the CSV
 writer) and to the tallies here. Memory: the open tickets and cycles (with a `retention`, finished
-tickets go to disk as in `obligo replay`), the breached cycles, the rejects, and a few bytes per
-ticket (its contract; with --expect, its expected outcome and verdict); not the log.
+tickets go to disk as in `obligo replay`), the breached cycles, the rejects, a cycle counter per
+ticket x clock (a reopened ticket's next cycle is numbered on), and with --expect the contract,
+expected outcome and verdict per ticket; not the log.
 
 The per-ticket timelines of the HTML report come from a second, small pass (`timelines`) over the
 events of the chosen tickets only: tickets never read each other's state (the argument behind
@@ -59,7 +60,7 @@ class Audit:
     problems: list[str] = field(default_factory=list)
     end: int | None = None  # the instant pending deadlines were fired up to
     skipped_lines: set[int] = field(default_factory=set)  # log lines not applied (rejects, duplicates)
-    # --expect: the attribute's last value per ticket, and the verdict of the chosen clock per ticket
+    # --expect: the attribute's last value, the verdict of the chosen clock and the contract, per ticket
     expected: dict[str, Any] = field(default_factory=dict)
     verdicts: dict[str, str] = field(default_factory=dict)
     ticket_contract: dict[str, str] = field(default_factory=dict)
@@ -115,9 +116,9 @@ def _run(audit: Audit, engine: Engine, events: Iterable[LogEntry], on_cycle: Cal
             feed(engine.process(event))
             audit.counts.events += 1
             last = at
-            if isinstance(event, Event):
+            if expect is not None and isinstance(event, Event):  # per ticket: only when asked for
                 audit.ticket_contract.setdefault(event.ticket, event.contract or "")
-                if expect is not None and expect in event.attrs:
+                if expect in event.attrs:
                     audit.expected[event.ticket] = event.attrs[expect]
         except DuplicateEvent:
             audit.counts.duplicates += 1
