@@ -8,9 +8,10 @@ from it the stream's time after each event (`reached`). It then applies only its
 before each, it fires in one call (`Engine.fire_due`) the deadlines that other partitions' events
 passed since its previous one. Each action and trace record gets the place the single engine
 gives it: (2 x event index + 0 for the deadlines fired before that event | 1 for the event
-itself, instant, ticket). A deadline's place is the first event whose instant reaches it, or the
-event after its own ticket's event when a breach due at that very instant waited for it
-(`_Places`). Merging the partitions by place reproduces the single engine's output byte for byte.
+itself, instant, ticket). A deadline's place is the first event whose instant reaches it; a
+breach's, the first event whose instant passes it (a breach due at an event's instant waits for
+every event at that instant, `Engine._fire_until`), see `_Places`. Merging the partitions by place
+reproduces the single engine's output byte for byte.
 
 What one partition cannot see is handled in rounds, so the result never depends on the number
 of partitions:
@@ -29,7 +30,7 @@ partitions in several processes, on one machine or many, is engine.replay.distri
 from __future__ import annotations
 
 import zlib
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
@@ -97,19 +98,22 @@ class _Places:
     stable sort of all items by place is the single engine's order.
 
     A deadline fired between this partition's events goes before the first event whose instant
-    reaches it (the engine never schedules a deadline before the instant it is applying), and never
-    before this partition's last event applied: a breach due at the instant of its own ticket's
-    event waited for that event and fires at the next one."""
+    reaches it (the engine never schedules a deadline before the instant it is applying), a breach
+    before the first event whose instant passes it (it waited for the events at its instant), and
+    never before this partition's last event applied. The actions of a fired deadline name it in
+    their `cause` (ticket, kind, ...); a trace record is placed by the kind the engine is firing."""
 
     def __init__(self, reached: Sequence[int]) -> None:
         self.reached = reached
         self.after = 0  # index just after this partition's last event applied
 
-    def of_deadline(self, instant: int) -> int:
-        return 2 * max(bisect_left(self.reached, instant), self.after)
+    def of_deadline(self, instant: int, breach: bool) -> int:
+        first = bisect_right(self.reached, instant) if breach else bisect_left(self.reached, instant)
+        return 2 * max(first, self.after)
 
     def keep_deadlines(self, run: PartitionRun, actions: list[Action]) -> None:
-        run.places.extend((self.of_deadline(a.at), a.at, a.ticket) for a in actions)
+        run.places.extend((self.of_deadline(a.at, a.cause is not None and a.cause[1] == "breach"), a.at, a.ticket)
+                          for a in actions)
         run.actions += actions
 
 
@@ -128,10 +132,12 @@ class _PlacedTracer:
         self.run = run
         self.places = places
         self.slot: int | None = None
+        self.engine: Engine | None = None  # the partition's, once made: what kind of deadline it fires
 
     def fired(self, **record: Any) -> None:
         at = record["at"]
-        slot = self.slot if self.slot is not None else self.places.of_deadline(at)
+        slot = self.slot if self.slot is not None else self.places.of_deadline(
+            at, self.engine is not None and self.engine.firing == "breach")
         self.run.trace_places.append((slot, at, record["ticket"]))
         self.run.traces.append(record)
 
@@ -188,15 +194,17 @@ def run_partition(contracts: dict[str, CompiledContract], mine: Iterable[tuple[i
     places = _Places(reached)
     tracer = _PlacedTracer(run, places) if trace else None
     engine = Engine(contracts, tracer, retention)
+    if tracer is not None:
+        tracer.engine = engine
     for i, ev in mine:
         run.own_ids.add(ev.id)
         if i > places.after and reached[i - 1] != NOT_YET:  # other partitions' events moved time since
-            fired = engine.fire_due(reached[i - 1], None)  # this partition's last one
+            fired = engine.fire_due(reached[i - 1])  # this partition's last one
             if fired:
                 places.keep_deadlines(run, fired)
         if tracer is not None:
             tracer.slot = 2 * i
-        fired = engine.fire_due(ev.at, ev.ticket)
+        fired = engine.fire_due(ev.at)
         if fired:
             _keep(run, 2 * i, fired)
         if tracer is not None:
@@ -209,7 +217,7 @@ def run_partition(contracts: dict[str, CompiledContract], mine: Iterable[tuple[i
         places.after = i + 1
     last = reached[-1] if reached else NOT_YET
     if len(reached) > places.after and last != NOT_YET:
-        places.keep_deadlines(run, engine.fire_due(last, None))
+        places.keep_deadlines(run, engine.fire_due(last))
     final = end if end is not None else (None if last == NOT_YET else last)
     if final is not None:
         places.keep_deadlines(run, engine.advance(final))

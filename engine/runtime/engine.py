@@ -84,6 +84,11 @@ class Engine:
         # loops found while firing deadlines (no input line to reject): for the replay summary
         self.problems: list[str] = []
         self._carry: list[Action] = []  # actions owed to the caller when process() had to raise
+        self.firing: str | None = None  # the kind of the deadline being fired (a partition places its traces by it)
+        # Breaches held at an instant (_fire_until): the instant and the queue's length just after. While the
+        # length is the same (only _fire_until takes entries out), those are all the queue holds up to there.
+        self._held_at: int | None = None
+        self._held_len = 0
         # eviction (only with a retention): finished tickets -> F, (F, ticket) in F order (stale
         # entries included: a ticket finished again has a newer F), the event ids of each ticket held
         # in memory (they leave with it), and the evicted tickets on disk (created on first use)
@@ -139,7 +144,7 @@ class Engine:
                 raise EventError(problem[1], problem[0])
         queue = self._queue
         if (queue and queue[0][0] <= at) or self._carry:
-            out = self.fire_due(at, ticket)  # moves the stream's time to `at`
+            out = self.fire_due(at)  # moves the stream's time to `at`
         else:  # the common case, nothing due and nothing carried: what fire_due does then
             if now is None or at > now:
                 self.now = at
@@ -203,22 +208,23 @@ class Engine:
             self._expire(self.retention)
         return out
 
-    def fire_due(self, instant: int, ticket: str | None) -> list[Action]:
-        """Fire what `process` fires before an event of `ticket` at `instant`, without applying it
-        (plus any actions carried from a call that raised), and move the stream's time there.
+    def fire_due(self, instant: int) -> list[Action]:
+        """Fire what `process` fires before an event at `instant`, without applying it (plus any
+        actions carried from a call that raised), and move the stream's time there: every deadline
+        due by `instant`, but a breach due exactly at `instant` (`_fire_until`).
 
-        `process` calls it first; a partition of the stream (engine.partition) calls it with None
-        for the time that other partitions' events moved: every deadline due by then fires (a breach
-        waits only for an event of its own ticket at its due instant).
+        `process` calls it first; a partition of the stream (engine.replay.partition) calls it also
+        for the time that other partitions' events moved.
         """
         if self.now is None or instant > self.now:
             self.now = instant
-        due = self._queue and self._queue[0][0] <= instant
+        queue = self._queue
+        due = queue and queue[0][0] <= instant and not (instant == self._held_at and len(queue) == self._held_len)
         if not due and not self._carry:
-            return []  # the common case: nothing due
+            return []  # the common case: nothing due (or only the breaches held at this instant)
         out, self._carry = self._carry, []
         if due:
-            self._fire_until(instant, out, defer_breach_of=ticket)
+            self._fire_until(instant, out, hold_breaches=True)
         return out
 
     def state(self, ticket: str) -> dict[str, Any] | None:
@@ -251,14 +257,16 @@ class Engine:
         return engine
 
     # --- deadlines --------------------------------------------------------------------------
-    def _fire_until(self, t: int, out: list[Action], defer_breach_of: str | None = None) -> None:
+    def _fire_until(self, t: int, out: list[Action], hold_breaches: bool = False) -> None:
         """Fire deadlines up to and including `t`, in (instant, ticket, name) order.
 
-        `defer_breach_of`: the ticket of the event about to be applied at `t`. Its breaches due
-        exactly at `t` wait until after that event, so a goal event at the due instant meets its
-        clock (docs/INTERFACE.md); everything else due at `t` fires first.
+        `hold_breaches` (before an event at `t`): the breaches due exactly at `t` wait until the
+        stream passes `t` (an event after it, or `advance`), so a goal event at the due instant
+        meets its clock (docs/INTERFACE.md) whatever the order of the events at that instant: a
+        ticket's verdicts never depend on another ticket's events. Everything else due by `t` fires.
         """
         queue, tickets, pop = self._queue, self.tickets, heapq.heappop
+        self._held_at = None
         deferred: list[Deadline] = []
         per_instant: Counter[tuple[str, int]] | None = None
         causes: Counter[tuple[str, ...]] | None = None  # a deadline firing twice at one instant numbers on
@@ -272,7 +280,7 @@ class Engine:
                 clock = state.clocks.get(name)
                 if clock is None or clock.gen != gen or clock.status != RUNNING or clock.breached:
                     continue  # stale: the clock was stopped, paused or retargeted since (most entries)
-            if instant == t and ticket == defer_breach_of and kind == "breach":
+            if instant == t and hold_breaches and kind == "breach":
                 deferred.append(entry)
                 continue
             if ticket in self.quarantined:
@@ -281,7 +289,9 @@ class Engine:
             self.now = max(self.now or instant, instant)
             mark = len(out)
             try:
+                self.firing = kind
                 self._fire_one(state, contract, instant, name, gen, kind, ratio, out)
+                self.firing = None
                 if len(out) > mark:
                     cause = (ticket, kind, name, str(instant), repr(ratio))
                     causes = causes or Counter()
@@ -296,13 +306,16 @@ class Engine:
                         raise RuleLoopError(f"timer '{name.removeprefix(TIMER_PREFIX)}' keeps restarting at "
                                             f"{format_instant(instant)} (rules: {self._timer_rules(state, name)})")
             except (RuleLoopError, CalendarRangeError) as exc:
+                self.firing = None
                 del out[mark:]
                 what = "a rule loop" if isinstance(exc, RuleLoopError) else "a target its calendar cannot reach"
                 reason = f"{what} at {format_instant(instant)}: {exc}"
                 self.quarantined[ticket] = reason
                 self.problems.append(f"ticket {ticket!r} quarantined after {reason}")
-        for entry in deferred:
-            heapq.heappush(queue, entry)
+        if deferred:
+            for entry in deferred:
+                heapq.heappush(queue, entry)
+            self._held_at, self._held_len = t, len(queue)
 
     # --- eviction (with a retention) -----------------------------------------------------------
     def _settle(self, state: TicketState, at: int) -> None:

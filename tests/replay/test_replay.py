@@ -84,14 +84,31 @@ def test_duplicates_are_counted_once_each_and_not_rejected():
 
 
 def test_pending_deadlines_fire_up_to_the_last_event_inclusive():
-    # the last event is at 13:00Z == T1's response due: T1's breach (another ticket's deadline <= t)
-    # fires before T2's opened is applied (docs/INTERFACE.md "Time")
+    # the last event is at 13:00Z == T1's response due: T1's breach waits for every event at its
+    # instant (T2's opened), then fires at the end of the log, at its due (docs/INTERFACE.md "Time")
     text = jsonl(ev("o", "T1", "2026-03-02T10:00:00+01:00", "opened", **ATTRS_S2),
                  ev("o2", "T2", "2026-03-02T14:00:00+01:00", "opened", **ATTRS_S2))
     _, actions, _, _ = run_replay(text)
-    assert pick(actions[2:4], "ticket", "action", "at") == [
-        {"ticket": "T1", "action": "breach", "at": "2026-03-02T13:00:00Z"},
-        {"ticket": "T2", "action": "start_clock", "at": "2026-03-02T13:00:00Z"}]
+    assert pick(actions[2:], "ticket", "action", "at") == [
+        {"ticket": "T2", "action": "start_clock", "at": "2026-03-02T13:00:00Z"},
+        {"ticket": "T2", "action": "start_clock", "at": "2026-03-02T13:00:00Z"},
+        {"ticket": "T1", "action": "breach", "at": "2026-03-02T13:00:00Z"}]
+
+
+def test_a_goal_event_at_the_due_instant_meets_its_clock_after_another_tickets_event():
+    # T1's response is due 13:00Z. An event of T2 at 13:00Z comes first in the log, then T1's goal
+    # event at 13:00Z: T1 is met (4 h of 4 h), exactly as when T1's events are replayed alone. The
+    # breach used to fire at T2's event, so T1's verdict depended on another ticket's line order.
+    t1 = [ev("o", "T1", "2026-03-02T10:00:00+01:00", "opened", **ATTRS_S2)]
+    goal = ev("r", "T1", "2026-03-02T14:00:00+01:00", "responded")
+    other = ev("o2", "T2", "2026-03-02T14:00:00+01:00", "opened", **ATTRS_S2)
+    _, together, _, _ = run_replay(jsonl(*t1, other, goal))
+    _, alone, _, _ = run_replay(jsonl(*t1, goal))
+    mine = [a for a in together if a["ticket"] == "T1"]
+    assert mine == alone
+    stop = next(a for a in mine if a["action"] == "stop_clock" and a["clock"] == "response")
+    assert stop["met"] is True and stop["elapsed"] == 4 * 3600
+    assert not any(a["action"] == "breach" and a["clock"] == "response" for a in together)
 
 
 def test_own_breach_due_at_the_last_event_instant_fires_after_it():

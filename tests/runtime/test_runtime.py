@@ -15,9 +15,11 @@ Time arithmetic used below (2026-03-02 is a Monday; Paris is CET = UTC+1 until 2
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import json
 import signal
 import time
+from unittest import mock
 
 import pytest
 from runtime_fixtures.helpers import AGENDA, dicts, ev, load, pick, run, ts
@@ -160,12 +162,47 @@ def test_deadlines_of_one_ticket_at_the_same_instant_fire_in_clock_name_order():
     ]
 
 
-def test_deadline_of_another_ticket_at_exactly_t_fires_before_the_event_at_t():
+def test_a_breach_due_at_t_waits_for_every_event_at_t():
     engine = load()
     opened_s1(engine, "T-A")  # response due 10:00Z
-    # T-B opened at exactly 10:00Z (11:00 Paris): T-A's breach (<= t) must come first.
+    # T-B opened at exactly 10:00Z (11:00 Paris): T-A's breach waits, since a goal event of T-A at
+    # 10:00Z may still come (met: its instant is <= due)...
     out = engine.process(ev("b1", "T-B", "2026-03-02T11:00:00+01:00", "opened", **OPEN_S2))
-    assert pick(out[:1], "ticket", "action") == [{"ticket": "T-A", "action": "breach"}]
+    assert {a.ticket for a in out} == {"T-B"}
+    # ... and fires before the first event after 10:00Z, at its due instant.
+    out = engine.process(ev("b2", "T-B", "2026-03-02T11:01:00+01:00", "updated", note="x"))
+    assert pick(out[:1], "ticket", "action", "at") == [{"ticket": "T-A", "action": "breach",
+                                                         "at": "2026-03-02T10:00:00Z"}]
+
+
+def test_a_breach_due_at_t_fires_when_time_is_advanced_to_t():
+    engine = load()
+    opened_s1(engine, "T-A")  # response due 10:00Z
+    engine.process(ev("b1", "T-B", "2026-03-02T11:00:00+01:00", "opened", **OPEN_S2))
+    out = engine.advance("2026-03-02T10:00:00Z")
+    assert pick(out, "ticket", "action", "clock") == [{"ticket": "T-A", "action": "breach", "clock": "response"}]
+
+
+def test_many_breaches_held_at_one_instant_are_looked_at_once_per_instant():
+    """Hundreds of breaches due at one instant and as many events at that instant: the held
+    breaches are not taken out of the queue again for every event (Engine._held_at)."""
+    engine = load()
+    for n in range(300):
+        opened_s1(engine, f"T-{n}")  # every response due 10:00Z
+    popped = 0
+    real = heapq.heappop
+
+    def counting(queue: list) -> object:
+        nonlocal popped
+        popped += 1
+        return real(queue)
+
+    with mock.patch.object(heapq, "heappop", counting):
+        for n in range(300):
+            engine.process(ev(f"u{n}", f"T-{n}", "2026-03-02T11:00:00+01:00", "updated", note="x"))
+    assert popped <= 300 + 300  # the held breaches once, and the events' own deadlines
+    out = engine.advance("2026-03-02T10:00:00Z")
+    assert sum(a.action == "breach" and a.clock == "response" for a in out) == 300
 
 
 # --- pause / resume ---------------------------------------------------------------------------
