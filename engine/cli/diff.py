@@ -13,11 +13,10 @@ auditor report. Same inputs, same bytes. Exit 0 processed, 1 invalid contract or
 from __future__ import annotations
 
 import argparse
-import hashlib
-import sys
 from contextlib import ExitStack
 from typing import IO, Any
 
+from engine.cli.log_input import LogInput, read_input
 from engine.cli.main import EXIT_INVALID, EXIT_OK, EXIT_USAGE, render
 from engine.model.diagnostics import errors_only
 from engine.model.paths import is_dir
@@ -40,35 +39,6 @@ def _split_inputs(args: argparse.Namespace) -> None:
             return
 
 
-def _events(args: argparse.Namespace, err: IO[str]) -> tuple[Any, int]:
-    """((events, rejects, input digests, mapping shown), EXIT_OK) or (None, exit code), the message written."""
-    from engine.replay.log import read_events, read_log
-
-    if args.mapping:
-        from engine.cli.import_ import imported
-        from engine.cli.report import _mapping_shown
-
-        result, code = imported(args.mapping, args.inputs, args.set, "diff", err)
-        if result is None:
-            return None, code
-        events, rejects = read_events(result.events)
-        args.import_rejects = len(result.rejects)  # rows the mapping could not map: stated with the counts
-        return (events, rejects, {}, _mapping_shown(args.mapping)), EXIT_OK
-    path = args.inputs[0]
-    try:
-        if path == "-":
-            data = getattr(sys.stdin, "buffer", sys.stdin).read()
-            data = data if isinstance(data, bytes) else data.encode("utf-8")
-            events, rejects = read_log(data.splitlines())
-            return (events, rejects, {"-": hashlib.sha256(data).hexdigest()}, None), EXIT_OK
-        with open(path, "rb") as handle:
-            events, rejects = read_log(handle)
-    except OSError as exc:
-        err.write(f"obligo diff: {exc.filename}: {exc.strerror}\n")
-        return None, EXIT_USAGE
-    return (events, rejects, {}, None), EXIT_OK
-
-
 def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     from engine.language.loader import contract_files, load_contracts
 
@@ -88,29 +58,42 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     render([*diags, *more], err)
     if errors_only(diags) or errors_only(more):
         return EXIT_INVALID
-    read, code = _events(args, err)
-    if read is None:
-        return code
-    events, rejects, digests, mapping = read
-    prov = None
-    if args.html:
-        from engine.reports.provenance import provenance
-
+    with ExitStack() as stack:
         try:
-            prov = (provenance(contract_files(args.contracts), args.inputs, mapping, digests),
-                    provenance(contract_files(args.against), []))
+            log = read_input(args, err, stack, "diff")
         except OSError as exc:
             err.write(f"obligo diff: {exc.filename}: {exc.strerror}\n")
             return EXIT_USAGE
-    return _diff(args, before, after, events, rejects, prov, out, err)
+        if isinstance(log, int):
+            return log
+        prov = None
+        if args.html:
+            from engine.reports.provenance import provenance
+
+            try:
+                prov = (provenance(contract_files(args.contracts), args.inputs, log.mapping, log.digests),
+                        provenance(contract_files(args.against), []))
+            except OSError as exc:
+                err.write(f"obligo diff: {exc.filename}: {exc.strerror}\n")
+                return EXIT_USAGE
+        return _diff(args, before, after, log, prov, out, err)
 
 
-def _diff(args: argparse.Namespace, before: Any, after: Any, events: Any, rejects: Any, prov: Any,
-          out: IO[str], err: IO[str]) -> int:
+def _diff(args: argparse.Namespace, before: Any, after: Any, log: LogInput, prov: Any, out: IO[str],
+          err: IO[str]) -> int:
     from engine.reports import diff as whatif
+    from engine.reports.progress import progress_bar
     from engine.reports.summary import COMPLIANCE_DEFINITION
+    from engine.runtime.engine import DEFAULT_RETENTION
+    from engine.runtime.spill import SpillError
 
-    result = whatif.run_diff(before, after, events, rejects)
+    try:
+        with log.reading, progress_bar(err, log.count or 0, command="obligo diff") as update:
+            result = whatif.run_diff(before, after, log.entries, log.rejects, retention=DEFAULT_RETENTION,
+                                     progress=update)
+    except SpillError as exc:  # the temporary directory is full or gone
+        err.write(f"obligo diff: {exc}; free space, or set TMPDIR to a directory with room\n")
+        return EXIT_USAGE
     table = whatif.rows(result)
     written: list[tuple[str, str]] = []
     with ExitStack() as stack:
@@ -123,7 +106,7 @@ def _diff(args: argparse.Namespace, before: Any, after: Any, events: Any, reject
         shown: list[tuple[str, list[str], list[str]]] = []
         if out_file is not None or html_file is not None:
             limit = None if out_file is not None else args.tickets
-            for ticket, lines_a, lines_b in whatif.differing_actions(result, before, after, events, limit):
+            for ticket, lines_a, lines_b in whatif.differing_actions(result, before, after, log.of_tickets, limit):
                 if out_file is not None:
                     out_file.write(whatif.out_line(ticket, lines_a, lines_b) + "\n")
                 if html_file is not None and len(shown) < args.tickets:
@@ -134,8 +117,8 @@ def _diff(args: argparse.Namespace, before: Any, after: Any, events: Any, reject
             html_file.write(whatif.render_html(result, table, shown, args.contracts, args.against, args.tickets, prov))
             written.append(("what-if (HTML)", args.html))
     a, b = result.before.counts, result.after.counts
-    refused = getattr(args, "import_rejects", None)
-    out.write(f"obligo diff: events {len(events)}, tickets {result.tickets}, tickets whose actions differ "
+    refused = len(log.import_rejects)
+    out.write(f"obligo diff: events {result.events}, tickets {result.tickets}, tickets whose actions differ "
               f"{len(result.differing)}" + (f", rows the mapping could not map {refused}" if refused else "") + "\n")
     out.write(f"  before ({' '.join(args.contracts)}): actions {a.actions}, breaches {a.breaches}, "
               f"rejects {a.rejects}, duplicates {a.duplicates}\n")

@@ -14,113 +14,12 @@ invalid contract or mapping, 2 for a usage error (missing or unreadable file).
 from __future__ import annotations
 
 import argparse
-import hashlib
-import sys
-from collections.abc import Callable, Iterable
-from collections.abc import Set as AbstractSet
 from contextlib import ExitStack
 from typing import IO, Any
 
+from engine.cli.log_input import LogInput, read_input
 from engine.cli.main import EXIT_INVALID, EXIT_OK, EXIT_USAGE, render
 from engine.model.diagnostics import errors_only
-from engine.model.paths import is_file
-
-
-class _Log:
-    """The events as the report reads them: once in time order for the figures (`entries`, a log
-    file read as it comes or sorted out of core, so memory does not follow its length; an import's
-    events in memory, as the importer gives them), the rejects found on the way (complete once
-    `entries` is read), and `of_tickets`: the events of a few tickets again, for the timelines."""
-
-    def __init__(self, entries: Iterable[Any], rejects: list[Any], of_tickets: Callable[[AbstractSet[str]], list[Any]],
-                 import_rejects: list[str], digests: dict[str, str], mapping: str | None,
-                 count: int | None = None, reading: ExitStack | None = None) -> None:
-        self.entries = entries
-        self.count = count  # how many entries, when known (an import's): the progress bar counts events
-        self.reading = reading or ExitStack()  # the progress bar over a file's bytes: closed once it is read
-        self.rejects = rejects
-        self.of_tickets = of_tickets
-        self.import_rejects = import_rejects
-        self.digests = digests
-        self.mapping = mapping
-
-
-def _read_events(args: argparse.Namespace, err: IO[str], stack: ExitStack) -> _Log:
-    """The report's input (see _Log), or raises OSError. Standard input or a pipe is copied to a
-    temporary file as it is hashed (its sha256 is in the provenance), then read like a file."""
-    from engine.replay.log import read_events
-
-    if args.mapping:
-        from engine.ingest import import_events
-
-        overrides = dict(pair.partition("=")[::2] for pair in args.set)
-        result = import_events(args.mapping, args.inputs, overrides)
-        events, rejects = read_events(result.events)
-        return _Log(events, rejects, lambda tickets: _of_tickets(events, tickets), list(result.reject_lines()), {},
-                    _mapping_shown(args.mapping), count=len(events))
-    path = args.inputs[0]
-    digests: dict[str, str] = {}
-    handle: Any = getattr(sys.stdin, "buffer", sys.stdin) if path == "-" else stack.enter_context(open(path, "rb"))
-    if path == "-" or not handle.seekable():  # standard input, a pipe: read once, so kept in a file
-        handle, digests[path] = _copy(handle, stack)
-    size = handle.seek(0, 2)
-    handle.seek(0)
-    return _file_log(handle, size, err, stack, digests)
-
-
-def _file_log(handle: IO[bytes], size: int, err: IO[str], stack: ExitStack, digests: dict[str, str]) -> _Log:
-    from engine.cli.progress_file import ProgressFile
-    from engine.replay.log import entries_in_time_order, iter_log
-    from engine.replay.sort import rewindable
-    from engine.reports.progress import progress_bar
-
-    start = handle.tell()
-    reading = stack.enter_context(ExitStack())
-    update = reading.enter_context(progress_bar(err, 2 * size, "reading", "obligo report", count=False))
-    source: Any = handle if update is None else ProgressFile(handle, update)  # the check, then the figures
-    again, release = rewindable(source)
-    stack.callback(release)
-    rejects: list[Any] = []
-
-    def of_tickets(tickets: AbstractSet[str]) -> list[Any]:
-        handle.seek(start)
-        return _of_tickets((item for item in iter_log(handle) if not isinstance(item, tuple) or
-                            item[2].ticket in tickets), tickets)
-
-    return _Log(entries_in_time_order(again, rejects.append), rejects, of_tickets, [], digests, None, reading=reading)
-
-
-def _of_tickets(entries: Iterable[Any], tickets: AbstractSet[str]) -> list[Any]:
-    """The entries of `tickets` among `entries` (rejects left out), in (time, line) order."""
-    found = [item for item in entries if isinstance(item, tuple) and item[2].ticket in tickets]
-    found.sort(key=lambda item: (item[0], item[1]))
-    return found
-
-
-def _copy(stream: IO[Any], stack: ExitStack) -> tuple[IO[bytes], str]:
-    """A stream that cannot be read twice (standard input, a pipe) copied to a temporary file
-    (removed at the end), and its sha256 (the provenance's: the stream itself cannot be read again)."""
-    import tempfile
-
-    copy = stack.enter_context(tempfile.TemporaryFile(prefix="obligo-report-"))
-    digest = hashlib.sha256()
-    while data := stream.read(1 << 20):
-        data = data if isinstance(data, bytes) else data.encode("utf-8")
-        digest.update(data)
-        copy.write(data)
-    return copy, digest.hexdigest()
-
-
-def _mapping_shown(name: str) -> str:
-    """The mapping as the report states it: its name or path and the sha256 of its file."""
-    from pathlib import Path
-
-    from engine.ingest.registry import builtin_names, builtin_path
-    from engine.reports.provenance import sha256_file
-
-    path = builtin_path(name) if name in builtin_names() and not is_file(name) else Path(name)
-    kind = "built-in " if name in builtin_names() and not is_file(name) else ""
-    return f"{kind}{name} sha256 {sha256_file(path)}"
 
 
 def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
@@ -147,29 +46,16 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         return EXIT_INVALID
     with ExitStack() as stack:
         try:
-            log = _read_events(args, err, stack)
+            log = read_input(args, err, stack, "report")
         except OSError as exc:
             err.write(f"obligo report: {exc.filename}: {exc.strerror}\n")
             return EXIT_USAGE
-        except Exception as exc:  # the importer's located errors (bad mapping, unreadable export)
-            return _import_failed(exc, err)
+        if isinstance(log, int):
+            return log
         return _report(args, contracts, contract_files(args.contracts), log, out, err)
 
 
-def _import_failed(exc: Exception, err: IO[str]) -> int:
-    from engine.model.errors import ObligoError
-
-    if not isinstance(exc, ObligoError | ValueError):
-        raise exc
-    diagnostics = getattr(exc, "diagnostics", None)
-    if diagnostics:
-        render(diagnostics, err)
-    else:
-        err.write(f"obligo report: {exc}\n")
-    return EXIT_INVALID if diagnostics else EXIT_USAGE
-
-
-def _report(args: argparse.Namespace, contracts: Any, paths: Any, log: _Log, out: IO[str], err: IO[str]) -> int:
+def _report(args: argparse.Namespace, contracts: Any, paths: Any, log: LogInput, out: IO[str], err: IO[str]) -> int:
     from engine.language.versions import version_rows
     from engine.reports import html
     from engine.reports.audit import run_audit, timelines

@@ -1,23 +1,27 @@
 """What-if on history (`obligo diff`): one log replayed under two sets of contracts, then compared.
 
 A contract manager asks what a change (a shorter target, a new holiday) would have done to last
-year's tickets. Each set runs in its own Engine over the same parsed log, exactly as `obligo replay`
-would run it (same events, same end: the last event each engine applied), and keeps only:
+year's tickets. Each set runs in its own Engine over the same log, exactly as `obligo replay` would
+run it (same events, same end: the last event each engine applied). One pass reads the log, in time
+order, and gives each event to both engines (each evicts its finished tickets, as the replay does);
+each side keeps only:
 - the summary tallies (engine.reports.summary), folded from the actions as they come;
-- one digest per ticket of its action lines, in emitted order: two tickets' actions are equal when
-  their lines are equal byte for byte (the whole action, id included), so the digests tell which
-  tickets differ without keeping any action.
-The actions of the differing tickets are then produced again (`ticket_actions`), a chunk of tickets
-at a time, by replaying only their events: tickets never read each other's state (the argument
-behind `replay --jobs`), so this gives each ticket's lines exactly; the lines are checked against
-the first pass's digest anyway. Memory: the parsed log, two digests per ticket and one chunk.
+- one digest per ticket of its action lines, in emitted order (chained: blake2b of the previous
+  digest and the line): two tickets' actions are equal when their lines are equal byte for byte
+  (the whole action, id included), so the digests tell which tickets differ without keeping any.
+The actions of the differing tickets are then produced again (`differing_actions`), a chunk of
+tickets at a time, by replaying only their events (read again from the log): tickets never read each
+other's state (tests/replay/test_ticket_independence.py), so this gives each ticket's lines
+exactly; the lines are checked against the first pass's digest anyway. Memory: the open tickets of
+both engines, a digest per ticket and side, and one chunk of tickets' events and actions.
 """
 
 from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from hashlib import blake2b
 from typing import Any
@@ -39,7 +43,7 @@ class Side:
 
     summary: Summary = field(default_factory=Summary)
     counts: Counts = field(default_factory=Counts)
-    digests: dict[str, bytes] = field(default_factory=dict)  # ticket -> digest of its action lines
+    digests: dict[str, bytes] = field(default_factory=dict)  # ticket -> digest of its action lines (chained)
     skipped_lines: set[int] = field(default_factory=set)  # rejected or duplicate lines
     rejects: list[Reject] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
@@ -52,72 +56,104 @@ class Diff:
     after: Side
     tickets: int  # tickets named by the log's events
     differing: list[str]  # tickets whose action lines differ, in ticket order (natural: T-2 before T-10)
+    events: int = 0  # the log's events (its lines that are events, applied or not)
 
 
 def ticket_order(ticket: str) -> tuple[Any, str]:
     return natural_key(ticket), ticket
 
 
-def run_side(contracts: dict[str, CompiledContract], events: Sequence[LogEntry], rejects: Iterable[Reject] = ()) -> Side:
-    """The log (time-sorted, as read_log gives it) through one engine: tallies and digests only."""
-    from engine.runtime.engine import DuplicateEvent, Engine
+def run_diff(before: dict[str, CompiledContract], after: dict[str, CompiledContract], events: Iterable[LogEntry],
+             rejects: Iterable[Reject] = (), *, retention: int | None = None, spill_dir: str | None = None,
+             progress: Callable[[int], None] | None = None) -> Diff:
+    """Both sides over the same log (time-sorted entries, read once as they come: an iterator will
+    do), and the tickets whose actions differ. `rejects` (the lines that are not events) is read
+    after `events`, so that the rejects of a log being read are all there. `retention`: the
+    engines' (engine.runtime.engine), which changes their memory, never their answers."""
+    from engine.runtime.engine import Engine
 
-    side = Side()
-    side.rejects.extend(rejects)
-    engine = Engine(contracts)
-    builder = CycleBuilder()
-    hashes: dict[str, Any] = {}
+    a, b = _Run(Engine(before, retention=retention, spill_dir=spill_dir)), _Run(
+        Engine(after, retention=retention, spill_dir=spill_dir))
+    tickets: set[str] = set()
+    count = 0
+    try:
+        for count, entry in enumerate(events, start=1):
+            tickets.add(entry[2].ticket)
+            a.apply(entry)
+            b.apply(entry)
+            if progress is not None and count % 1000 == 0:
+                progress(count)
+        parsed = list(rejects)
+        sides = a.finish(parsed), b.finish(parsed)
+    finally:
+        a.engine.close()
+        b.engine.close()
+    if progress is not None:
+        progress(count)
+    differing = [t for t in set(sides[0].digests) | set(sides[1].digests)
+                 if sides[0].digests.get(t) != sides[1].digests.get(t)]
+    differing.sort(key=ticket_order)
+    return Diff(sides[0], sides[1], len(tickets), differing, count)
 
-    def feed(actions: list[Action]) -> None:
+
+class _Run:
+    """One side while the log is read: its engine, cycles, tallies and per-ticket digests."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+        self.side = Side()
+        self.builder = CycleBuilder()
+
+    def feed(self, actions: list[Action]) -> None:
+        side, digests, builder = self.side, self.side.digests, self.builder
         for action in actions:
             side.counts.actions += 1
             if action.action == "breach":
                 side.counts.breaches += 1
-            digest = hashes.get(action.ticket)
-            if digest is None:
-                digest = hashes[action.ticket] = blake2b(digest_size=16)
-            digest.update(action.to_json().encode("utf-8", "surrogatepass") + b"\n")
+            digests[action.ticket] = chained(digests.get(action.ticket, b""), action.to_json())
             for cycle in builder.feed(action):
                 side.summary.add(cycle)
 
-    for at, number, event, text in events:
+    def apply(self, entry: LogEntry) -> None:
+        from engine.runtime.engine import DuplicateEvent
+
+        at, number, event, text = entry
+        side = self.side
         try:
-            feed(engine.process(event))
+            self.feed(self.engine.process(event))
         except DuplicateEvent:
             side.counts.duplicates += 1
             side.skipped_lines.add(number)
-            continue
+            return
         except EventError as exc:
             side.rejects.append(Reject(number, exc.code, str(exc), text))
             side.skipped_lines.add(number)
-            continue
+            return
         side.counts.events += 1
         side.end = at
-    if side.end is not None:
-        feed(engine.advance(side.end))
-    side.summary.extend(builder.finish())
-    side.problems.extend(engine.problems)
-    side.rejects.sort(key=lambda r: r.line)
-    side.counts.rejects = len(side.rejects)
-    side.digests = {ticket: h.digest() for ticket, h in hashes.items()}
-    return side
+
+    def finish(self, parsed: list[Reject]) -> Side:
+        side = self.side
+        if side.end is not None:
+            self.feed(self.engine.advance(side.end))
+        side.summary.extend(self.builder.finish())
+        side.problems.extend(self.engine.problems)
+        side.rejects.extend(parsed)
+        side.rejects.sort(key=lambda r: r.line)
+        side.counts.rejects = len(side.rejects)
+        return side
 
 
-def run_diff(before: dict[str, CompiledContract], after: dict[str, CompiledContract], events: Sequence[LogEntry],
-             rejects: Sequence[Reject] = ()) -> Diff:
-    """Both sides over the same parsed log, and the tickets whose actions differ."""
-    a = run_side(before, events, rejects)
-    b = run_side(after, events, rejects)
-    tickets = {event.ticket for _, _, event, _ in events}
-    differing = [t for t in set(a.digests) | set(b.digests) if a.digests.get(t) != b.digests.get(t)]
-    differing.sort(key=ticket_order)
-    return Diff(a, b, len(tickets), differing)
+def chained(digest: bytes, line: str) -> bytes:
+    """The digest of a ticket's action lines so far, after one more line."""
+    return blake2b(digest + line.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
-def ticket_actions(contracts: dict[str, CompiledContract], events: Sequence[LogEntry], tickets: Iterable[str],
+def ticket_actions(contracts: dict[str, CompiledContract], events: Iterable[LogEntry], tickets: Iterable[str],
                    side: Side) -> dict[str, list[str]]:
-    """The action lines (as `obligo replay` writes them) of the chosen tickets, from their events only;
-    raises RuntimeError if a ticket's lines do not match the digest of the full replay (a bug)."""
+    """The action lines (as `obligo replay` writes them) of the chosen tickets, from their events only
+    (`events` may hold others: they are left out); raises RuntimeError if a ticket's lines do not
+    match the digest of the full replay (a bug)."""
     from engine.runtime.engine import Engine
 
     chosen = set(tickets)
@@ -138,21 +174,23 @@ def ticket_actions(contracts: dict[str, CompiledContract], events: Sequence[LogE
     if side.end is not None:
         keep(engine.advance(side.end))
     for ticket, found in lines.items():
-        digest = blake2b(digest_size=16)
+        digest = b""
         for line in found:
-            digest.update(line.encode("utf-8", "surrogatepass") + b"\n")
-        if (found and digest.digest() != side.digests.get(ticket)) or (not found and ticket in side.digests):
+            digest = chained(digest, line)
+        if (found and digest != side.digests.get(ticket)) or (not found and ticket in side.digests):
             raise RuntimeError(f"ticket {ticket}: its actions replayed alone differ from the full replay")
     return lines
 
 
 def differing_actions(diff: Diff, before: dict[str, CompiledContract], after: dict[str, CompiledContract],
-                      events: Sequence[LogEntry], limit: int | None = None, chunk: int = CHUNK,
-                      ) -> Iterator[tuple[str, list[str], list[str]]]:
-    """(ticket, before lines, after lines) for the differing tickets in ticket order (the first `limit`)."""
+                      of_tickets: Callable[[AbstractSet[str]], Sequence[LogEntry]], limit: int | None = None,
+                      chunk: int = CHUNK) -> Iterator[tuple[str, list[str], list[str]]]:
+    """(ticket, before lines, after lines) for the differing tickets in ticket order (the first
+    `limit`); `of_tickets` gives the events of a set of tickets in time order (the log read again)."""
     tickets = diff.differing if limit is None else diff.differing[:limit]
     for start in range(0, len(tickets), chunk):
         part = tickets[start:start + chunk]
+        events = of_tickets(set(part))
         a = ticket_actions(before, events, part, diff.before)
         b = ticket_actions(after, events, part, diff.after)
         for ticket in part:

@@ -245,3 +245,63 @@ def test_standard_input_as_the_log(small: tuple[Path, Path, Path], monkeypatch: 
     code, from_stdin, err = run("--contracts", str(before), "--against", str(after), "-")
     assert code == 0, err
     assert from_stdin == from_file
+
+
+def _generated(tmp_path: Path, tickets: int = 300, seed: int = 4) -> tuple[Path, Path]:
+    """A generated log in time order, and the same lines shuffled (a log out of time order)."""
+    gen = load_bench_generator()
+    log = tmp_path / "sorted.jsonl"
+    with log.open("w", encoding="utf-8") as stream:
+        gen.write_jsonl(gen.generate(tickets, seed), stream)
+    lines = log.read_text(encoding="utf-8").splitlines(keepends=True)
+    import random
+
+    random.Random(seed).shuffle(lines)
+    shuffled = tmp_path / "shuffled.jsonl"
+    shuffled.write_text("".join(lines) + "not an event\n", encoding="utf-8")
+    return log, shuffled
+
+
+def test_a_shuffled_log_on_a_file_or_standard_input_gives_the_sorted_logs_diff(tmp_path: Path,
+                                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The log is read as it comes or sorted out of core (as `obligo report` reads it): a log out of
+    time order, from a file or from standard input, gives the sorted log's table and differing tickets
+    (and a line that is not an event is counted as a reject on both sides)."""
+    log, shuffled = _generated(tmp_path)
+    after = _what_if(tmp_path / "what-if")
+    common = ("--contracts", str(REPO / "contracts"), "--against", str(after))
+    code, want, err = run(*common, str(log), "--out", str(tmp_path / "want.jsonl"))
+    assert code == 0, err
+    code, got, err = run(*common, str(shuffled), "--out", str(tmp_path / "got.jsonl"))
+    assert code == 0, err
+    data = shuffled.read_bytes()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
+    code, piped, err = run(*common, "-", "--out", str(tmp_path / "piped.jsonl"))
+    assert code == 0, err
+    differing = (tmp_path / "want.jsonl").read_bytes()
+    assert differing and (tmp_path / "got.jsonl").read_bytes() == differing == (tmp_path / "piped.jsonl").read_bytes()
+    strip = lambda text: [x for x in text.splitlines() if not x.startswith(("differing tickets", "  before", "  after"))]  # noqa: E731
+    assert strip(got) == strip(want) == strip(piped)
+    for text in (got, piped):
+        assert "rejects 1, duplicates 0" in text
+    assert "rejects 0, duplicates 0" in want
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="named pipes")
+def test_a_named_pipe_is_read_once_and_its_bytes_hashed(small: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    import hashlib
+    import os
+    import threading
+
+    before, after, log = small
+    fifo = tmp_path / "events.fifo"
+    os.mkfifo(fifo)
+    feeder = threading.Thread(target=lambda: fifo.write_bytes(log.read_bytes()))
+    feeder.start()
+    code, out, err = run("--contracts", str(before), "--against", str(after), str(fifo), "--html",
+                         str(tmp_path / "d.html"))
+    feeder.join()
+    assert code == 0, err
+    assert "tickets 4, tickets whose actions differ" in out
+    page = (tmp_path / "d.html").read_text(encoding="utf-8")
+    assert hashlib.sha256(log.read_bytes()).hexdigest() in page
