@@ -29,14 +29,16 @@ def parse_sets(pairs: Sequence[str]) -> dict[str, str]:
 
 
 def imported(mapping: str, inputs: Sequence[str], sets: Sequence[str], command: str, err: IO[str]):  # noqa: ANN201
-    """(ImportResult, None) or (None, exit code) with the message already written to `err`."""
-    from engine.ingest import MappingError, ReaderError, import_events
+    """(ImportStream, None) or (None, exit code) with the message already written to `err`. The rows
+    are all read (the rejects and counts known); the events come once, in time order, from
+    temporary files (engine.ingest.import_stream: memory does not follow the export's length)."""
+    from engine.ingest import MappingError, ReaderError, import_stream
 
     if not inputs:
         err.write(f"obligo {command}: --mapping needs at least one INPUT file\n")
         return None, EXIT_USAGE
     try:
-        return import_events(mapping, list(inputs), parse_sets(sets)), None
+        return import_stream(mapping, list(inputs), parse_sets(sets)), None
     except MappingError as exc:
         render(exc.diagnostics, err)
         return None, EXIT_INVALID
@@ -56,6 +58,7 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     if result is None:
         return code
     with ExitStack() as stack:
+        stack.callback(result.close)
         try:
             sink = out if not args.out else stack.enter_context(open(args.out, "w", encoding="utf-8", newline="\n"))
             rejects = stack.enter_context(open(args.rejects, "w", encoding="utf-8", newline="\n")) if args.rejects else None
@@ -68,7 +71,7 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             for line in result.reject_lines():
                 rejects.write(line + "\n")
     kinds = ", ".join(f"{k} {v}" for k, v in result.by_type.items())
-    err.write(f"obligo import: rows {result.rows}, tickets {result.tickets}, events {len(result.events)}, "
+    err.write(f"obligo import: rows {result.rows}, tickets {result.tickets}, events {result.count}, "
               f"rejects {len(result.rejects)}" + (f" ({kinds})" if kinds else "") + "\n")
     if result.rejects and not args.rejects:
         err.write("obligo import: rejected rows were not kept; pass --rejects FILE to keep them\n")

@@ -2,7 +2,7 @@
 again for a few tickets.
 
     EVENTS          a JSONL log (a file, `-` for standard input, or a pipe)
-    --mapping NAME  an export through an import mapping (engine.ingest; held in memory by the importer)
+    --mapping NAME  an export through an import mapping (engine.ingest; its events held in memory here)
 
 A log file is read as it comes when a first pass finds it in time order, else sorted out of core
 (engine.replay.log.entries_in_time_order), so memory does not follow its length. Standard input and
@@ -55,7 +55,8 @@ def read_input(args: argparse.Namespace, err: IO[str], stack: ExitStack, command
         result, code = imported(args.mapping, args.inputs, args.set, command, err)
         if result is None:
             return int(code)
-        events, rejects = read_events(result.events)
+        stack.callback(result.close)
+        events, rejects = read_events(result.events)  # in memory: read again for the chosen tickets
         return LogInput(events, rejects, lambda tickets: of_tickets(events, tickets), list(result.reject_lines()), {},
                         mapping_shown(args.mapping), count=len(events))
     path = args.inputs[0]

@@ -113,7 +113,7 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     with ExitStack() as stack:
         try:
             # bytes, decoded line by line in read_log: a line that is not UTF-8 is a reject, not the whole log
-            source = (list(imported.lines()) if imported is not None
+            source = (imported.lines() if imported is not None
                       else _stdin_bytes() if args.events == "-" else stack.enter_context(open(args.events, "rb")))
             sink = out if not args.out else stack.enter_context(open(args.out, "w", encoding="utf-8"))
             rejects = stack.enter_context(open(args.rejects, "w", encoding="utf-8")) if args.rejects else None
@@ -131,7 +131,7 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         try:
             with collector_paused():  # a batch holding the whole log: see engine.collector
                 stats = replay(engine, source, sink, rejects, until, args.jobs, spool_dir=args.spool,
-                               scheduler=args.scheduler)
+                               scheduler=args.scheduler, ordered=True if imported is not None else None)
         except cluster_errors as exc:
             err.write(f"obligo replay: {exc}\n")
             return EXIT_USAGE
@@ -143,7 +143,7 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         stats.rejects += len(imported.rejects)
         for reject in imported.rejects:
             stats.by_reject[reject.code] = stats.by_reject.get(reject.code, 0) + 1
-        err.write(f"obligo replay: imported rows {imported.rows}, tickets {imported.tickets}, events {len(imported.events)}, "
+        err.write(f"obligo replay: imported rows {imported.rows}, tickets {imported.tickets}, events {imported.count}, "
                   f"rejects {len(imported.rejects)} (rows the mapping could not map"
                   f"{'; in ' + args.rejects if args.rejects else ''})\n")
     for problem in engine.problems:

@@ -17,7 +17,7 @@ the line being the row's line in its file (for a second input file, `<ticket>:<f
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +26,7 @@ from engine.ingest.mapping import Mapping
 from engine.ingest.readers import Row
 
 _MISSING = object()
+_INSTANTS = 65_536  # distinct stamps whose parsed instant is kept (Transformer._instant)
 _KINDS = {"integer": "a whole number", "number": "a number", "instant": "an instant of the mapping's format"}
 
 
@@ -64,6 +65,15 @@ class Step:
     attrs: dict[str, Any] = field(default_factory=dict)
 
 
+Keyed = tuple[tuple[float, tuple[int, int], int], dict[str, Any]]  # (time-order key, event)
+
+
+def step_order(step: Step) -> tuple[str, bool, Any, tuple[int, int]]:
+    """A ticket's steps together (by ticket id), each ticket's in the mapping's `order` (rows without
+    one after, in file order), ties in file order: what `Transformer.keyed_events` expects."""
+    return step.ticket, step.order is None, step.order if step.order is not None else 0, step.place
+
+
 def parse_instant(text: str, mapping: Mapping) -> datetime:
     """An instant of the export as an aware datetime; raises ValueError.
 
@@ -87,18 +97,24 @@ def _show(fields: dict[str, str]) -> str:
 
 
 class Transformer:
-    """Reduces rows to steps (collecting rejects), then emits the events of every ticket."""
+    """Reduces rows to steps (collecting rejects), then gives the events of each ticket from its steps.
+
+    What is kept here does not grow with the export: the rejects, the row count, and the instants
+    of the last `_INSTANTS` distinct stamps (an export repeats its stamps: each text parsed once
+    while it recurs). Grouping the steps by ticket and putting the events in time order is the
+    caller's (engine.ingest.import_stream: out of core)."""
 
     def __init__(self, mapping: Mapping):
         self.m = mapping
         self.rejects: list[ImportReject] = []
-        self.tickets: dict[str, list[Step]] = {}
         self.rows = 0
-        self._instants: dict[str, datetime] = {}  # an export repeats its stamps: parse each text once
+        self._instants: dict[str, datetime] = {}
 
     def _instant(self, text: str) -> datetime:
         value = self._instants.get(text)
         if value is None:
+            if len(self._instants) >= _INSTANTS:
+                self._instants.clear()
             value = self._instants[text] = parse_instant(text, self.m)
         return value
 
@@ -111,12 +127,13 @@ class Transformer:
             return _MISSING
         return value
 
-    def add(self, file: str, index: int, rows: Iterable[Row]) -> None:
+    def steps(self, file: str, index: int, rows: Iterable[Row]) -> Iterator[Step]:
+        """The steps of the rows of input file number `index`; the rows that cannot be mapped go to `rejects`."""
         for line, fields in rows:
             self.rows += 1
             step = self._step(file, index, line, fields)
             if step is not None:
-                self.tickets.setdefault(step.ticket, []).append(step)
+                yield step
 
     def _reject(self, file: str, line: int, column: str | None, code: str, reason: str, fields: dict[str, str]) -> None:
         self.rejects.append(ImportReject(file, line, column, code, reason, _show(fields)))
@@ -234,18 +251,16 @@ class Transformer:
             return sev.column, f"severity '{value}' is not under the mapping's severity.values"
         return sev.values[value]
 
-    def events(self) -> list[dict[str, Any]]:
-        """Every ticket's events, in time order, stable on (instant, file, line, emission order)."""
-        keyed: list[tuple[float, tuple[int, int], int, dict[str, Any]]] = []
-        for ticket in sorted(self.tickets):
-            steps = self.tickets[ticket]
-            steps.sort(key=lambda s: (s.order is None, s.order if s.order is not None else 0, s.place))
-            group: dict[float, tuple[int, int]] = {}  # a ticket's events at one instant stay in its order
-            for seq, (at, place, event) in enumerate(self._ticket_events(ticket, steps)):
-                stamp = at.timestamp()
-                keyed.append((stamp, group.setdefault(stamp, place), seq, event))
-        keyed.sort(key=lambda k: (k[0], k[1], k[2]))
-        return [event for *_, event in keyed]
+    def keyed_events(self, ticket: str, steps: list[Step]) -> Iterator[Keyed]:
+        """The events of one ticket (all its steps, in the mapping's order: `step_order`), each with
+        its place in the export's time order: (instant, place, emission order). A ticket's events at
+        one instant keep the place of the first of them, so they stay together and in order; a
+        place is a row's, so no two tickets share one: sorting every ticket's keyed events by key
+        gives the one order, however they are grouped."""
+        group: dict[float, tuple[int, int]] = {}
+        for seq, (at, place, event) in enumerate(self._ticket_events(ticket, steps)):
+            stamp = at.timestamp()
+            yield (stamp, group.setdefault(stamp, place), seq), event
 
     def _ticket_events(self, ticket: str, steps: list[Step]) -> Iterable[tuple[datetime, tuple[int, int], dict[str, Any]]]:
         m = self.m
@@ -299,4 +314,4 @@ class Transformer:
                 previous = step.state
 
 
-__all__ = ["ImportReject", "Step", "Transformer", "parse_instant"]
+__all__ = ["ImportReject", "Keyed", "Step", "Transformer", "parse_instant", "step_order"]

@@ -7,6 +7,7 @@ from typing import IO, Any
 
 from engine.model.actions import Action
 from engine.model.events import EventError
+from engine.model.external import RUN_SIZE, Runs, external_sort
 from engine.model.jsonio import Text
 from engine.replay.lines import (  # re-exported: the names callers have always imported from here
     Reject,
@@ -19,7 +20,7 @@ from engine.replay.lines import (  # re-exported: the names callers have always 
     shown,
 )
 from engine.replay.records import OutOfOrder
-from engine.replay.sort import RUN_SIZE, Runs, external_sort, in_time_order, rewindable
+from engine.replay.sort import in_time_order, rewindable
 from engine.runtime.engine import DuplicateEvent, Engine
 
 WRITE_BATCH = 1024  # actions turned into JSON and written at a time (_Writer)

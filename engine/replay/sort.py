@@ -2,14 +2,13 @@
 
 `in_time_order` is a cheap pass over the lines that decides, before anything is evaluated, whether
 a log can be evaluated as it is read (no output can be taken back once written). `external_sort`
-orders any number of items in bounded memory: sorted runs of at most `run_size` items are pickled
-to temporary files, then merged with `heapq.merge` (stable: ties keep the order of the runs, which
-is the input order).
+(engine.model.external) orders any number of items in bounded memory: sorted runs of at most
+`run_size` items are pickled to temporary files, then merged with `heapq.merge` (stable: ties keep
+the order of the runs, which is the input order).
 """
 
 from __future__ import annotations
 
-import heapq
 import io
 import itertools
 import operator
@@ -17,16 +16,16 @@ import pickle
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import IO, Any, Generic, TypeVar, cast
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar, cast
 
 from engine.model.events import EventError, parse_instant, parse_json
+from engine.model.external import unpickled
 from engine.model.jsonio import Text
 from engine.replay.lines import BLOCK, BinaryFile, block_lines, line_blocks
 
 T = TypeVar("T")
 
-RUN_SIZE = 20_000  # items held in memory per sorted run (a parsed event and its text: ~1 KB each)
 
 # The top-level "at" of a line written without escapes: `"at"` occurs once, then its string value.
 _AT_TEXT = re.compile(r'"at"[ \t\r\n]*:[ \t\r\n]*"([^"]*)"')
@@ -165,78 +164,6 @@ def rewindable(lines: Iterable[T], spool_dir: str | None = None) -> tuple[Callab
 
     def unspooled() -> Iterable[T]:
         spool.seek(0)
-        return _unpickled(spool)
+        return unpickled(spool)
 
     return unspooled, spool.close
-
-
-def _unpickled(handle: IO[bytes]) -> Iterator[Any]:
-    load = pickle.load
-    while True:
-        try:
-            yield load(handle)
-        except EOFError:
-            return
-
-
-class Runs(Generic[T]):
-    """Items added one by one, given back ordered by `key` (stably) holding at most `run_size` of
-    them in memory, plus one per run while merging: each full run is sorted and pickled to its own
-    temporary file, and the runs are merged by `heapq.merge`. One run is never written out. `close`
-    deletes the files (`ordered` does when it is exhausted)."""
-
-    def __init__(self, key: Callable[[T], Any], run_size: int = RUN_SIZE, spool_dir: str | None = None) -> None:
-        if run_size < 1:
-            raise ValueError(f"run_size must be at least 1, got {run_size}")
-        self.key = key
-        self.run_size = run_size
-        self.spool_dir = spool_dir
-        self.buffer: list[T] = []
-        self.files: list[IO[bytes]] = []
-
-    def add(self, item: T) -> None:
-        self.buffer.append(item)
-        if len(self.buffer) >= self.run_size:
-            self.buffer.sort(key=self.key)
-            self.files.append(_spill(self.buffer, self.spool_dir))
-            self.buffer = []
-
-    def ordered(self) -> Iterator[T]:
-        try:
-            self.buffer.sort(key=self.key)
-            if not self.files:
-                yield from self.buffer
-                return
-            if self.buffer:
-                self.files.append(_spill(self.buffer, self.spool_dir))
-            self.buffer = []
-            for handle in self.files:
-                handle.seek(0)
-            yield from heapq.merge(*(_unpickled(handle) for handle in self.files), key=self.key)
-        finally:
-            self.close()
-
-    def close(self) -> None:
-        self.buffer = []
-        for handle in self.files:
-            handle.close()
-        self.files = []
-
-
-def external_sort(items: Iterable[T], key: Callable[[T], Any], run_size: int = RUN_SIZE,
-                  spool_dir: str | None = None) -> Iterator[T]:
-    """`items` ordered by `key`, stably, in bounded memory (`Runs`)."""
-    runs = Runs(key, run_size, spool_dir)
-    try:
-        for item in items:
-            runs.add(item)
-        yield from runs.ordered()
-    finally:
-        runs.close()
-
-
-def _spill(run: Sequence[T], spool_dir: str | None) -> IO[bytes]:
-    handle = tempfile.TemporaryFile(dir=spool_dir)
-    for item in run:  # one pickle each (a Pickler's memo cleared between dumps desyncs the Unpickler's)
-        pickle.dump(item, handle, pickle.HIGHEST_PROTOCOL)
-    return handle

@@ -14,9 +14,10 @@ from runtime_fixtures.helpers import load_bench_generator
 
 from engine import Engine
 from engine.model.events import EventError, parse_event, parse_json
+from engine.model.external import Runs, external_sort
 from engine.replay import log as replay_log
 from engine.replay.log import OutOfOrder, Reject, ReplayStats, read_log, replay
-from engine.replay.sort import Runs, external_sort, in_time_order, instant_of
+from engine.replay.sort import in_time_order, instant_of
 from engine.runtime.engine import DuplicateEvent
 
 ROOT = Path(__file__).resolve().parents[2]
