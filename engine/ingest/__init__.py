@@ -70,14 +70,8 @@ class ImportStream:
         for _, event in self._ordered.ordered():
             yield event
 
-    def lines(self) -> Iterator[str]:
-        """The events as JSON Lines (without newline): the bytes `obligo import` writes."""
-        for event in self.events:
-            yield json.dumps(event, ensure_ascii=False)
-
-    def reject_lines(self) -> Iterator[str]:
-        for reject in self.rejects:
-            yield json.dumps(reject.to_dict(), ensure_ascii=False)
+    lines = ImportResult.lines  # the same bytes as an import in memory
+    reject_lines = ImportResult.reject_lines
 
     def close(self) -> None:
         self._ordered.close()
