@@ -2,7 +2,8 @@
 again for a few tickets.
 
     EVENTS          a JSONL log (a file, `-` for standard input, or a pipe)
-    --mapping NAME  an export through an import mapping (engine.ingest; its events held in memory here)
+    --mapping NAME  an export through an import mapping (engine.ingest.import_stream), its event lines
+                    kept in a temporary file and read as a log file is
 
 A log file is read as it comes when a first pass finds it in time order, else sorted out of core
 (engine.replay.log.entries_in_time_order), so memory does not follow its length. Standard input and
@@ -16,6 +17,7 @@ import argparse
 import hashlib
 import re
 import sys
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from contextlib import ExitStack
@@ -47,18 +49,24 @@ def read_input(args: argparse.Namespace, err: IO[str], stack: ExitStack, command
     """The command's input (`args.inputs`, `args.mapping`, `args.set`), or the exit code of a failed
     import (its message written to `err`, as `obligo import` writes it); raises OSError for a log
     that cannot be opened. `stack` keeps the files open (and the copy of a stream) until it closes."""
-    from engine.replay.log import read_events
-
     if args.mapping:
         from engine.cli.import_ import imported
 
         result, code = imported(args.mapping, args.inputs, args.set, command, err)
         if result is None:
             return int(code)
-        stack.callback(result.close)
-        events, rejects = read_events(result.events)  # in memory: read again for the chosen tickets
-        return LogInput(events, rejects, lambda tickets: of_tickets(events, tickets), list(result.reject_lines()), {},
-                        mapping_shown(args.mapping), count=len(events))
+        try:  # the event lines `obligo import` would write, kept in a file and read as a log is
+            spool = stack.enter_context(tempfile.TemporaryFile(prefix=f"obligo-{command}-"))
+            for line in result.lines():
+                spool.write(line.encode("utf-8", "surrogatepass") + b"\n")
+        finally:
+            result.close()
+        size = spool.tell()
+        spool.seek(0)
+        log = _file_input(spool, size, err, stack, {}, command)
+        log.import_rejects = list(result.reject_lines())
+        log.mapping = mapping_shown(args.mapping)
+        return log
     path = args.inputs[0]
     digests: dict[str, str] = {}
     handle: Any = getattr(sys.stdin, "buffer", sys.stdin) if path == "-" else stack.enter_context(open(path, "rb"))
@@ -123,8 +131,6 @@ def of_tickets(entries: Iterable[Any], tickets: AbstractSet[str]) -> list[Any]:
 def _copy(stream: IO[Any], stack: ExitStack, command: str) -> tuple[IO[bytes], str]:
     """A stream that cannot be read twice (standard input, a pipe) copied to a temporary file
     (removed at the end), and its sha256 (the provenance's: the stream itself cannot be read again)."""
-    import tempfile
-
     copy = stack.enter_context(tempfile.TemporaryFile(prefix=f"obligo-{command}-"))
     digest = hashlib.sha256()
     while data := stream.read(1 << 20):

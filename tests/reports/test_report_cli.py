@@ -171,3 +171,42 @@ def test_a_pipe_is_read_once_and_its_hash_is_the_one_of_its_bytes(tmp_path: Path
     digest = hashlib.sha256(LOG.encode("utf-8")).hexdigest()
     assert f"input {fifo} sha256 {digest}" in out.getvalue()
     assert out.getvalue().replace(str(fifo), "LOG") == want.replace(str(tmp_path / "events.jsonl"), "LOG")
+
+
+def test_an_import_gives_the_report_of_its_imported_log(tmp_path: Path) -> None:
+    """`--mapping NAME INPUT` (the import's event lines kept in a temporary file and read as a log is)
+    gives what `obligo import` then `obligo report` on its output gives: figures, cycles, rejects
+    (the rows the mapping refused first) and the timelines, up to the provenance's input lines."""
+    fixtures = REPO / "tests" / "ingest" / "fixtures"
+    contracts = str(REPO / "examples" / "servicenow")
+    mapping = ("--mapping", str(fixtures / "desk.yaml"), "--set", "contract=servicenow")
+    log = tmp_path / "imported.jsonl"
+    refused = tmp_path / "refused.jsonl"
+    assert main(["import", *mapping, str(fixtures / "desk.csv"), "--out", str(log), "--rejects", str(refused)],
+                io.StringIO(), io.StringIO()) == 0
+    outputs = {}
+    for name, source in (("imported", [str(log)]), ("mapping", [*mapping, str(fixtures / "desk.csv")])):
+        out, err = io.StringIO(), io.StringIO()
+        code = main(["report", "--contracts", contracts, *source, "--csv", str(tmp_path / f"{name}.csv"),
+                     "--rejects", str(tmp_path / f"{name}.rej"), "--html", str(tmp_path / f"{name}.html")], out, err)
+        assert code == 0, err.getvalue()
+        outputs[name] = out.getvalue()
+    kept = lambda text: [x for x in text.splitlines() if not x.startswith(("input ", "mapping ", "cycles (", "rejects (",  # noqa: E731
+                                                                            "report (", "obligo report: events"))]
+    assert kept(outputs["mapping"]) == kept(outputs["imported"])
+    assert (tmp_path / "mapping.csv").read_bytes() == (tmp_path / "imported.csv").read_bytes()
+    rows_refused = refused.read_text(encoding="utf-8")
+    assert rows_refused and (tmp_path / "mapping.rej").read_text(encoding="utf-8") == (
+        rows_refused + (tmp_path / "imported.rej").read_text(encoding="utf-8"))
+    counts = lambda text: next(x for x in text.splitlines() if x.startswith("obligo report: events"))  # noqa: E731
+    refused_rows = len(rows_refused.splitlines())
+    assert counts(outputs["mapping"]) == counts(outputs["imported"]).replace(
+        f"rejects {counts(outputs['imported']).split('rejects ')[1].split(',')[0]}",
+        f"rejects {int(counts(outputs['imported']).split('rejects ')[1].split(',')[0]) + refused_rows}")
+    def page(name: str) -> str:  # the HTML without the provenance table, the summary line and the files list
+        text = (tmp_path / f"{name}.html").read_text(encoding="utf-8")
+        text = re.sub(r'<table class="prov">.*?</table>', "", text, flags=re.S)
+        text = re.sub(r"<h2>Files</h2>.*?</ul>", "", text, flags=re.S)
+        return re.sub(r"\d+ rejected lines", "", text)
+
+    assert "Breached clocks" in page("mapping") and page("mapping") == page("imported")
