@@ -33,6 +33,15 @@ REPO = TESTS.parent
 REAL_INVENTORY = REPO.parent / "shared" / "seeds" / "INVENTORY.md"  # only tests/language/test_clauses.py compares with it
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _contract_cache(tmp_path_factory: pytest.TempPathFactory):
+    """The command line's contract cache (engine.language.cache) in a folder of this session's, never
+    the user's: the suite runs with it on, as users do; tests/language/test_cache.py tests it."""
+    os.environ["OBLIGO_CACHE_DIR"] = str(tmp_path_factory.mktemp("obligo-cache"))
+    os.environ.pop("OBLIGO_CACHE", None)
+    yield
+
+
 @pytest.fixture
 def variant(tmp_path: Path):
     """`variant((old, new), ...)`: a copy of minimal.yaml with each exact line `old` replaced by `new`

@@ -375,6 +375,14 @@ class BusinessCalendar:
     def subdivision(self) -> str | None:
         return self._subdivision
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as what it is built from, and unpickled through the same sharing as
+        `calendar_from_spec` (its lock and year tables are not data): a cached compiled contract
+        (engine.language.cache) gets the calendars a fresh load would."""
+        if self._always:
+            return (_always_open, ())
+        return (_shared_calendar, (self._zone, self._week, self._dates, self._country, self._subdivision))
+
     def _key(self) -> tuple[Any, ...]:
         if self._always:
             return ("24x7",)
@@ -785,6 +793,11 @@ class BusinessCalendar:
 
 
 _ALWAYS_OPEN = BusinessCalendar._make_always_open()
+
+
+def _always_open() -> BusinessCalendar:
+    """The `24x7` calendar (what a pickled one becomes: one instance, as `is` comparisons expect)."""
+    return _ALWAYS_OPEN
 
 
 # --------------------------------------------------------------------------- specs

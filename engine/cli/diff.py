@@ -40,7 +40,8 @@ def _split_inputs(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    from engine.language.loader import contract_files, load_contracts
+    from engine.language.cache import load_contracts_cached
+    from engine.language.files import contract_files
 
     _split_inputs(args)
     if not args.inputs:
@@ -53,8 +54,8 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     if bad_set:
         err.write(f"obligo diff: --set expects FIELD=VALUE, got {bad_set[0]!r}\n")
         return EXIT_USAGE
-    before, diags = load_contracts(args.contracts)
-    after, more = load_contracts(args.against)
+    before, diags = load_contracts_cached(args.contracts)
+    after, more = load_contracts_cached(args.against)
     render([*diags, *more], err)
     if errors_only(diags) or errors_only(more):
         return EXIT_INVALID

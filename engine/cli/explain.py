@@ -42,7 +42,7 @@ def _events(args: argparse.Namespace) -> list[Any]:
 
 
 def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    from engine.language.loader import load_contracts
+    from engine.language.cache import load_contracts_cached
     from engine.reports.explain import UnknownTicket, explain
     from engine.reports.explain_text import render_text
 
@@ -63,7 +63,7 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     except EventError as exc:
         err.write(f"obligo explain: {exc}\n")
         return EXIT_USAGE
-    contracts, diags = load_contracts(args.contracts)
+    contracts, diags = load_contracts_cached(args.contracts)
     render(diags, err)
     if errors_only(diags):
         return EXIT_INVALID

@@ -23,9 +23,11 @@ from engine.model.events import EventError, parse_instant
 def _overrides(pairs: Sequence[str]) -> dict[str, dict[str, Any]]:
     """`--param CONTRACT.NAME=VALUE` pairs; each VALUE read as one YAML value under the contract
     files' limits (engine.load.load_value: no alias bomb, no RecursionError from 600 `[`)."""
+    out: dict[str, dict[str, Any]] = {}
+    if not pairs:
+        return out  # the YAML reader is not imported (a cached load needs it nowhere else)
     from engine.language.load import load_value
 
-    out: dict[str, dict[str, Any]] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         contract, dot, name = key.partition(".")
@@ -56,7 +58,7 @@ def _retention(days: str | None) -> int | None:
 
 
 def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    from engine.language.loader import load_contracts
+    from engine.language.cache import load_contracts_cached
     from engine.replay.collector import collector_paused
     from engine.replay.log import replay
     from engine.runtime.engine import Engine
@@ -99,7 +101,7 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         imported, code = import_inputs(mapping, [args.events, *more], args.set, "replay", err)
         if imported is None:
             return code
-    contracts, diags = load_contracts(args.contracts, overrides)
+    contracts, diags = load_contracts_cached(args.contracts, overrides)
     render(diags, err)
     if errors_only(diags):
         return EXIT_INVALID

@@ -23,7 +23,8 @@ from engine.model.diagnostics import errors_only
 
 
 def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    from engine.language.loader import contract_files, load_contracts
+    from engine.language.cache import load_contracts_cached
+    from engine.language.files import contract_files
 
     if not args.inputs and len(args.contracts) > 1:  # `--contracts A B EVENTS`: argparse gave EVENTS to --contracts
         args.inputs = [args.contracts.pop()]
@@ -40,7 +41,7 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     if args.disagreements and not args.expect:
         err.write("obligo report: --disagreements needs --expect ATTRIBUTE\n")
         return EXIT_USAGE
-    contracts, diags = load_contracts(args.contracts)
+    contracts, diags = load_contracts_cached(args.contracts)
     render(diags, err)
     if errors_only(diags):
         return EXIT_INVALID

@@ -28,7 +28,7 @@ def parse_tick(text: str) -> float | None:
 
 
 def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    from engine.language.loader import load_contracts
+    from engine.language.cache import load_contracts_cached
     from engine.service import create_app
     from engine.service.token import ensure_token, read_token
 
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     except ObligoError as exc:
         err.write(f"obligo serve: {exc}\n")
         return EXIT_USAGE
-    contracts, diags = load_contracts(args.contracts)
+    contracts, diags = load_contracts_cached(args.contracts)
     render(diags, err)
     if errors_only(diags):
         return EXIT_INVALID

@@ -10,8 +10,8 @@ from typing import IO, Any
 
 import networkx as nx
 
+from engine.language.cache import load_contracts_cached
 from engine.language.escalation import EscalationGraph
-from engine.language.loader import load_contracts
 from engine.language.model import Calendar, CompiledContract
 from engine.language.versions import version_rows, windows
 from engine.model.diagnostics import errors_only
@@ -20,7 +20,7 @@ _WIDTH = 60
 
 
 def _load(path: str, err: IO[str]) -> CompiledContract | None:
-    contracts, diags = load_contracts([path])
+    contracts, diags = load_contracts_cached([path])
     for d in diags:
         err.write(d.render() + "\n")
     if errors_only(diags) or not contracts:
@@ -159,7 +159,7 @@ def render_versions(cid: str, contracts: Mapping[str, CompiledContract]) -> str:
 def show(paths: Sequence[str], version: str | None, out: IO[str], err: IO[str]) -> int:
     """Each contract under `paths` as tables; an id with several versions gets the table of its
     versions, then the one chosen by `version` (default: the latest in force)."""
-    contracts, diags = load_contracts(paths)
+    contracts, diags = load_contracts_cached(paths)
     for d in diags:
         err.write(d.render() + "\n")
     if errors_only(diags) or not contracts:

@@ -261,6 +261,7 @@ def compile_contract(exp: Expanded) -> CompiledContract:
         title=d.get("title", ""),
         source=d.get("source", ""),
         file=exp.doc.file,
+        included=tuple(exp.included),
         params=dict(exp.params),
         severities=tuple(s["id"] for s in d["severities"]),
         regions=dict(d.get("regions") or {}),

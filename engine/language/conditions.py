@@ -13,8 +13,10 @@ the contract is validated (`bad-regex`).
 
 from __future__ import annotations
 
+import marshal
 import re
 from collections.abc import Callable
+from types import FunctionType
 from typing import Any, Protocol
 
 import re2
@@ -179,7 +181,28 @@ class _Source:
         exec(compile(text, f"<obligo {kind}>", "exec"), namespace)  # noqa: S102 - our own fixed fragments only
         fn = namespace[kind]
         fn.source = text  # for debugging: what the condition became
+        fn.consts = self.consts  # with its code, what `generated_parts` needs to rebuild it
         return fn
+
+
+def generated_parts(fn: Any) -> tuple[str, bytes, str, dict[str, Any]] | None:
+    """(name, marshalled code, source, constants) of a function `_Source` generated, None for any
+    other object. A generated function has no module to be pickled by reference from; a cached
+    compiled contract (engine.language.cache) stores these parts instead, and `rebuilt` makes the
+    function again without compiling its text (marshal: this interpreter's format, which the
+    cache's key names)."""
+    consts = getattr(fn, "consts", None)
+    if type(fn) is not FunctionType or not isinstance(consts, dict):
+        return None
+    return fn.__name__, marshal.dumps(fn.__code__), getattr(fn, "source", ""), consts
+
+
+def rebuilt(name: str, code: bytes, source: str, consts: dict[str, Any]) -> Callable[[Facts], Any]:
+    """The function `generated_parts` took apart: the same code over the same helpers and constants."""
+    fn = FunctionType(marshal.loads(code), {**_HELPERS, **consts}, name)
+    fn.source = source  # type: ignore[attr-defined]
+    fn.consts = consts  # type: ignore[attr-defined]
+    return fn
 
 
 def compile_getter(path: str) -> Getter:

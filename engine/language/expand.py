@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import re
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +97,7 @@ class Expanded:
     data: dict
     params: dict[str, Any]
     rules: list[tuple[str, dict, Origin]]  # (compiled rule id, rule, origin)
+    included: list[str] = field(default_factory=list)  # the rule documents read for it (resolved paths)
 
 
 def _placeholders(value: Any) -> list[str]:
@@ -210,9 +211,10 @@ def expand(doc: Document, overrides: dict[str, Any] | None = None) -> tuple[Expa
         origin = Origin(doc, ("rules", i))
         rules.append((f"{contract_id}.{rule.get('id')}", substitute(rule, params, origin, (), diags), origin))
     scope = _Scope.of(doc.file)
+    included: list[str] = []
     for i, inc in enumerate(data.get("include") or []):
-        rules.extend(_include(doc, inc, ("include", i), params, contract_id, diags, scope))
-    return Expanded(doc, expanded, params, rules), diags
+        rules.extend(_include(doc, inc, ("include", i), params, contract_id, diags, scope, included))
+    return Expanded(doc, expanded, params, rules, included), diags
 
 
 def _value_problem(value: Any) -> tuple[str, str] | None:
@@ -297,7 +299,7 @@ def _cycle_back(rule_doc: Document, target: Path, scope: _Scope) -> str | None:
 
 
 def _include(doc: Document, inc: dict, path: tuple, params: dict, contract_id: str,
-             diags: list[Diagnostic], scope: _Scope) -> list[tuple[str, dict, Origin]]:
+             diags: list[Diagnostic], scope: _Scope, included: list[str]) -> list[tuple[str, dict, Origin]]:
     written = inc.get("rules")
     standard = standard_rule_file(written)
     target: Path | None
@@ -317,6 +319,7 @@ def _include(doc: Document, inc: dict, path: tuple, params: dict, contract_id: s
         return []
     assert target is not None  # _include_problem reports an unusable file name (target None) as a problem
     rule_doc, problems = load_file(target, shown)
+    included.append(str(target))
     if rule_doc is None:
         for p in problems:
             where = f"line {p.line}, column {p.col or 1}: " if p.line is not None else ""

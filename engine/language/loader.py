@@ -14,6 +14,7 @@ from typing import Any
 from engine.language.check import rule_document_diagnostics, semantic_diagnostics, substituted_schema_diagnostics
 from engine.language.compile import CompiledContract, compile_contract
 from engine.language.expand import Expanded, expand
+from engine.language.files import SCENARIO_SUFFIX, contract_files
 from engine.language.lint import lint_diagnostics
 from engine.language.load import Document, load_file
 from engine.language.schema import schema_diagnostics
@@ -21,7 +22,8 @@ from engine.language.versions import contract_keys, overlaps
 from engine.model.diagnostics import Diagnostic, errors_only, with_note
 from engine.model.paths import is_dir
 
-SCENARIO_SUFFIX = ".tests.yaml"
+__all__ = ["SCENARIO_SUFFIX", "check_contract", "check_files", "contract_files", "document_kind", "load_contracts",
+           "validated_files", "version_diagnostics", "yaml_files_below"]
 
 
 def document_kind(doc: Document) -> str:
@@ -32,19 +34,6 @@ def document_kind(doc: Document) -> str:
     if "rules" in data and "calendars" not in data and "severities" not in data and "targets" not in data:
         return "rules"
     return "contract"
-
-
-def contract_files(paths: Iterable[str | Path]) -> list[Path]:
-    """Expand directories to their contract files (`*.yaml`, scenario files excluded), sorted."""
-    out: list[Path] = []
-    for p in paths:
-        path = Path(p)
-        if is_dir(path):
-            out.extend(sorted(f for f in path.glob("*.yaml") if not f.name.endswith(SCENARIO_SUFFIX)))
-            out.extend(sorted(f for f in path.glob("*.yml") if not f.name.endswith(SCENARIO_SUFFIX)))
-        else:
-            out.append(path)
-    return out
 
 
 def check_contract(doc: Document, overrides: dict[str, Any] | None = None,

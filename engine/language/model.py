@@ -361,6 +361,7 @@ class CompiledContract:
     event_refusals: tuple[EventRefusal, ...] = ()  # in definition order (`refusals` is per event type)
     assumptions: tuple[Assumption, ...] = ()
     not_encoded: tuple[NotEncoded, ...] = ()
+    included: tuple[str, ...] = ()  # the rule documents it includes, as read (resolved paths), in order
     # per trigger, (rules_by_event, matches, affects, rescan) of it: what the agenda reads, in one look-up
     agendas: Mapping[str, tuple] = field(init=False, repr=False)
     # calendar references that read no ticket attribute -> (calendar, label): one look-up

@@ -804,3 +804,24 @@ def test_localise_rejects_what_calendar_from_spec_rejects(zone, country, message
     with pytest.raises(ValueError) as localised:
         localise(calendar_from_spec(spec), zone, country)
     assert str(localised.value) == str(from_spec.value) == message
+
+
+def test_a_pickled_calendar_comes_back_as_the_shared_instance() -> None:
+    """engine.language.cache stores compiled contracts with pickle: a calendar is stored as its spec
+    and read back through the same sharing, the 24x7 one as the one instance."""
+    import pickle
+
+    spec = {"timezone": "Europe/Paris", "hours": {"mon-fri": ["09:00-18:00"]},
+            "holidays": {"country": "FR", "dates": ["2026-12-24"]}}
+    cal = calendar_from_spec(spec)
+    back = pickle.loads(pickle.dumps(cal))
+    assert back is cal
+    assert pickle.loads(pickle.dumps(BusinessCalendar.always_open())) is BusinessCalendar.always_open()
+    local = localise(cal, "America/New_York")
+    assert pickle.loads(pickle.dumps(local)) is local and local != cal
+    start = int(datetime(2026, 12, 23, 17, 0, tzinfo=UTC).timestamp())
+    four_hours = parse_duration("4 hours")
+    # 18:00 in Paris: closed; the 24th is a date of the spec's, the 25th a French holiday, then a
+    # weekend: 4 hours from Monday the 28th at 09:00 (08:00 UTC)
+    due = int(datetime(2026, 12, 28, 12, 0, tzinfo=UTC).timestamp())
+    assert back.due(start, four_hours) == cal.due(start, four_hours) == due

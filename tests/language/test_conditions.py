@@ -10,7 +10,16 @@ from typing import Any
 
 import pytest
 
-from engine.language.conditions import ConditionError, Regex, compile_condition, compile_getter, condition_fields, to_durable
+from engine.language.conditions import (
+    ConditionError,
+    Regex,
+    compile_condition,
+    compile_getter,
+    condition_fields,
+    generated_parts,
+    rebuilt,
+    to_durable,
+)
 
 
 @dataclass
@@ -513,3 +522,19 @@ def test_a_compiled_regex_survives_pickling():
     regex = Regex("azure .*", ignore_case=True)
     again = pickle.loads(pickle.dumps(regex))
     assert again.fullmatch("Azure Stack") and repr(again) == "Regex('azure .*', ignore_case=True)"
+
+
+# --- a generated function taken apart and rebuilt (engine.language.cache) ------------------------
+
+def test_a_rebuilt_condition_answers_as_the_one_it_was_taken_from() -> None:
+    cond = {"$or": [{"$in": {"ticket.plan": ["expert", "x"]}}, {"$mt": {"event.attrs.channel": "e.*l"}},
+                    {"$gte": {"ticket.n": 3}}]}
+    fn = compile_condition(cond)
+    parts = generated_parts(fn)
+    assert parts is not None and parts[0] == "condition" and "def condition(f):" in parts[2]
+    again = rebuilt(*parts)
+    cases = [FakeFacts(event=EVENT, ticket=TICKET), FakeFacts(event={}, ticket={"plan": "basic", "n": 2}),
+             FakeFacts(event={"attrs": {"channel": "email"}}, ticket={}), FakeFacts(event={}, ticket={"n": True})]
+    assert [again(f) for f in cases] == [fn(f) for f in cases] == [True, False, True, False]
+    assert generated_parts(again) == parts
+    assert generated_parts(holds) is None and generated_parts(len) is None and generated_parts(None) is None
