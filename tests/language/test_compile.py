@@ -134,6 +134,22 @@ def test_escalation_graph_compiled_with_its_entry():
     assert graph.step("director", "customer_request", facts()) is None
 
 
+def test_an_escalation_graphs_networkx_form_is_made_when_asked_and_equals_the_specs() -> None:
+    """The runtime moves along `edges`; `graph` (views) is built on demand, as build_graph builds it."""
+    from networkx.utils import graphs_equal
+
+    from engine.language.escalation import build_graph
+
+    (graph,) = acme().graphs
+    spec = {"id": graph.id, "nodes": graph.nodes,
+            "edges": [{"from": e.source, "to": e.to, "trigger": list(e.triggers)} for e in graph.edge_list]}
+    built = graph.graph
+    assert graphs_equal(built, build_graph(spec)) and built.graph == {"id": "chain"}
+    assert list(built.nodes) == list(graph.nodes) and built.in_degree(graph.entry) == 0
+    assert [(u, v, d["trigger"]) for u, v, d in built.edges(data=True)] == \
+        [(e.source, e.to, e.triggers) for e in graph.edge_list]
+
+
 def test_reason_template_renders_facts():
     c = acme()
     rule = next(r for r in c.rules if r.id == "acme.silence-reminder")
