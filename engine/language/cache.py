@@ -34,7 +34,7 @@ import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -148,13 +148,27 @@ def _load_contracts(paths: list[str], overrides: dict[str, dict[str, Any]] | Non
 
 
 class _Pickler(pickle.Pickler):
-    """Pickles the functions conditions.py generates by their parts (they have no module to be found in)."""
+    """Pickles the functions conditions.py generates by their parts (they have no module to be found
+    in), and frozen dataclasses field by field (`_frozen_rebuilt`)."""
 
     def reducer_override(self, obj: Any) -> Any:
         parts = generated_parts(obj)
-        if parts is None:
-            return NotImplemented
-        return rebuilt, parts
+        if parts is not None:
+            return rebuilt, parts
+        params = getattr(type(obj), "__dataclass_params__", None)
+        if params is not None and params.frozen and not isinstance(obj, type):
+            return _frozen_rebuilt, (type(obj), tuple((f.name, getattr(obj, f.name)) for f in fields(obj)))
+        return NotImplemented
+
+
+def _frozen_rebuilt(cls: Any, state: tuple[tuple[str, Any], ...]) -> Any:
+    """A frozen dataclass instance with these field values, its __init__ not run (a Rule's would
+    compile its match function again). pickle's own way sets the fields with setattr, which the
+    compiled build's frozen classes refuse (FrozenInstanceError)."""
+    obj = cls.__new__(cls)
+    for name, value in state:
+        object.__setattr__(obj, name, value)
+    return obj
 
 
 def _read(entry: Path) -> Loaded | None:
