@@ -3,7 +3,8 @@
     obligo explain --contracts PATH... (EVENTS | --mapping NAME INPUT...) --ticket ID
                    [--format text|json] [--until INSTANT] [--set FIELD=VALUE]
 
-The whole log is read (its time bounds the deadlines) but only the ticket's events are evaluated.
+The whole log is read, as it comes (its time bounds the deadlines), but only the ticket's events
+are kept and evaluated; an import (`--mapping`) is read through `import_stream`, from disk.
 Text for a person, or JSON (`TicketExplanation.to_dict`, one document). Exit 0 explained; 1 invalid
 contract or mapping; 2 usage error: unreadable input, bad --until, or a ticket the log does not
 name (with a did-you-mean).
@@ -14,31 +15,35 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import ExitStack
 from typing import IO, Any
 
 from engine.cli.main import EXIT_INVALID, EXIT_OK, EXIT_USAGE, render
 from engine.model.diagnostics import errors_only
 from engine.model.errors import ObligoError
 from engine.model.events import EventError, parse_instant
+from engine.replay.lines import Reject
 
 
-def _events(args: argparse.Namespace) -> list[Any]:
-    """The log's parsed events in time order (its bad lines are left out, as a replay rejects them);
-    raises OSError for an unreadable file, ObligoError/ValueError from the importer."""
-    from engine.replay.log import read_events, read_log
+def _events(args: argparse.Namespace, stack: ExitStack) -> Iterator[Any]:
+    """The log's events as they are read, its bad lines left out (a replay rejects them); explain
+    keeps only the ticket's own, so memory does not follow the log's length. Raises OSError for an
+    unreadable file, ObligoError/ValueError from the importer (whose rows are all read here)."""
+    from engine.replay.log import iter_log
 
     if args.mapping:
-        from engine.ingest import import_events
+        from engine.ingest import import_stream
 
         overrides = dict(pair.partition("=")[::2] for pair in args.set)
-        result = import_events(args.mapping, args.inputs, overrides)
-        good, _ = read_events(result.events)
-    elif args.inputs[0] == "-":
-        good, _ = read_log(getattr(sys.stdin, "buffer", sys.stdin))
+        imported = import_stream(args.mapping, args.inputs, overrides)  # events in time order, from disk
+        stack.callback(imported.close)
+        return iter(imported.events)
+    if args.inputs[0] == "-":
+        lines = getattr(sys.stdin, "buffer", sys.stdin)
     else:
-        with open(args.inputs[0], "rb") as handle:
-            good, _ = read_log(handle)
-    return [event for _, _, event, _ in good]
+        lines = stack.enter_context(open(args.inputs[0], "rb"))
+    return (item[2] for item in iter_log(lines) if not isinstance(item, Reject))
 
 
 def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
@@ -67,23 +72,22 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     render(diags, err)
     if errors_only(diags):
         return EXIT_INVALID
-    try:
-        events = _events(args)
-    except OSError as exc:
-        err.write(f"obligo explain: {exc.filename}: {exc.strerror}\n")
-        return EXIT_USAGE
-    except (ObligoError, ValueError) as exc:  # the importer's located errors (bad mapping, unreadable export)
-        diagnostics = getattr(exc, "diagnostics", None)
-        if diagnostics:
-            render(diagnostics, err)
-            return EXIT_INVALID
-        err.write(f"obligo explain: {exc}\n")
-        return EXIT_USAGE
-    try:
-        explanation = explain(contracts, events, args.ticket, until=until)
-    except UnknownTicket as exc:
-        err.write(f"obligo explain: {exc}\n")
-        return EXIT_USAGE
+    with ExitStack() as stack:
+        try:
+            explanation = explain(contracts, _events(args, stack), args.ticket, until=until)
+        except OSError as exc:
+            err.write(f"obligo explain: {exc.filename}: {exc.strerror}\n")
+            return EXIT_USAGE
+        except UnknownTicket as exc:
+            err.write(f"obligo explain: {exc}\n")
+            return EXIT_USAGE
+        except (ObligoError, ValueError) as exc:  # the importer's located errors (bad mapping, unreadable export)
+            diagnostics = getattr(exc, "diagnostics", None)
+            if diagnostics:
+                render(diagnostics, err)
+                return EXIT_INVALID
+            err.write(f"obligo explain: {exc}\n")
+            return EXIT_USAGE
     if args.format == "json":
         out.write(json.dumps(explanation.to_dict(), ensure_ascii=False, indent=2) + "\n")
     else:

@@ -221,6 +221,47 @@ def test_unknown_ticket(contracts, northwind, tmp_path):
     assert "missing.jsonl: No such file or directory" in err.getvalue()
 
 
+def test_the_cli_streams_any_order_standard_input_and_an_import_alike(contracts, northwind, tmp_path,
+                                                                       monkeypatch):
+    """The log is read as it comes (only the ticket's events kept): a shuffled file with a bad line,
+    the same bytes on standard input, and `--mapping` (read through import_stream) explain as the
+    sorted log does."""
+    import random
+
+    lines = [json.dumps(e) for e in WALK] + [json.dumps({**WALK[-1], "id": "other", "ticket": "INC-9"})]
+    ordered = tmp_path / "ordered.jsonl"
+    ordered.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    shuffled = tmp_path / "shuffled.jsonl"
+    mixed = lines[:]
+    random.Random(7).shuffle(mixed)
+    shuffled.write_text("\n".join(["{not json", *mixed]) + "\n", encoding="utf-8")
+
+    def explained(*source: str) -> str:
+        out, err = io.StringIO(), io.StringIO()
+        assert main(["explain", "--contracts", str(northwind), *source, "--ticket", "INC-1", "--format", "json"],
+                    out, err) == 0, err.getvalue()
+        return out.getvalue()
+
+    want = explained(str(ordered))
+    assert "BREACHED" in render_text(TicketExplanation.from_dict(json.loads(want)))
+    assert explained(str(shuffled)) == want
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(shuffled.read_bytes()), encoding="utf-8"))
+    assert explained("-") == want
+    fixtures = REPO / "tests" / "ingest" / "fixtures"
+    mapping = ("--mapping", str(fixtures / "desk.yaml"), "--set", "contract=servicenow")
+    imported = tmp_path / "imported.jsonl"
+    assert main(["import", *mapping, str(fixtures / "desk.csv"), "--out", str(imported)],
+                io.StringIO(), io.StringIO()) == 0
+    for ticket in ("T1", "T2"):
+        runs = []
+        for source in ([str(imported)], [*mapping, str(fixtures / "desk.csv")]):
+            out, err = io.StringIO(), io.StringIO()
+            assert main(["explain", "--contracts", str(REPO / "examples" / "servicenow"), *source, "--ticket", ticket,
+                         "--format", "json"], out, err) == 0, err.getvalue()
+            runs.append(out.getvalue())
+        assert runs[0] == runs[1] and json.loads(runs[0])["ticket"] == ticket
+
+
 # --------------------------------------------------------------------------- agreement with the engine
 
 
