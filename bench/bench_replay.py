@@ -9,7 +9,9 @@ this 2-core machine. Prints figures, asserts nothing. Each figure is the min and
 
 - cli: `obligo replay --contracts DIR LOG --out FILE` as a subprocess (interpreter start, imports,
   contract loading, reading, evaluation, writing), wall time and its max RSS (/usr/bin/time);
-- start-up: the same command on an empty log (what every call pays before the first event);
+- start-up: the same command on an empty log (what every call pays before the first event), with
+  the contract cache (engine.language.cache) warm, as every call after the first finds it, and
+  with it off (`OBLIGO_CACHE=off`: the contracts checked and compiled again, as a first call does);
 - evaluation only, in this process: the log's events parsed beforehand (`parse_event`), then
   `Engine.process` for each and the final `advance`, contracts compiled once; actions not written;
   without eviction, and again with the CLI's default retention (finished tickets evicted to disk).
@@ -18,12 +20,17 @@ The generated log is `bench/generate.py --tickets N --seed S` (20,000 tickets: 1
 the log the issue names) unless `--log` is given. The UCI log is imported once with `obligo import
 --mapping servicenow` (not timed) and replayed under `examples/servicenow`; `obligo replay --mapping
 servicenow INPUT` (import included) is timed too. Without ../shared/data the UCI part says so.
+
+The calls run with a contract cache of their own (a temporary folder, warmed by a first call) and
+without `PYTHONDONTWRITEBYTECODE`: an installed wheel's modules are byte-compiled by pip, and a
+shell that sets it would make every call compile the engine's modules from source again.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -43,13 +50,18 @@ UCI = Path("uci-incident-log") / "incident_event_log.csv.gz"
 GOAL_RATIO, GOAL_GENERATED_S, GOAL_UCI_S = 0.75, 3.5, 3.0
 
 
-def run_cli(args: list[str]) -> tuple[float, int]:
+def run_cli(args: list[str], cache: bool = True) -> tuple[float, int]:
     """(wall seconds, max RSS in MB) of one `obligo` call; its output goes where `args` say. The
     RSS is /usr/bin/time's (the exec'd program's own): the child's rusage would count this
-    process's memory, copied at the fork, before the exec."""
+    process's memory, copied at the fork, before the exec. `cache`: the contract cache on (main()
+    names its folder), or off."""
     timed = ["/usr/bin/time", "-f", "%M"] if Path("/usr/bin/time").exists() else []
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    if not cache:
+        env["OBLIGO_CACHE"] = "off"
     start = time.perf_counter()
-    proc = subprocess.run([*timed, str(OBLIGO), *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+    proc = subprocess.run([*timed, str(OBLIGO), *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False,
+                          env=env)
     wall = time.perf_counter() - start
     err = proc.stderr.decode()
     if proc.returncode != 0:
@@ -91,18 +103,22 @@ def measure(name: str, contracts_dir: Path, log: Path, runs: int, tmp: Path, goa
     empty = tmp / "empty.jsonl"
     empty.write_text("", encoding="utf-8")
     out = tmp / "out.jsonl"
-    cli, rss, startup, evaluation, retained = [], [], [], [], []
+    cli, rss, startup, uncached, evaluation, retained = [], [], [], [], [], []
+    on_empty = ["replay", "--contracts", str(contracts_dir), str(empty), "--out", str(out)]
+    run_cli(on_empty)  # the first call fills the contract cache
     for _ in range(runs):  # interleaved, so a busy moment of the machine hits every figure alike
         wall, mb = run_cli(["replay", "--contracts", str(contracts_dir), str(log), "--out", str(out)])
         cli.append(wall)
         rss.append(mb)
-        startup.append(run_cli(["replay", "--contracts", str(contracts_dir), str(empty), "--out", str(out)])[0])
+        startup.append(run_cli(on_empty)[0])
+        uncached.append(run_cli(on_empty, cache=False)[0])
         evaluation.append(evaluation_only(contracts_dir, log)[0])
         retained.append(evaluation_only(contracts_dir, log, DEFAULT_RETENTION)[0])
     print(f"{name}: {events:,} events, {log}")
     print(f"  {figures('cli end to end', cli)} ({events / min(cli):,.0f} events/s); max RSS {max(rss)} MB; "
           f"goal < {goal_s} s: {'met' if min(cli) < goal_s else 'NOT met'}")
-    print(f"  {figures('start-up (empty log)', startup)}")
+    print(f"  {figures('start-up (empty log)', startup)}; with the contract cache off: "
+          f"{figures('', uncached).removeprefix(': ')}")
     print(f"  {figures('evaluation only', evaluation)} ({events / min(evaluation):,.0f} events/s)")
     print(f"  {figures('evaluation only, the CLI default retention (30 days)', retained)}")
     ratios = [e / c for e, c in zip(evaluation, cli, strict=True)]
@@ -123,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
+        os.environ["OBLIGO_CACHE_DIR"] = str(tmp / "contract-cache")  # this run's own, not the user's
         log = args.log
         if log is None:
             log = tmp / "generated.jsonl"
