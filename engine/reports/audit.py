@@ -5,9 +5,9 @@ own outcome per ticket; not the actions. So the events go through the engine onc
 (in time order: engine.replay.log.entries_in_time_order), each action is folded into its cycle at
 once (engine.reports.cycles) and dropped, and every finished cycle goes to the caller (the CSV
 writer) and to the tallies here. Memory: the open tickets and cycles (with a `retention`, finished
-tickets go to disk as in `obligo replay`), the breached cycles, the rejects, a cycle counter per
-ticket x clock (a reopened ticket's next cycle is numbered on), and with --expect the contract,
-expected outcome and verdict per ticket; not the log.
+tickets go to disk as in `obligo replay`, and so do the cycle counts of the tickets not started
+within it: engine.reports.counters), the breached cycles, the rejects, and with --expect the
+contract, expected outcome and verdict per ticket; not the log.
 
 The per-ticket timelines of the HTML report come from a second, small pass (`timelines`) over the
 events of the chosen tickets only: tickets never read each other's state (the argument behind
@@ -77,9 +77,11 @@ def run_audit(contracts: dict[str, CompiledContract], events: Iterable[LogEntry]
     engine's (engine.runtime.engine), which changes its memory, never its answers."""
     audit = Audit()
     engine = Engine(contracts, retention=retention, spill_dir=spill_dir)
+    builder = CycleBuilder(retention, spill_dir)  # cycle counts kept in memory as the engine keeps tickets
     try:
-        _run(audit, engine, events, on_cycle, progress, expect, expect_clock)
+        _run(audit, engine, builder, events, on_cycle, progress, expect, expect_clock)
     finally:
+        builder.close()
         engine.close()
     audit.rejects.extend(rejects)
     audit.rejects.sort(key=lambda r: r.line)
@@ -87,9 +89,9 @@ def run_audit(contracts: dict[str, CompiledContract], events: Iterable[LogEntry]
     return audit
 
 
-def _run(audit: Audit, engine: Engine, events: Iterable[LogEntry], on_cycle: Callable[[Cycle], None] | None,
-         progress: Callable[[int], None] | None, expect: str | None, expect_clock: str) -> None:
-    builder = CycleBuilder()
+def _run(audit: Audit, engine: Engine, builder: CycleBuilder, events: Iterable[LogEntry],
+         on_cycle: Callable[[Cycle], None] | None, progress: Callable[[int], None] | None, expect: str | None,
+         expect_clock: str) -> None:
 
     def take(cycle: Cycle) -> None:
         audit.summary.add(cycle)

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 from engine.model.actions import Action
 from engine.model.events import format_instant
+from engine.reports.counters import CycleCounter
 
 COLUMNS = ("ticket", "contract", "version", "clock", "cycle", "severity", "target", "calendar", "started", "due",
            "stopped", "met", "breached_at", "elapsed", "paused")
@@ -86,11 +87,13 @@ class Cycle:
 
 
 class CycleBuilder:
-    """Folds clock actions into cycles; holds only the open cycles and a cycle counter per ticket x clock."""
+    """Folds clock actions into cycles; holds only the open cycles and the cycle counts
+    (engine.reports.counters: with a `window` of event time, those of tickets started within it;
+    the others on disk, in `spill_dir`). `close` removes the disk's file."""
 
-    def __init__(self) -> None:
+    def __init__(self, window: int | None = None, spill_dir: str | None = None) -> None:
         self._open: dict[tuple[str, str], Cycle] = {}
-        self._count: dict[tuple[str, str], int] = {}
+        self._numbers = CycleCounter(window, spill_dir)
 
     def feed(self, action: Action) -> list[Cycle]:
         """Apply one action; returns the cycles it closed (none, or one; two if a clock was started again
@@ -104,8 +107,7 @@ class CycleBuilder:
             earlier = self._open.pop(key, None)
             if earlier is not None:
                 closed.append(earlier)
-            n = self._count.get(key, 0) + 1
-            self._count[key] = n
+            n = self._numbers.next(action.ticket, action.clock, action.at)
             self._open[key] = Cycle(action.ticket, action.contract, action.version or "", action.clock, n,
                                     action.severity or "", action.target or "", action.calendar or "", action.at,
                                     action.clause, due=action.due)
@@ -154,6 +156,9 @@ class CycleBuilder:
     def open_cycles(self) -> int:
         return len(self._open)
 
+    def close(self) -> None:
+        self._numbers.close()
+
 
 def cycles(actions: Iterable[Action]) -> Iterator[Cycle]:
     """Every cycle of an action stream: closed ones as they close, then the open ones."""
@@ -161,6 +166,7 @@ def cycles(actions: Iterable[Action]) -> Iterator[Cycle]:
     for action in actions:
         yield from builder.feed(action)
     yield from builder.finish()
+    builder.close()
 
 
 def _instant(value: int | None) -> str:
