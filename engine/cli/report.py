@@ -90,7 +90,8 @@ def _report(args: argparse.Namespace, contracts: Any, paths: Any, log: LogInput,
         try:
             with log.reading, progress_bar(err, log.count or 0) as update:  # one bar: bytes read, or events
                 audit = run_audit(contracts, log.entries, log.rejects, writer.write if writer else None, update,
-                                  args.expect, args.expect_clock, retention=DEFAULT_RETENTION)
+                                  args.expect, args.expect_clock, retention=DEFAULT_RETENTION,
+                                  keep_breached=bool(args.html or args.disagreements))  # their only readers
         except SpillError as exc:  # the temporary directory is full or gone
             err.write(f"obligo report: {exc}; free space, or set TMPDIR to a directory with room\n")
             return EXIT_USAGE

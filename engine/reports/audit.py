@@ -51,7 +51,7 @@ class Audit:
 
     summary: Summary = field(default_factory=Summary)
     counts: Counts = field(default_factory=Counts)
-    breached: list[Cycle] = field(default_factory=list)
+    breached: list[Cycle] = field(default_factory=list)  # every breached cycle (unless run_audit's keep_breached=False)
     # (contract, clock, severity) -> bucket -> cycles; plus the target text(s) seen
     elapsed: dict[tuple[str, str, str], dict[str, int]] = field(default_factory=dict)
     targets: dict[tuple[str, str, str], set[str]] = field(default_factory=dict)
@@ -69,17 +69,19 @@ class Audit:
 def run_audit(contracts: dict[str, CompiledContract], events: Iterable[LogEntry], rejects: Iterable[Reject] = (),
               on_cycle: Callable[[Cycle], None] | None = None, progress: Callable[[int], None] | None = None,
               expect: str | None = None, expect_clock: str = "resolution", *, retention: int | None = None,
-              spill_dir: str | None = None) -> Audit:
+              spill_dir: str | None = None, keep_breached: bool = True) -> Audit:
     """Evaluate the (time-sorted) log and tally every cycle; `on_cycle` sees each cycle as it ends
     (closed ones in the order they close, then the open ones sorted), `progress` the events done.
     `events` is read once, as it comes (an iterator will do); `rejects` is read after it, so that
     the rejects of a log being read (entries_in_time_order's) are all there. `retention`: the
-    engine's (engine.runtime.engine), which changes its memory, never its answers."""
+    engine's (engine.runtime.engine), which changes its memory, never its answers. `keep_breached`:
+    False leaves `Audit.breached` empty, for a caller that needs only the figures (the breached
+    cycles are the one list here that grows with the log: about half a kilobyte each)."""
     audit = Audit()
     engine = Engine(contracts, retention=retention, spill_dir=spill_dir)
     builder = CycleBuilder(retention, spill_dir)  # cycle counts kept in memory as the engine keeps tickets
     try:
-        _run(audit, engine, builder, events, on_cycle, progress, expect, expect_clock)
+        _run(audit, engine, builder, events, on_cycle, progress, expect, expect_clock, keep_breached)
     finally:
         builder.close()
         engine.close()
@@ -91,12 +93,12 @@ def run_audit(contracts: dict[str, CompiledContract], events: Iterable[LogEntry]
 
 def _run(audit: Audit, engine: Engine, builder: CycleBuilder, events: Iterable[LogEntry],
          on_cycle: Callable[[Cycle], None] | None, progress: Callable[[int], None] | None, expect: str | None,
-         expect_clock: str) -> None:
+         expect_clock: str, keep_breached: bool) -> None:
 
     def take(cycle: Cycle) -> None:
         audit.summary.add(cycle)
         _chart_data(audit, cycle)
-        if cycle.breached:
+        if keep_breached and cycle.breached:
             audit.breached.append(cycle)
         if expect is not None and cycle.clock == expect_clock:
             audit.verdicts[cycle.ticket] = _combine(audit.verdicts.get(cycle.ticket), cycle.verdict)

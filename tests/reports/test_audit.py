@@ -71,3 +71,16 @@ def test_the_events_are_read_once_as_they_come(contracts, lines):
     audit = run_audit(contracts, one_shot(), rejects, progress=done.append)
     assert seen == [entry[1] for entry in events]
     assert audit.counts.events == len(events) - 1 and done[-1] == len(events)  # less the duplicate
+
+
+def test_without_the_breached_cycles_the_figures_are_the_same(contracts, lines):
+    """`obligo report` without --html or --disagreements keeps no breached cycle (keep_breached=False):
+    every other figure is unchanged."""
+    events, rejects = read_log(lines)
+    kept_cycles: list = []
+    kept = run_audit(contracts, events, rejects, kept_cycles.append, expect="made_sla")
+    lean_cycles: list = []
+    lean = run_audit(contracts, events, rejects, lean_cycles.append, expect="made_sla", keep_breached=False)
+    assert kept.breached and lean.breached == []
+    kept.breached = []
+    assert figures(lean, lean_cycles) == figures(kept, kept_cycles)
