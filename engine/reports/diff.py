@@ -72,8 +72,8 @@ def run_diff(before: dict[str, CompiledContract], after: dict[str, CompiledContr
     engines' (engine.runtime.engine), which changes their memory, never their answers."""
     from engine.runtime.engine import Engine
 
-    a, b = _Run(Engine(before, retention=retention, spill_dir=spill_dir)), _Run(
-        Engine(after, retention=retention, spill_dir=spill_dir))
+    a, b = (_Run(Engine(contracts, retention=retention, spill_dir=spill_dir), CycleBuilder(retention, spill_dir))
+            for contracts in (before, after))
     tickets: set[str] = set()
     count = 0
     try:
@@ -86,8 +86,9 @@ def run_diff(before: dict[str, CompiledContract], after: dict[str, CompiledContr
         parsed = list(rejects)
         sides = a.finish(parsed), b.finish(parsed)
     finally:
-        a.engine.close()
-        b.engine.close()
+        for side in (a, b):
+            side.builder.close()
+            side.engine.close()
     if progress is not None:
         progress(count)
     differing = [t for t in set(sides[0].digests) | set(sides[1].digests)
@@ -99,10 +100,10 @@ def run_diff(before: dict[str, CompiledContract], after: dict[str, CompiledContr
 class _Run:
     """One side while the log is read: its engine, cycles, tallies and per-ticket digests."""
 
-    def __init__(self, engine: Any) -> None:
+    def __init__(self, engine: Any, builder: CycleBuilder) -> None:
         self.engine = engine
         self.side = Side()
-        self.builder = CycleBuilder()
+        self.builder = builder  # its cycle counts go to disk as the engine's tickets do (engine.reports.counters)
 
     def feed(self, actions: list[Action]) -> None:
         side, digests, builder = self.side, self.side.digests, self.builder
