@@ -8,18 +8,18 @@ of a ticket with no cycle started for `window` seconds of event time move to dis
 the next time a clock of that ticket starts; memory then follows the tickets active within the
 window, as the engine's does.
 
-The disk is one SQLite file in a temporary directory, as the engine's evicted tickets
-(engine.runtime.spill): removed as soon as it is open, no journal, no commit, nothing left behind.
+The disk is one SQLite file in a temporary directory, made as the engine's evicted tickets' is
+(engine.runtime.spill.scratch_database): removed as soon as it is open, nothing left behind.
 """
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import tempfile
 from collections import OrderedDict
 
 from engine.model.errors import SpillError
+from engine.runtime.spill import scratch_database
 
 
 class CycleCounter:
@@ -81,22 +81,8 @@ class CycleCounter:
 
     def _disk(self) -> sqlite3.Connection:
         if self._cold is None:
-            where = self._spill_dir or tempfile.gettempdir()
-            try:
-                handle, path = tempfile.mkstemp(prefix="obligo-cycles-", suffix=".db", dir=self._spill_dir)
-                os.close(handle)
-            except OSError as exc:
-                raise SpillError(f"cannot create the file of cycle counts in {where}: {exc.strerror}") from None
-            try:
-                db = sqlite3.connect(path, isolation_level=None)
-                db.execute("PRAGMA journal_mode = OFF")
-                db.execute("PRAGMA synchronous = OFF")
-                db.execute("CREATE TABLE counts (ticket TEXT NOT NULL, clock TEXT NOT NULL, n INTEGER NOT NULL, "
-                           "PRIMARY KEY (ticket, clock)) WITHOUT ROWID")  # small rows, read by ticket
-                db.execute("BEGIN")  # one transaction for the file's life, never committed
-            except sqlite3.Error as exc:
-                raise SpillError(f"cannot use the file of cycle counts {path}: {exc}") from None
-            finally:
-                os.unlink(path)  # the open connection keeps it; nothing is left behind
-            self._cold = db
+            self._cold, _ = scratch_database(
+                "obligo-cycles-", self._spill_dir, "cycle counts",
+                "CREATE TABLE counts (ticket TEXT NOT NULL, clock TEXT NOT NULL, n INTEGER NOT NULL, "
+                "PRIMARY KEY (ticket, clock)) WITHOUT ROWID")  # small rows, read by ticket
         return self._cold

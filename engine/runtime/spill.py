@@ -24,35 +24,45 @@ from engine.model.errors import SpillError  # re-exported
 from engine.model.jsonio import dumps, loads
 
 
+def scratch_database(prefix: str, directory: str | None, what: str, schema: str) -> tuple[sqlite3.Connection, str]:
+    """A SQLite database in a new file of `directory` (default: the temporary directory) holding
+    `schema`, and where it is. The file is removed as soon as it is open (POSIX keeps it until the
+    connection closes: nothing is left behind, even after a crash); no journal, no fsync, and one
+    transaction for its whole life, never committed (no write per call; pages reach the file only
+    when SQLite's cache is full, and every read sees the writes). SpillError, naming `what`, when
+    the directory cannot hold it."""
+    try:
+        handle, path = tempfile.mkstemp(prefix=prefix, suffix=".db", dir=directory)
+        os.close(handle)
+    except OSError as exc:
+        raise SpillError(f"cannot create the file of {what} in {directory or tempfile.gettempdir()}: "
+                         f"{exc.strerror}") from None
+    try:
+        db = sqlite3.connect(path, isolation_level=None)
+        db.execute("PRAGMA journal_mode = OFF")
+        db.execute("PRAGMA synchronous = OFF")
+        db.execute(schema)
+        db.execute("BEGIN")
+    except sqlite3.Error as exc:
+        raise SpillError(f"cannot use the file of {what} {path}: {exc}") from None
+    finally:
+        os.unlink(path)
+    return db, os.path.dirname(path)
+
+
 class Spill:
     """Evicted tickets by id: (the ticket's state as `snapshot.ticket_to_dict` data, its finish
     instant, its event ids). Created on the first eviction; `close` removes everything."""
 
     def __init__(self, directory: str | None = None) -> None:
-        try:
-            handle, path = tempfile.mkstemp(prefix="obligo-evicted-", suffix=".db", dir=directory)
-            os.close(handle)
-        except OSError as exc:
-            raise SpillError(f"cannot create the file of evicted tickets in {directory or tempfile.gettempdir()}: "
-                             f"{exc.strerror}") from None
-        try:
-            self._db = sqlite3.connect(path, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode = OFF")
-            self._db.execute("PRAGMA synchronous = OFF")
-            # a rowid table, its key in an index: rows of ~1 KB are what WITHOUT ROWID is slow at
-            # (SQLite's docs); on the 156k-event log 11k evictions wrote in 0.03 s instead of 0.10,
-            # and a third of them read back in 0.012 s instead of 0.027
-            self._db.execute("CREATE TABLE evicted (ticket TEXT PRIMARY KEY, finished INTEGER NOT NULL, "
-                             "ids TEXT NOT NULL, state TEXT NOT NULL)")
-            # one transaction for the file's whole life, never committed: no write per eviction
-            # (a commit per call was 0.1 ms, a third of a replay's eviction cost); pages go to the
-            # file only when SQLite's cache is full, and every read sees the writes
-            self._db.execute("BEGIN")
-        except sqlite3.Error as exc:
-            raise SpillError(f"cannot use the file of evicted tickets {path}: {exc}") from None
-        finally:
-            os.unlink(path)  # the open connection keeps the file; nothing is left behind
-        self._where = os.path.dirname(path)
+        # a rowid table, its key in an index: rows of ~1 KB are what WITHOUT ROWID is slow at
+        # (SQLite's docs); on the 156k-event log 11k evictions wrote in 0.03 s instead of 0.10,
+        # and a third of them read back in 0.012 s instead of 0.027. One transaction for the file's
+        # life: a commit per call was 0.1 ms, a third of a replay's eviction cost.
+        self._db, self._where = scratch_database(
+            "obligo-evicted-", directory, "evicted tickets",
+            "CREATE TABLE evicted (ticket TEXT PRIMARY KEY, finished INTEGER NOT NULL, ids TEXT NOT NULL, "
+            "state TEXT NOT NULL)")
         self.count = 0  # tickets held here now
 
     def put_many(self, rows: Iterable[tuple[str, int, list[str], dict]]) -> None:
@@ -87,4 +97,4 @@ class Spill:
         self._db.close()
 
 
-__all__ = ["Spill", "SpillError"]
+__all__ = ["Spill", "SpillError", "scratch_database"]
