@@ -13,7 +13,8 @@ The actions of the differing tickets are then produced again (`differing_actions
 tickets at a time, by replaying only their events (read again from the log): tickets never read each
 other's state (tests/replay/test_ticket_independence.py), so this gives each ticket's lines
 exactly; the lines are checked against the first pass's digest anyway. Memory: the open tickets of
-both engines, a digest per ticket and side, and one chunk of tickets' events and actions.
+both engines, the digests of the tickets active within the retention (the others on disk:
+engine.reports.windowed), and one chunk of tickets' events and actions.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from engine.replay.lines import Reject
 from engine.reports.audit import Counts, LogEntry
 from engine.reports.cycles import CycleBuilder
 from engine.reports.summary import ALL, Key, Summary, Tally, natural_key
+from engine.reports.windowed import WindowedByTicket
 
 CHUNK = 5000  # differing tickets replayed again at once (memory: their action lines, both sides)
 
@@ -43,7 +45,9 @@ class Side:
 
     summary: Summary = field(default_factory=Summary)
     counts: Counts = field(default_factory=Counts)
-    digests: dict[str, bytes] = field(default_factory=dict)  # ticket -> digest of its action lines (chained)
+    # differing ticket -> digest of its action lines on this side (chained; absent: it had none);
+    # the tickets whose lines are the same on both sides are not kept
+    digests: dict[str, bytes] = field(default_factory=dict)
     skipped_lines: set[int] = field(default_factory=set)  # rejected or duplicate lines
     rejects: list[Reject] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
@@ -72,46 +76,78 @@ def run_diff(before: dict[str, CompiledContract], after: dict[str, CompiledContr
     engines' (engine.runtime.engine), which changes their memory, never their answers."""
     from engine.runtime.engine import Engine
 
-    a, b = (_Run(Engine(contracts, retention=retention, spill_dir=spill_dir), CycleBuilder(retention, spill_dir))
-            for contracts in (before, after))
-    tickets: set[str] = set()
+    digests: WindowedByTicket[list[bytes | None]] = WindowedByTicket(
+        lambda: [None, None], _encode_pair, _decode_pair, retention, spill_dir, "tickets' action digests")
+    a, b = (_Run(Engine(contracts, retention=retention, spill_dir=spill_dir), CycleBuilder(retention, spill_dir),
+                 digests, side) for side, contracts in enumerate((before, after)))
     count = 0
     try:
         for count, entry in enumerate(events, start=1):
-            tickets.add(entry[2].ticket)
+            digests.get(entry[2].ticket, entry[0])  # every ticket the log names is counted
             a.apply(entry)
             b.apply(entry)
             if progress is not None and count % 1000 == 0:
                 progress(count)
         parsed = list(rejects)
         sides = a.finish(parsed), b.finish(parsed)
+        tickets, differing = 0, []
+        for ticket, pair in digests.items():
+            tickets += 1
+            if pair[0] != pair[1]:
+                differing.append(ticket)
+                for side, digest in zip(sides, pair, strict=True):
+                    if digest is not None:
+                        side.digests[ticket] = digest
     finally:
-        for side in (a, b):
-            side.builder.close()
-            side.engine.close()
+        digests.close()
+        for run in (a, b):
+            run.builder.close()
+            run.engine.close()
     if progress is not None:
         progress(count)
-    differing = [t for t in set(sides[0].digests) | set(sides[1].digests)
-                 if sides[0].digests.get(t) != sides[1].digests.get(t)]
     differing.sort(key=ticket_order)
-    return Diff(sides[0], sides[1], len(tickets), differing, count)
+    return Diff(sides[0], sides[1], tickets, differing, count)
+
+
+def _encode_pair(pair: list[bytes | None]) -> bytes:
+    """Both sides' digests of a ticket for the disk: a marker byte each, then the digest if any."""
+    return b"".join(b"\0" if d is None else b"\1" + d for d in pair)
+
+
+def _decode_pair(data: bytes) -> list[bytes | None]:
+    pair: list[bytes | None] = []
+    at = 0
+    for _ in range(2):
+        if data[at] == 0:
+            pair.append(None)
+            at += 1
+        else:
+            pair.append(data[at + 1:at + 17])
+            at += 17
+    return pair
 
 
 class _Run:
-    """One side while the log is read: its engine, cycles, tallies and per-ticket digests."""
+    """One side while the log is read: its engine, cycles, tallies, and its digest in each ticket's
+    pair (`digests`, shared by both sides; with a retention, on disk for the tickets not touched
+    within it, as the engines' tickets and the cycle counts: engine.reports.windowed)."""
 
-    def __init__(self, engine: Any, builder: CycleBuilder) -> None:
+    def __init__(self, engine: Any, builder: CycleBuilder, digests: WindowedByTicket[list[bytes | None]],
+                 index: int) -> None:
         self.engine = engine
         self.side = Side()
-        self.builder = builder  # its cycle counts go to disk as the engine's tickets do (engine.reports.counters)
+        self.builder = builder
+        self.digests = digests
+        self.index = index  # 0 before, 1 after: this side's place in a ticket's pair
 
     def feed(self, actions: list[Action]) -> None:
-        side, digests, builder = self.side, self.side.digests, self.builder
+        side, digests, builder, index = self.side, self.digests, self.builder, self.index
         for action in actions:
             side.counts.actions += 1
             if action.action == "breach":
                 side.counts.breaches += 1
-            digests[action.ticket] = chained(digests.get(action.ticket, b""), action.to_json())
+            pair = digests.get(action.ticket, action.at)
+            pair[index] = chained(pair[index] or b"", action.to_json())
             for cycle in builder.feed(action):
                 side.summary.add(cycle)
 
