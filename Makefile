@@ -54,9 +54,10 @@ layers: $(STAMP)
 	$(BIN)/lint-imports
 
 # The property tests with >= 10,000 examples each (`make test` runs them with the small "ci" profile):
-# the clock oracle, malformed events, mutated contracts, tickets independent of each other. Prints
-# hypothesis' statistics per test.
-FUZZ_TESTS := tests/test_oracle.py tests/test_hostile_events.py tests/language/test_hostile_contracts.py tests/replay/test_ticket_independence.py
+# the clock oracle, malformed events, mutated contracts, tickets independent of each other, and the
+# reports' per-ticket values kept on disk out of the window. Prints hypothesis' statistics per test.
+FUZZ_TESTS := tests/test_oracle.py tests/test_hostile_events.py tests/language/test_hostile_contracts.py \
+              tests/replay/test_ticket_independence.py tests/reports/test_windowed.py tests/reports/test_counters.py
 fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -p no:cacheprovider --hypothesis-show-statistics $(wildcard $(FUZZ_TESTS))
 
