@@ -136,7 +136,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("diff", help="what-if on history: one log replayed under two sets of contracts, compared")
     p.add_argument("inputs", metavar="EVENTS", nargs="*", help="JSONL file (or -); with --mapping, the export file(s)")
     p.add_argument("--contracts", nargs="+", required=True, metavar="PATH", help="the contracts before (files or directories)")
-    p.add_argument("--against", nargs="+", required=True, metavar="PATH", help="the contracts after (same ids as a rule)")
+    p.add_argument("--against", nargs="+", metavar="PATH",
+                   help="the contracts after (same ids as a rule; default: --contracts again, with --param)")
+    p.add_argument("--param", action="append", default=[], metavar="CONTRACT.NAME=VALUE",
+                   help="override a contract parameter on the after side (YAML value), e.g. progr1.warn_at=[0.5]")
+    p.add_argument("--until", help="fire pending deadlines up to this RFC 3339 instant and leave later events out "
+                                   "(default: the last event), on both sides")
     p.add_argument("--mapping", metavar="NAME", help="read the inputs through this import mapping (name or file)")
     p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="import override, e.g. contract=ID")
     p.add_argument("--out", metavar="FILE", help="write one JSON line per ticket whose actions differ (ticket, before, after)")

@@ -11,33 +11,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
 from contextlib import ExitStack
 from typing import IO, Any
 
 from engine.cli.main import EXIT_INVALID, EXIT_OK, EXIT_REJECTS, EXIT_USAGE, render
+from engine.cli.params import parse_overrides, unknown_contract
 from engine.model.diagnostics import errors_only
 from engine.model.events import EventError, parse_instant
-
-
-def _overrides(pairs: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """`--param CONTRACT.NAME=VALUE` pairs; each VALUE read as one YAML value under the contract
-    files' limits (engine.load.load_value: no alias bomb, no RecursionError from 600 `[`)."""
-    out: dict[str, dict[str, Any]] = {}
-    if not pairs:
-        return out  # the YAML reader is not imported (a cached load needs it nowhere else)
-    from engine.language.load import load_value
-
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        contract, dot, name = key.partition(".")
-        if not sep or not dot or not contract or not name:
-            raise ValueError(f"--param expects CONTRACT.NAME=VALUE, got {pair!r}")
-        parsed, problems = load_value(value, f"--param {key}")
-        if problems:
-            raise ValueError(f"--param {key}: the value is not a valid YAML value ({problems[0].message})")
-        out.setdefault(contract, {})[name] = parsed
-    return out
 
 
 def _retention(days: str | None) -> int | None:
@@ -75,7 +55,7 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             return EXIT_USAGE
         cluster_errors = (ClusterError,)
     try:
-        overrides = _overrides(args.param)
+        overrides = parse_overrides(args.param)
         until = parse_instant(args.until, "--until") if args.until else None
         retention = _retention(getattr(args, "retain", None))
     except (ValueError, EventError) as exc:
@@ -105,12 +85,9 @@ def run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     render(diags, err)
     if errors_only(diags):
         return EXIT_INVALID
-    unknown = sorted(set(overrides) - set(contracts))
-    if unknown:
-        from engine.model.diagnostics import did_you_mean
-
-        err.write(f"obligo replay: --param names contract '{unknown[0]}', which is not loaded"
-                  f"{did_you_mean(unknown[0], contracts)}\n")
+    unknown = unknown_contract(overrides, contracts)
+    if unknown is not None:
+        err.write(f"obligo replay: {unknown}\n")
         return EXIT_USAGE
     with ExitStack() as stack:
         try:

@@ -51,7 +51,7 @@ class Side:
     skipped_lines: set[int] = field(default_factory=set)  # rejected or duplicate lines
     rejects: list[Reject] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
-    end: int | None = None  # pending deadlines fired up to here (the last event applied)
+    end: int | None = None  # pending deadlines fired up to here (`until`, else the last event applied)
 
 
 @dataclass
@@ -61,6 +61,7 @@ class Diff:
     tickets: int  # tickets named by the log's events
     differing: list[str]  # tickets whose action lines differ, in ticket order (natural: T-2 before T-10)
     events: int = 0  # the log's events (its lines that are events, applied or not)
+    after_until: int = 0  # of those, the ones later than `until`: given to neither side
 
 
 def ticket_order(ticket: str) -> tuple[Any, str]:
@@ -69,27 +70,32 @@ def ticket_order(ticket: str) -> tuple[Any, str]:
 
 def run_diff(before: dict[str, CompiledContract], after: dict[str, CompiledContract], events: Iterable[LogEntry],
              rejects: Iterable[Reject] = (), *, retention: int | None = None, spill_dir: str | None = None,
-             progress: Callable[[int], None] | None = None) -> Diff:
+             progress: Callable[[int], None] | None = None, until: int | None = None) -> Diff:
     """Both sides over the same log (time-sorted entries, read once as they come: an iterator will
     do), and the tickets whose actions differ. `rejects` (the lines that are not events) is read
     after `events`, so that the rejects of a log being read are all there. `retention`: the
-    engines' (engine.runtime.engine), which changes their memory, never their answers."""
+    engines' (engine.runtime.engine), which changes their memory, never their answers. `until`
+    (epoch seconds), as `obligo replay --until`: the events after it are left out (counted in
+    `after_until`) and both sides fire their pending deadlines up to it."""
     from engine.runtime.engine import Engine
 
     digests: WindowedByTicket[list[bytes | None]] = WindowedByTicket(
         lambda: [None, None], _encode_pair, _decode_pair, retention, spill_dir, "tickets' action digests")
     a, b = (_Run(Engine(contracts, retention=retention, spill_dir=spill_dir), CycleBuilder(retention, spill_dir),
                  digests, side) for side, contracts in enumerate((before, after)))
-    count = 0
+    count = later = 0
     try:
         for count, entry in enumerate(events, start=1):
-            digests.get(entry[2].ticket, entry[0])  # every ticket the log names is counted
-            a.apply(entry)
-            b.apply(entry)
+            if until is not None and entry[0] > until:
+                later += 1  # (time-sorted: every entry from here on; read on for the rejects and the count)
+            else:
+                digests.get(entry[2].ticket, entry[0])  # every ticket the log names is counted
+                a.apply(entry)
+                b.apply(entry)
             if progress is not None and count % 1000 == 0:
                 progress(count)
         parsed = list(rejects)
-        sides = a.finish(parsed), b.finish(parsed)
+        sides = a.finish(parsed, until), b.finish(parsed, until)
         tickets, differing = 0, []
         for ticket, pair in digests.items():
             tickets += 1
@@ -106,7 +112,7 @@ def run_diff(before: dict[str, CompiledContract], after: dict[str, CompiledContr
     if progress is not None:
         progress(count)
     differing.sort(key=ticket_order)
-    return Diff(sides[0], sides[1], tickets, differing, count)
+    return Diff(sides[0], sides[1], tickets, differing, count, later)
 
 
 def _encode_pair(pair: list[bytes | None]) -> bytes:
@@ -169,8 +175,10 @@ class _Run:
         side.counts.events += 1
         side.end = at
 
-    def finish(self, parsed: list[Reject]) -> Side:
+    def finish(self, parsed: list[Reject], until: int | None = None) -> Side:
         side = self.side
+        if until is not None:
+            side.end = until
         if side.end is not None:
             self.feed(self.engine.advance(side.end))
         side.summary.extend(self.builder.finish())
@@ -202,7 +210,10 @@ def ticket_actions(contracts: dict[str, CompiledContract], events: Iterable[LogE
             if action.ticket in lines:
                 lines[action.ticket].append(action.to_json())
 
-    for _, number, event, _ in events:
+    end = side.end
+    for at, number, event, _ in events:
+        if end is not None and at > end:  # after `until` (without it, no event applied is later than the end)
+            break
         if event.ticket in chosen and number not in side.skipped_lines:
             try:
                 keep(engine.process(event))

@@ -199,26 +199,27 @@ def test_readme_example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     """The README's console block: every output line it shows (`...` elides) is in the real output."""
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     section = readme[readme.index("### What-if on history: obligo diff"):]
-    block = re.search(r"```console\n(.*?)```", section, re.S)
-    assert block is not None
-    lines = block.group(1).splitlines()
-    assert "$ python bench/generate.py --tickets 1000 --seed 1 --out /tmp/log.jsonl" in lines
-    assert """$ sed -i 's/"3": 5 business days/"3": 3 business days/' /tmp/what-if/progr1.yaml""" in lines
+    section = section[:section.index("\n### ", 1)]
+    blocks = [b.splitlines() for b in re.findall(r"```console\n(.*?)```", section, re.S)]
+    assert len(blocks) == 2  # an edited copy (--against), then a parameter (--param)
+    assert "$ python bench/generate.py --tickets 1000 --seed 1 --out /tmp/log.jsonl" in blocks[0]
+    assert """$ sed -i 's/"3": 5 business days/"3": 3 business days/' /tmp/what-if/progr1.yaml""" in blocks[0]
     gen = load_bench_generator()
     with (tmp_path / "log.jsonl").open("w", encoding="utf-8") as stream:
         gen.write_jsonl(gen.generate(1000, 1), stream)
     _what_if(tmp_path / "what-if")
-    command = next(x for x in lines if x.startswith("$ obligo diff "))
-    argv = [a.replace("/tmp/", f"{tmp_path}/") for a in shlex.split(command)[3:]]
     monkeypatch.chdir(REPO)
-    code, out, err = run(*argv)
-    assert code == 0, err
-    shown = out.replace(f"{tmp_path}/", "/tmp/")
-    expected = [x for x in lines if x and not x.startswith(("$", "  ")) or x.startswith("  before") or x.startswith("  after")]
-    expected = [x for x in expected if x != "..."]
-    assert len(expected) > 8
-    for line in expected:
-        assert line in shown.splitlines(), line
+    for lines in blocks:
+        command = next(x for x in lines if x.startswith("$ obligo diff "))
+        argv = [a.replace("/tmp/", f"{tmp_path}/") for a in shlex.split(command)[3:]]
+        code, out, err = run(*argv)
+        assert code == 0, err
+        shown = out.replace(f"{tmp_path}/", "/tmp/")
+        expected = [x for x in lines if x and not x.startswith(("$", "  ")) or x.startswith(("  before", "  after"))]
+        expected = [x for x in expected if x != "..."]
+        assert len(expected) > 4
+        for line in expected:
+            assert line in shown.splitlines(), line
 
 
 def test_mapping_reads_an_export(tmp_path: Path) -> None:
@@ -305,3 +306,87 @@ def test_a_named_pipe_is_read_once_and_its_bytes_hashed(small: tuple[Path, Path,
     assert "tickets 4, tickets whose actions differ" in out
     page = (tmp_path / "d.html").read_text(encoding="utf-8")
     assert hashlib.sha256(log.read_bytes()).hexdigest() in page
+
+
+def _replayed(contracts: Path, log: Path, *extra: str) -> dict[str, list[dict]]:
+    """`obligo replay`'s actions per ticket (what each side of a diff must equal)."""
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["replay", "--contracts", str(contracts), str(log), *extra], out, err) == 0, err.getvalue()
+    tickets: dict[str, list[dict]] = {}
+    for line in out.getvalue().splitlines():
+        action = json.loads(line)
+        tickets.setdefault(action["ticket"], []).append(action)
+    return tickets
+
+
+def _out_lines(path: Path) -> list[dict]:
+    return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_param_alone_compares_the_contracts_with_themselves_overridden(small: tuple[Path, Path, Path],
+                                                                       tmp_path: Path) -> None:
+    """--param without --against: the after side is --contracts with the override, no copy to edit.
+    OpenText warns at 80 % (48 min of the critical hour); at 50 % the warning comes at 30 minutes."""
+    before, _, log = small
+    code, out, err = run("--contracts", str(before), "--param", "opentext-corefax.warn_at=[0.5]", str(log),
+                         "--out", str(tmp_path / "d.jsonl"))
+    assert code == 0, err
+    assert f"  after  ({before} --param opentext-corefax.warn_at=[0.5]): actions" in out
+    lines = _out_lines(tmp_path / "d.jsonl")
+    plain, changed = _replayed(before, log), _replayed(before, log, "--param", "opentext-corefax.warn_at=[0.5]")
+    assert [x["ticket"] for x in lines] == sorted(t for t in plain if plain[t] != changed.get(t))
+    for line in lines:
+        assert line["before"] == plain[line["ticket"]] and line["after"] == changed[line["ticket"]]
+    # B answered at 45 minutes: no warning at 48, one at 30 (10:30) after; A answered at 20 minutes: none either way
+    b = next(x for x in lines if x["ticket"] == "B")
+    assert [a["at"] for a in b["after"] if a["action"] == "warn" and a["clock"] == "response"] == ["2026-03-02T10:30:00Z"]
+    assert not [a for a in b["before"] if a["action"] == "warn" and a["clock"] == "response"]
+    assert "A" not in {x["ticket"] for x in lines} or all(
+        a["clock"] != "response" for a in next(x for x in lines if x["ticket"] == "A")["after"] if a["action"] == "warn")
+
+
+def test_param_applies_to_the_against_side(small: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    before, after, log = small
+    code, out, err = run("--contracts", str(before), "--against", str(after), "--param",
+                         "opentext-corefax.warn_at=[0.5]", str(log), "--out", str(tmp_path / "d.jsonl"))
+    assert code == 0, err
+    changed = _replayed(after, log, "--param", "opentext-corefax.warn_at=[0.5]")
+    lines = _out_lines(tmp_path / "d.jsonl")
+    assert lines and all(line["after"] == changed[line["ticket"]] for line in lines)
+
+
+def test_until_leaves_later_events_out_and_fires_deadlines_up_to_it(small: tuple[Path, Path, Path],
+                                                                     tmp_path: Path) -> None:
+    """--until as `obligo replay --until`, on both sides: at 10:30 B, C and S have not answered yet (3
+    events left out); with the 30-minute target, B and C breach at 10:30 (due exactly at the end)."""
+    before, after, log = small
+    until = "2026-03-02T10:30:00Z"
+    code, out, err = run("--contracts", str(before), "--against", str(after), "--until", until, str(log),
+                         "--out", str(tmp_path / "d.jsonl"))
+    assert code == 0, err
+    assert f"obligo diff: events 8 (3 after --until {until}, left out), tickets 4, tickets whose actions differ 3" in out
+    lines = _out_lines(tmp_path / "d.jsonl")
+    sides = {"before": _replayed(before, log, "--until", until), "after": _replayed(after, log, "--until", until)}
+    for line in lines:
+        for side, replayed in sides.items():
+            assert line[side] == replayed[line["ticket"]]
+    assert {x["ticket"]: [a["at"] for a in x["after"] if a["action"] == "breach"] for x in lines} == {
+        "A": [], "B": [until], "C": [until]}
+    assert row(out, "critical")[3:5] == ["3", "3"]
+
+
+def test_param_and_until_errors(small: tuple[Path, Path, Path]) -> None:
+    before, _, log = small
+    code, _, err = run("--contracts", str(before), str(log))
+    assert code == 2 and "nothing to compare" in err
+    code, _, err = run("--contracts", str(before), "--param", "opentext-corefax", str(log))
+    assert code == 2 and "--param expects CONTRACT.NAME=VALUE" in err
+    code, _, err = run("--contracts", str(before), "--param", "adobe.warn_at=[0.5]", str(log))
+    assert code == 2 and "--param names contract 'adobe', which is not loaded" in err
+    code, _, err = run("--contracts", str(before), "--param", "opentext-corefax.warn_at=[", str(log))
+    assert code == 2 and "not a valid YAML value" in err
+    code, _, err = run("--contracts", str(before), "--param", "opentext-corefax.nosuch=1", str(log))
+    assert code == 1 and f"{before}:" in err and "unknown-parameter" in err and "Traceback" not in err
+    code, _, err = run("--contracts", str(before), "--param", "opentext-corefax.warn_at=[0.5]", "--until", "soon",
+                       str(log))
+    assert code == 2 and "'--until' is not an RFC 3339 instant" in err
