@@ -228,6 +228,8 @@ def _check_country(country: Any, subdivision: Any) -> None:
             f"unknown holiday country {country!r}: expected a country code supported by the "
             "holidays package (ISO 3166-1 alpha-2, e.g. 'FR', 'GB')"
         )
+    if (subdivision is None or isinstance(subdivision, str)) and _supported(country, subdivision):
+        return
     try:
         _holidays.country_holidays(country)
     except NotImplementedError:
@@ -237,19 +239,35 @@ def _check_country(country: Any, subdivision: Any) -> None:
         ) from None
     if subdivision is None:
         return
+    if isinstance(subdivision, str):
+        try:
+            _holidays.country_holidays(country, subdiv=subdivision)
+            return
+        except NotImplementedError:
+            pass
+    # Only for the message: the list imports every country's module (0.1 s, a third of a cached
+    # command's start-up when it ran on every calendar with a subdivision).
     subdivs = _holidays.list_supported_countries().get(country, [])
     if not isinstance(subdivision, str):
         raise ValueError(
             f"bad holiday subdivision {subdivision!r} for country '{country}': expected one "
             f"of {', '.join(subdivs) or '(none)'}"
         )
+    raise ValueError(
+        f"unknown holiday subdivision '{subdivision}' for country '{country}': expected "
+        f"one of {', '.join(subdivs) or '(none: the country has no subdivisions)'}"
+    )
+
+
+@lru_cache(maxsize=256)
+def _supported(country: str, subdivision: str | None) -> bool:
+    """Whether ``holidays`` has this country (and subdivision); remembered, as building its holiday
+    class imports the country's module (a few milliseconds each, the first time)."""
     try:
         _holidays.country_holidays(country, subdiv=subdivision)
     except NotImplementedError:
-        raise ValueError(
-            f"unknown holiday subdivision '{subdivision}' for country '{country}': expected "
-            f"one of {', '.join(subdivs) or '(none: the country has no subdivisions)'}"
-        ) from None
+        return False
+    return True
 
 
 def _utc_year(t: int) -> int:
@@ -289,10 +307,13 @@ class BusinessCalendar:
         holidays: Iterable[date] = (),
         country: str | None = None,
         subdivision: str | None = None,
+        _country_checked: bool = False,
     ) -> None:
         """Build from an IANA zone, ``{weekday 0=Mon..6: [(open_min, close_min), ...]}``
         (local minutes, close may be 1440) and holidays: explicit local dates and/or a
-        ``holidays`` country (+ subdivision), loaded lazily per year."""
+        ``holidays`` country (+ subdivision), loaded lazily per year. ``_country_checked``: the
+        caller (`_shared_calendar`) has checked the country, or it was checked before it was
+        pickled (engine.language.cache keys its entries on the holidays package's files)."""
         self._always = False
         self._zone = timezone
         self._tz = load_zone(timezone)
@@ -323,7 +344,7 @@ class BusinessCalendar:
                 f"holiday subdivision '{subdivision}' given without a country: expected a "
                 "country code too (e.g. country: GB, subdivision: ENG)"
             )
-        if country is not None:
+        if country is not None and not _country_checked:
             _check_country(country, subdivision)
         self._country = country
         self._subdivision = subdivision
@@ -908,10 +929,8 @@ def calendar_from_spec(spec: Any, timezone: Any = None, country: Any = None) -> 
         if not isinstance(raw_dates, list | tuple):
             raise ValueError(f"bad holiday dates {raw_dates!r}: expected a list of dates 'YYYY-MM-DD'")
         dates = frozenset(parse_holiday_date(d) for d in raw_dates)
-        if country is not None and (
-            not isinstance(country, str) or not (subdivision is None or isinstance(subdivision, str))
-        ):
-            _check_country(country, subdivision)  # raises the precise message
+        if country is not None:
+            _check_country(country, subdivision)  # the precise message; `_shared_calendar` does not check
     return _shared_calendar(zone, week, dates, country, subdivision)
 
 
@@ -944,10 +963,15 @@ def _shared_calendar(
     country: str | None,
     subdivision: str | None,
 ) -> BusinessCalendar:
+    """The one calendar of these parts. Its holiday country is not checked here: the callers
+    (`calendar_from_spec`, `localise`) check it first, and a pickled calendar (`__reduce__`) was
+    checked when it was built; checking imports the country's holiday module, which a cached
+    command would otherwise pay at start-up for every country, used or not."""
     return BusinessCalendar(
         zone,
         {d: spans for d, spans in enumerate(week) if spans},
         holidays=dates,
         country=country,
         subdivision=subdivision,
+        _country_checked=True,
     )

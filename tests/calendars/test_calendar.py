@@ -604,6 +604,14 @@ def test_equality_and_hash() -> None:
             "unknown holiday subdivision 'XX' for country 'GB': expected one of ENG, NIR, SCT, WLS",
         ),
         (
+            {
+                "timezone": "Europe/London",
+                "hours": {"mon-fri": ["09:00-17:00"]},
+                "holidays": {"country": "GB", "subdivision": 7},
+            },
+            "bad holiday subdivision 7 for country 'GB': expected one of ENG, NIR, SCT, WLS",
+        ),
+        (
             {"timezone": "Europe/London", "hours": {"mon-fri": ["09:00-17:00"]}, "holidays": {"subdivision": "ENG"}},
             "holiday subdivision 'ENG' given without a country",
         ),

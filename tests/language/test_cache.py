@@ -175,11 +175,15 @@ def test_the_environment_names_the_folder_or_turns_the_cache_off(tmp_path: Path,
 
 
 def test_a_hit_does_not_import_the_checking_pipeline(tmp_path: Path) -> None:
-    """What the cache is for: the YAML reader, the JSON Schema and the checks are not imported."""
+    """What the cache is for: the YAML reader, the JSON Schema and the checks are not imported; nor
+    is any country's holiday module (the calendars' countries were checked before they were stored:
+    a country's holidays are read when a ticket first needs them)."""
     probe = ("import sys; from engine.language.cache import ContractCache; from pathlib import Path; "
              f"c, d = ContractCache(Path({str(tmp_path / 'c')!r})).load([{str(SEEDS)!r}]); "
-             "print(len(c), sorted(m for m in ('engine.language.loader', 'yaml', 'jsonschema') if m in sys.modules))")
+             "print(len(c), sorted(m for m in ('engine.language.loader', 'yaml', 'jsonschema') if m in sys.modules), "
+             "any(m.startswith('holidays.countries.') for m in sys.modules))")
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     runs = [subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, cwd=tmp_path,
                            timeout=120) for _ in range(2)]
-    assert [r.stdout.strip() for r in runs] == ["5 ['engine.language.loader', 'jsonschema', 'yaml']", "5 []"], runs
+    assert [r.stdout.strip() for r in runs] == ["5 ['engine.language.loader', 'jsonschema', 'yaml'] True",
+                                                "5 [] False"], runs
