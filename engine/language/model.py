@@ -367,9 +367,12 @@ class CompiledContract:
     # calendar references that read no ticket attribute -> (calendar, label): one look-up
     _fixed: Mapping[str, tuple[BusinessCalendar, str]] = field(init=False, repr=False)
     _usable: set[tuple[str, str, Any]] = field(default_factory=set, init=False, repr=False)  # attribute values checked good
-    # declared text attributes -> the text values they allow (None: any text): most events' values
-    # are checked with one look-up (`attribute_problem`)
-    _text_values: Mapping[str, frozenset[str] | None] = field(init=False, repr=False)
+    # declared text and boolean attributes -> (that Python type, the values of it they allow; None:
+    # any): most events' values are checked with one look-up (`attribute_problem`)
+    _quick_values: Mapping[str, tuple[type, frozenset | None]] = field(init=False, repr=False)
+    # (calendar id, calendar, attribute, reject code) for each calendar that reads a zone or a
+    # holiday country from the ticket: what `attribute_problem` checks besides the severity
+    _calendar_attrs: tuple[tuple[str, Any, str, str], ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "agendas", {
@@ -378,9 +381,14 @@ class CompiledContract:
         fixed = {name: (cal.calendar, cal.label) for name, cal in self.calendars.items() if not cal.reads_attributes}
         fixed[ALWAYS] = (BusinessCalendar.always_open(), ALWAYS)
         object.__setattr__(self, "_fixed", fixed)
-        object.__setattr__(self, "_text_values", {
-            name: None if a.values is None else frozenset(v for v in a.values if type(v) is str)
-            for name, a in self.attributes.items() if a.type == "string"})
+        quick_types = {"string": str, "boolean": bool}
+        object.__setattr__(self, "_quick_values", {
+            name: (kind, None if a.values is None else frozenset(v for v in a.values if type(v) is kind))
+            for name, a in self.attributes.items() if (kind := quick_types.get(a.type)) is not None})
+        object.__setattr__(self, "_calendar_attrs", tuple(
+            (name, cal, attr, code) for name, cal in self.calendars.items()
+            for attr, code in ((cal.zone_attr, "unknown-timezone"), (cal.country_attr, "unknown-country"))
+            if attr is not None))
 
     def calendar(self, name: str, attrs: Mapping[str, Any]) -> tuple[BusinessCalendar, str] | None:
         """(calendar, label) for a reference: an id, `24x7`, or `region` (= regions[ticket.region])."""
@@ -406,32 +414,31 @@ class CompiledContract:
                 hint = f' (a number: write "{severity}")' if str(severity) in self.severities else ""
                 return "unknown-severity", (f"severity {severity!r} is not defined by contract {self.id!r}{hint}; "
                                             f"expected one of {', '.join(self.severities)}")
-        for name, cal in self.calendars.items():
-            for attr, code in ((cal.zone_attr, "unknown-timezone"), (cal.country_attr, "unknown-country")):
-                if attr is None or attrs.get(attr) is None:
-                    continue
-                value = attrs[attr]
-                if (name, code, value) in self._usable:
-                    continue
-                try:
-                    if code == "unknown-timezone":
-                        cal.localised(value, None)
-                    else:
-                        cal.localised(None, value)
-                except (ValueError, TypeError) as exc:
-                    return code, f"attrs.{attr} {value!r} cannot be used by calendar {name!r}: {exc}"
-                if type(value) is str:
-                    self._usable.add((name, code, value))
+        for name, cal, attr, code in self._calendar_attrs:
+            value = attrs.get(attr)
+            if value is None or (name, code, value) in self._usable:
+                continue
+            try:
+                if code == "unknown-timezone":
+                    cal.localised(value, None)
+                else:
+                    cal.localised(None, value)
+            except (ValueError, TypeError) as exc:
+                return code, f"attrs.{attr} {value!r} cannot be used by calendar {name!r}: {exc}"
+            if type(value) is str:
+                self._usable.add((name, code, value))
         # a declared attribute (`attributes:`) given a wrong type or value: invalid-attribute
-        if not self.attributes:
+        declared = self.attributes
+        if not declared:
             return None
-        text_values = self._text_values
+        quick_values = self._quick_values
         for name, value in attrs.items():
-            if type(value) is str and name in text_values:  # a declared text attribute: one look-up
-                allowed = text_values[name]
-                if allowed is None or value in allowed:
-                    continue
-            problem = event_attribute_problem(self.attributes, {name: value})
+            quick = quick_values.get(name)
+            if quick is not None and type(value) is quick[0] and (quick[1] is None or value in quick[1]):
+                continue  # a declared text or boolean attribute: one look-up
+            if name not in declared:
+                continue  # undeclared: free
+            problem = event_attribute_problem(declared, {name: value})
             if problem is not None:
                 return problem
         return None

@@ -96,6 +96,17 @@ class Event:
     contract: str | None = None
     attrs: dict[str, Any] = field(default_factory=dict)
 
+    # Written out, as Action's (engine.model.actions): the compiled build runs this one as C, while
+    # the one @dataclass generates stays interpreted (one call per event).
+    def __init__(self, id: str, ticket: str, at: int, type: str, contract: str | None = None,
+                 attrs: dict[str, Any] | None = None) -> None:
+        self.id = id
+        self.ticket = ticket
+        self.at = at
+        self.type = type
+        self.contract = contract
+        self.attrs = {} if attrs is None else attrs
+
 
 def parse_instant(text: Any, what: str = "at") -> int:
     """RFC 3339 with an offset (or Z) -> epoch seconds; sub-second digits are dropped. Raises

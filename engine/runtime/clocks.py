@@ -171,7 +171,7 @@ class Clock:
     def to_dict(self) -> dict[str, Any]:
         return {
             "status": self.status, "clause": self.clause, "rule": self.rule, "target": self.target,
-            "duration": str(self.duration), "calendar": self.label, "started": format_instant(self.started),
+            "duration": self.duration.text, "calendar": self.label, "started": format_instant(self.started),
             "due": format_instant(self.due) if self.due is not None and self.status == RUNNING else None,
             "used_seconds": self.used, "budget_seconds": self.budget, "breached": self.breached,
             "paused_seconds": self.paused_total,

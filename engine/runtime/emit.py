@@ -46,7 +46,7 @@ def clock_action(out: list[Action], state: TicketState, contract: CompiledContra
     severity = state.attrs.get("severity")
     out.append(Action(state.ticket, now, action, contract.id, rule, clock.clause, reason, clock.name, due, met, ratio,
                       None, None, None, None, None, None, None, event, None, contract.version,
-                      None if severity is None else str(severity), str(clock.duration), clock.calendar_id,
+                      None if severity is None else str(severity), clock.duration.text, clock.calendar_id,
                       clock.elapsed(now) if totals else None, clock.paused_seconds(now) if totals else None,
                       excluded))
 

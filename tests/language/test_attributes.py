@@ -247,8 +247,9 @@ def _attrs_of_declared_names():
 
 
 def test_the_look_up_of_declared_text_values_answers_as_the_full_check():
-    """CompiledContract.attribute_problem checks a declared text attribute's value with one set
-    look-up; on generated attributes its answer (code and reason) is engine.model.attribute_values'."""
+    """CompiledContract.attribute_problem checks a declared text or boolean attribute's value with one
+    set look-up, and skips undeclared ones; on generated attributes its answer (code and reason) is
+    engine.model.attribute_values'."""
     from hypothesis import given, settings
 
     from engine.model.attribute_values import event_attribute_problem

@@ -693,3 +693,19 @@ def test_reject_codes_are_documented_in_docs_rejects_md():
     doc = (REPO / "docs" / "REJECTS.md").read_text(encoding="utf-8")
     table = {line.split("|")[1].strip().strip("`") for line in doc.splitlines() if line.startswith("| `")}
     assert table == REJECT_CODES
+
+
+def test_the_written_out_event_init_takes_the_fields_in_order_with_their_defaults() -> None:
+    """Event's __init__ is written out (compiled as C); by behaviour: positionally, by name, and
+    each event without attrs gets a dict of its own, as the dataclass default_factory gave."""
+    import dataclasses
+
+    from engine.model.events import Event
+
+    assert [f.name for f in dataclasses.fields(Event)] == ["id", "ticket", "at", "type", "contract", "attrs"]
+    values = ("e1", "T", 5, "opened", "c", {"severity": "P1"})
+    for event in (Event(*values), Event(**dict(zip(("id", "ticket", "at", "type", "contract", "attrs"), values, strict=True)))):
+        assert (event.id, event.ticket, event.at, event.type, event.contract, event.attrs) == values
+    a, b = Event("e1", "T", 5, "opened"), Event("e2", "T", 6, "closed")
+    assert a.contract is None and a.attrs == {} and b.attrs == {} and a.attrs is not b.attrs
+    assert Event(*values) == Event(*values) and Event(*values) != a
