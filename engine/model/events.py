@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
@@ -22,30 +22,30 @@ from engine.model.jsonio import fast_loads
 from engine.model.vocabulary import CHANNELS as _CHANNELS
 from engine.model.vocabulary import EXTERNAL_EVENTS
 
-EVENT_TYPES = frozenset(EXTERNAL_EVENTS)  # what a log may carry (the vocabulary, as a set)
-CHANNELS = frozenset(_CHANNELS)
-_BOOL_ATTRS = ("production", "named_contact", "consent", "azure", "around_the_clock")
+EVENT_TYPES: Final = frozenset(EXTERNAL_EVENTS)  # what a log may carry (the vocabulary, as a set)
+CHANNELS: Final = frozenset(_CHANNELS)
+_BOOL_ATTRS: Final = ("production", "named_contact", "consent", "azure", "around_the_clock")
 # Attributes the engine looks values up with (targets by severity, calendars by region and country,
 # exclusions by category): a list or an object there is refused with a reason, not a crash later.
-_KEY_ATTRS = ("severity", "plan", "region", "category", "country")
-_CHECKED_ATTRS = frozenset({*_BOOL_ATTRS, "info", "by", "timezone"})  # what `_check_attrs` looks at after those
+_KEY_ATTRS: Final = ("severity", "plan", "region", "category", "country")
+_CHECKED_ATTRS: Final = frozenset({*_BOOL_ATTRS, "info", "by", "timezone"})  # what `_check_attrs` looks at after those
 # RFC 3339 date-time (the `at` pattern of schemas/event.schema.json): `datetime.fromisoformat` alone
 # also takes ISO 8601 forms RFC 3339 does not (20260302T1650Z, 2026-W10-1, +0100, no seconds).
-_RFC3339 = re.compile(
+_RFC3339: Final = re.compile(
     r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
     r"(\.[0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])"
 )
 # The fast path of `parse_instant` splits `2026-03-02T16:50:00+01:00` into three table lookups:
 # `2026-03-02T16` (`_hour_start`), `:50:00` and `+01:00` (or `Z`); each table holds only valid text.
-_ZONE_NAME = re.compile(r"[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*")  # the shape of an IANA name (attrs.timezone)
-_SECONDS_INTO_HOUR = {f":{m:02}:{s:02}": m * 60 + s for m in range(60) for s in range(60)}
-_OFFSET_SECONDS = {"Z": 0, "z": 0} | {
+_ZONE_NAME: Final = re.compile(r"[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*")  # the shape of an IANA name (attrs.timezone)
+_SECONDS_INTO_HOUR: Final = {f":{m:02}:{s:02}": m * 60 + s for m in range(60) for s in range(60)}
+_OFFSET_SECONDS: Final = {"Z": 0, "z": 0} | {
     f"{sign}{h:02}:{m:02}": factor * (h * 3600 + m * 60)
     for sign, factor in (("+", 1), ("-", -1)) for h in range(24) for m in range(60)
 }
-_HOUR_SHAPE = bytes.maketrans(b"0123456789t ", b"0000000000TT")  # ASCII digits -> 0, the 3 date-time separators -> T
-_UNIX_EPOCH_DAY = date(1970, 1, 1).toordinal()
-_UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_HOUR_SHAPE: Final = bytes.maketrans(b"0123456789t ", b"0000000000TT")  # ASCII digits -> 0, the 3 date-time separators -> T
+_UNIX_EPOCH_DAY: Final = date(1970, 1, 1).toordinal()
+_UNIX_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 # The instants the engine accepts: UTC years FIRST_YEAR..LAST_YEAR. Python's dates end at years 1 and
 # 9999, and the engine adds durations to instants (a deadline is the start plus a target of at most
 # about a year, counted in business time, so a few calendar years at most); an instant near either
@@ -53,17 +53,18 @@ _UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # sides make that impossible for any duration a contract may hold; every real ticket log fits, and
 # the years stay four digits, so instants sort and print as text.
 FIRST_YEAR, LAST_YEAR = 1900, 2199
-MIN_INSTANT = (date(FIRST_YEAR, 1, 1).toordinal() - _UNIX_EPOCH_DAY) * 86400  # 1900-01-01T00:00:00Z
-MAX_INSTANT = (date(LAST_YEAR + 1, 1, 1).toordinal() - _UNIX_EPOCH_DAY) * 86400 - 1  # 2199-12-31T23:59:59Z
+MIN_INSTANT: Final = (date(FIRST_YEAR, 1, 1).toordinal() - _UNIX_EPOCH_DAY) * 86400  # 1900-01-01T00:00:00Z
+MAX_INSTANT: Final = (date(LAST_YEAR + 1, 1, 1).toordinal() - _UNIX_EPOCH_DAY) * 86400 - 1  # 2199-12-31T23:59:59Z
 # An hour of local time the fast path may take without a range check: at least a day inside the
 # range, so that no offset (< 24 h) nor minute of the hour can carry the instant out of it.
-_FAST_FIRST_HOUR, _FAST_LAST_HOUR = MIN_INSTANT + 86400, MAX_INSTANT + 1 - 86400 - 3600
-_HOUR_MINUTE = tuple(f"{h:02}:{m:02}" for h in range(24) for m in range(60))  # for format_instant
-_SECOND_Z = tuple(f":{s:02}Z" for s in range(60))
+_FAST_FIRST_HOUR: Final = MIN_INSTANT + 86400
+_FAST_LAST_HOUR: Final = MAX_INSTANT + 1 - 86400 - 3600
+_HOUR_MINUTE: Final = tuple(f"{h:02}:{m:02}" for h in range(24) for m in range(60))  # for format_instant
+_SECOND_Z: Final = tuple(f":{s:02}Z" for s in range(60))
 
 
 # Every code a reject may carry (docs/REJECTS.md lists them with examples); tests check raisers use only these.
-REJECT_CODES = frozenset({
+REJECT_CODES: Final = frozenset({
     "invalid-json",        # not JSON, or beyond parse_json's limits (NaN/Infinity, 1e999, deep nesting, ...)
     "invalid-encoding",    # the line is not UTF-8
     "invalid-event",       # a required field is missing or has the wrong type or value
@@ -106,6 +107,11 @@ class Event:
         self.type = type
         self.contract = contract
         self.attrs = {} if attrs is None else attrs
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as its fields, given back to __init__ (the external sort's runs, `--jobs`): the
+        compiled class's __new__ would call it without them."""
+        return (Event, (self.id, self.ticket, self.at, self.type, self.contract, self.attrs))
 
 
 def parse_instant(text: Any, what: str = "at") -> int:
@@ -180,8 +186,8 @@ def _day_text(day: int) -> str:
 
 # Limits on a log line's JSON beyond the grammar (RFC 8259 leaves them to the reader; I-JSON, RFC
 # 7493, sets most): a value Python would turn into something no event means, or fail on, is refused.
-MAX_DEPTH = 32  # arrays/objects inside one another; json.loads itself fails (RecursionError) near 1000
-MAX_INT_DIGITS = 4300  # Python's own limit for int(text) (3.11), fixed here whatever the interpreter's setting
+MAX_DEPTH: Final = 32  # arrays/objects inside one another; json.loads itself fails (RecursionError) near 1000
+MAX_INT_DIGITS: Final = 4300  # Python's own limit for int(text) (3.11), fixed here whatever the interpreter's setting
 
 
 def _refuse_constant(name: str) -> Any:
@@ -201,7 +207,7 @@ def _bounded_int(text: str) -> int:
     return int(text)
 
 
-_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float, parse_int=_bounded_int)
+_DECODER: Final = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float, parse_int=_bounded_int)
 
 
 def parse_json(text: str) -> Any:

@@ -709,3 +709,7 @@ def test_the_written_out_event_init_takes_the_fields_in_order_with_their_default
     a, b = Event("e1", "T", 5, "opened"), Event("e2", "T", 6, "closed")
     assert a.contract is None and a.attrs == {} and b.attrs == {} and a.attrs is not b.attrs
     assert Event(*values) == Event(*values) and Event(*values) != a
+    import pickle
+
+    for protocol in range(pickle.HIGHEST_PROTOCOL + 1):  # the external sort's runs pickle events
+        assert pickle.loads(pickle.dumps(Event(*values), protocol)) == Event(*values)
