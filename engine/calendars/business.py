@@ -32,7 +32,7 @@ from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays as _holidays
@@ -55,28 +55,28 @@ __all__ = [
     "timezone_attribute",
 ]
 
-WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_DAY_TITLES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_DAY_MINUTES = 24 * 60
-_DAY_SECONDS = 86400
-_ONE_DAY = timedelta(days=1)
-_UNIX_EPOCH = datetime(1970, 1, 1)
+WEEKDAYS: Final[tuple[str, ...]] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DAY_TITLES: Final = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_DAY_MINUTES: Final = 24 * 60
+_DAY_SECONDS: Final = 86400
+_ONE_DAY: Final = timedelta(days=1)
+_UNIX_EPOCH: Final = datetime(1970, 1, 1)
 # Years a calendar can build. Events lie in 1900-2199 (engine.events) and a target is at most a
 # year of its calendar's open time; a century past that covers any calendar open a few minutes a
 # year, and a target that still runs out later (a sparse calendar) is refused with
 # CalendarRangeError at once instead of building tables up to datetime's year 9999.
-_MIN_YEAR = 1
-_MAX_YEAR = 2299
+_MIN_YEAR: Final = 1
+_MAX_YEAR: Final = 2299
 
 
 # A point query further than this from the loaded years starts a fresh cache instead of
 # filling the gap (a stray 1970 or 2999 instant must not build centuries of intervals).
-_MAX_GAP_YEARS = 3
+_MAX_GAP_YEARS: Final = 3
 # Per-year interval tables kept for rebuilding segments; cleared when exceeded.
-_MAX_CACHED_YEARS = 256
+_MAX_CACHED_YEARS: Final = 256
 
-_INTERVAL_RE = re.compile(r"\s*([0-9]{1,2}):([0-9]{2})\s*-\s*([0-9]{1,2}):([0-9]{2})\s*")
-_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_INTERVAL_RE: Final = re.compile(r"\s*([0-9]{1,2}):([0-9]{2})\s*-\s*([0-9]{1,2}):([0-9]{2})\s*")
+_DATE_RE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 Interval = tuple[int, int]
 WeeklyHours = tuple[tuple[Interval, ...], ...]  # 7 entries, Mon..Sun, local minutes
@@ -813,7 +813,7 @@ class BusinessCalendar:
         return self.add(t, duration.amount * 60)
 
 
-_ALWAYS_OPEN = BusinessCalendar._make_always_open()
+_ALWAYS_OPEN: Final = BusinessCalendar._make_always_open()
 
 
 def _always_open() -> BusinessCalendar:
@@ -823,7 +823,7 @@ def _always_open() -> BusinessCalendar:
 
 # --------------------------------------------------------------------------- specs
 
-_HOLIDAY_KEYS = ("country", "subdivision", "dates")
+_HOLIDAY_KEYS: Final = ("country", "subdivision", "dates")
 
 
 def timezone_attribute(spec: Any) -> str | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from engine.calendars.business import BusinessCalendar, localise
 from engine.language.conditions import Facts, Getter, Predicate, compile_getter, compile_match
@@ -20,8 +20,8 @@ from engine.language.escalation import EscalationGraph
 from engine.model.attribute_values import event_attribute_problem
 from engine.model.durations import Duration
 
-ALWAYS = "24x7"
-_PLACEHOLDER = re.compile(r"\{([a-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_${}-]+)+)\}")
+ALWAYS: Final = "24x7"
+_PLACEHOLDER: Final = re.compile(r"\{([a-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_${}-]+)+)\}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +73,7 @@ class ActionSpec:
 
 Match = Callable[[Facts], tuple | None]
 # Fact paths whose getters only ever return None, a string, a bool or an int: nothing to freeze.
-_SCALAR_READS = ("state.clock.", "state.breached.", "state.timer.", "state.obligation.", "state.escalation.",
+_SCALAR_READS: Final = ("state.clock.", "state.breached.", "state.timer.", "state.obligation.", "state.escalation.",
                  "state.open.")
 
 

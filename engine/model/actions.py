@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from hashlib import blake2b
-from typing import Any
+from typing import Any, Final
 
 from engine.model.events import format_instant
 from engine.model.jsonio import dumps
 
 # Output key order: identity, what, its extra fields, provenance. Fixed so output is byte-stable.
-_EXTRA = ("clock", "severity", "target", "calendar", "due", "met", "excluded", "elapsed", "paused", "elapsed_ratio",
+_EXTRA: Final = ("clock", "severity", "target", "calendar", "due", "met", "excluded", "elapsed", "paused", "elapsed_ratio",
           "level", "from_", "to", "initial", "mode", "exclusion", "party", "obligation", "event_type")
 # Actions whose `due` is written even when None (a standing obligation: owed with no deadline).
-_DUE_ALWAYS = frozenset({"obligation"})
+_DUE_ALWAYS: Final = frozenset({"obligation"})
 # stop_clock of an excluded request: `met` is written as null (neither met nor breached).
-_MET_NULL = frozenset({"stop_clock"})
+_MET_NULL: Final = frozenset({"stop_clock"})
 
 
 @dataclass(slots=True)
@@ -183,4 +183,4 @@ def action_id(cause: tuple[str, ...], n: int) -> str:
     return blake2b(key.encode("utf-8", "surrogatepass"), digest_size=10).hexdigest()
 
 
-ACTION_FIELDS = tuple(Action.__dataclass_fields__)  # in positional order
+ACTION_FIELDS: Final = tuple(Action.__dataclass_fields__)  # in positional order

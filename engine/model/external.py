@@ -11,12 +11,12 @@ import heapq
 import pickle
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import IO, Any, Generic, TypeVar
+from typing import IO, Any, Final, Generic, TypeVar
 
 T = TypeVar("T")
 
-SPILL_BATCH = 512  # items per pickle in a spilled run (_spill): a merge holds one batch per run
-RUN_SIZE = 20_000  # items held in memory per sorted run (a parsed event and its text: ~1 KB each)
+SPILL_BATCH: Final = 512  # items per pickle in a spilled run (_spill): a merge holds one batch per run
+RUN_SIZE: Final = 20_000  # items held in memory per sorted run (a parsed event and its text: ~1 KB each)
 
 
 def unpickled(handle: IO[bytes]) -> Iterator[Any]:

@@ -10,13 +10,13 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterable, Iterator
-from typing import IO, Any
+from typing import IO, Any, Final
 
 from engine.model.events import EventError, parse_event, parse_json, parse_json_line
 from engine.model.jsonio import Text, has_long_number
 from engine.replay.records import Reject, ReplayStats  # re-exported: where callers have always imported them from
 
-BLOCK = 1 << 20  # bytes read at a time from a binary log (line_blocks)
+BLOCK: Final = 1 << 20  # bytes read at a time from a binary log (line_blocks)
 BinaryFile = IO[bytes] | io.BufferedIOBase | io.RawIOBase  # what iter_log reads in blocks
 
 

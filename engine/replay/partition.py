@@ -34,7 +34,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
-from typing import Any
+from typing import Any, Final
 
 from engine.language.model import CompiledContract
 from engine.model.actions import Action
@@ -43,8 +43,8 @@ from engine.replay.collector import collector_paused
 from engine.runtime.engine import DuplicateEvent, Engine, LateEvent
 from engine.runtime.trace import ListTracer
 
-NOT_YET = -(2**63)  # the stream's time before its first event; the instant of an event that moves no time
-SKIPPED = NOT_YET + 1  # the instant of an event refused in the first round: nobody applies it, it moves no time
+NOT_YET: Final = -(2**63)  # the stream's time before its first event; the instant of an event that moves no time
+SKIPPED: Final = NOT_YET + 1  # the instant of an event refused in the first round: nobody applies it, it moves no time
 
 
 def partition_of(ticket: str, parts: int) -> int:

@@ -17,7 +17,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeVar, cast
+from typing import Any, Final, TypeVar, cast
 
 from engine.model.events import EventError, parse_instant, parse_json
 from engine.model.external import unpickled
@@ -28,11 +28,11 @@ T = TypeVar("T")
 
 
 # The top-level "at" of a line written without escapes: `"at"` occurs once, then its string value.
-_AT_TEXT = re.compile(r'"at"[ \t\r\n]*:[ \t\r\n]*"([^"]*)"')
-_AT_BYTES = re.compile(rb'"at"[ \t\r\n]*:[ \t\r\n]*"([^"]*)"')
+_AT_TEXT: Final = re.compile(r'"at"[ \t\r\n]*:[ \t\r\n]*"([^"]*)"')
+_AT_BYTES: Final = re.compile(rb'"at"[ \t\r\n]*:[ \t\r\n]*"([^"]*)"')
 # The same over a block of lines, each match running on to its line's end: a line gives one match at
 # most, so a line with a second `"at"` has fewer matches than `"at"`s (block_instants).
-_AT_IN_BLOCK = re.compile(r'"at"[ \t\r]*:[ \t\r]*"([^"\n]*)"[^\n]*')
+_AT_IN_BLOCK: Final = re.compile(r'"at"[ \t\r]*:[ \t\r]*"([^"\n]*)"[^\n]*')
 
 
 def instant_of(line: Text) -> int | None:

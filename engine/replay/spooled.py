@@ -23,7 +23,7 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Final
 
 from engine.model.events import EventError, parse_json
 from engine.model.jsonio import Text
@@ -33,9 +33,9 @@ from engine.replay.records import Reject, Segment
 from engine.replay.sort import instant_of
 
 CHUNK = 20_000  # items per marshal/pickle frame of a result file: what the merge holds per partition
-BATCH = 4_096  # lines of a line iterable (not a binary file) spooled at a time
-HEAD = struct.Struct("<qqI")  # a spooled line: ordinal among the events, line number, byte length
-FRAME = struct.Struct("<Q")  # the byte length of a frame of a result file
+BATCH: Final = 4_096  # lines of a line iterable (not a binary file) spooled at a time
+HEAD: Final = struct.Struct("<qqI")  # a spooled line: ordinal among the events, line number, byte length
+FRAME: Final = struct.Struct("<Q")  # the byte length of a frame of a result file
 _TICKET = re.compile(rb'"ticket"[ \t\r\n]*:[ \t\r\n]*"([^"]*)"')
 
 

@@ -8,7 +8,7 @@ snapshot has no refraction memory to carry."""
 from __future__ import annotations
 
 from collections import Counter
-from typing import Protocol
+from typing import Final, Protocol
 
 from engine.language.model import CompiledContract
 from engine.model.actions import Action
@@ -17,8 +17,8 @@ from engine.runtime.handlers import HANDLERS, Runtime
 from engine.runtime.state import Facts, TicketState
 from engine.runtime.trace import Tracer
 
-MAX_FIRINGS = 256  # per event cycle; a rule set that keeps re-activating stops here with an error
-_UNKNOWN = object()  # this rule's match must be (re)computed
+MAX_FIRINGS: Final = 256  # per event cycle; a rule set that keeps re-activating stops here with an error
+_UNKNOWN: Final = object()  # this rule's match must be (re)computed
 
 
 class Agent(Runtime, Protocol):

@@ -8,13 +8,13 @@ when it comes up (lazy invalidation)."""
 from __future__ import annotations
 
 import heapq
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 from engine.runtime.clocks import Clock
 
 # `order` of each kind: among entries of one instant, ticket and name, warnings before breaches
 WARN, BREACH, TIMER, OBLIGATION = 0, 1, 2, 3
-TIMER_PREFIX = "timer:"  # a timer's entry is named "timer:<name>": it never sorts as a clock of that name
+TIMER_PREFIX: Final = "timer:"  # a timer's entry is named "timer:<name>": it never sorts as a clock of that name
 
 
 class Deadline(NamedTuple):

@@ -32,7 +32,7 @@ import copy
 import heapq
 from collections import Counter, deque
 from sys import intern
-from typing import Any
+from typing import Any, Final
 
 from mypy_extensions import mypyc_attr
 
@@ -52,11 +52,11 @@ from engine.runtime.spill import Spill
 from engine.runtime.state import Facts, TicketState, interned
 from engine.runtime.trace import Tracer
 
-_META_ATTRS = frozenset({"by", "consent"})  # describe the event, not the ticket
+_META_ATTRS: Final = frozenset({"by", "consent"})  # describe the event, not the ticket
 # events whose attrs set the ticket's attributes (or ask for a severity): checked against the contract
-_ATTR_EVENTS = frozenset({"opened", "updated", "reclassification_requested"})
-DAY = 86_400
-DEFAULT_RETENTION = 30 * DAY  # `obligo replay --retain DAYS`: docs/INTERFACE.md "Replay at scale"
+_ATTR_EVENTS: Final = frozenset({"opened", "updated", "reclassification_requested"})
+DAY: Final = 86_400
+DEFAULT_RETENTION: Final = 30 * DAY  # `obligo replay --retain DAYS`: docs/INTERFACE.md "Replay at scale"
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)  # engine.api.Engine, and embedders, subclass it in Python

@@ -6,7 +6,7 @@ a reschedule), after which the enclosing agenda re-matches every rule; None othe
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from engine.language.escalation import EscalationGraph
 from engine.language.model import CompiledContract, Rule
@@ -304,7 +304,7 @@ def act_obligation(rt: Runtime, kind: str, args: dict, rule: Rule, state: Ticket
 Handler = Callable[[Runtime, str, dict, Rule, TicketState, CompiledContract, Facts, int, list[Action], list, str | None],
                    Any]
 
-HANDLERS: dict[str, Handler] = {
+HANDLERS: Final[dict[str, Handler]] = {
     "start_clock": act_start_clock, "stop_clock": act_stop_clock,
     "pause_clock": act_pause_clock, "resume_clock": act_resume_clock,
     "reschedule_clock": act_reschedule_clock, "notify": act_notify,

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from engine.calendars.business import BusinessCalendar
 from engine.language.model import ALWAYS, CompiledContract
@@ -38,8 +38,8 @@ from engine.runtime.errors import SnapshotError
 from engine.runtime.spill import Spill
 from engine.runtime.state import PendingObligation, TicketState, Timer, interned
 
-FORMAT = "obligo-engine-snapshot"
-VERSION = 1
+FORMAT: Final = "obligo-engine-snapshot"
+VERSION: Final = 1
 
 CalendarRef = tuple[str, Any, Any]  # (calendar id, zone attribute value, holiday country attribute value)
 
