@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import copy
 import heapq
-from collections import Counter, deque
+from collections import deque
 from sys import intern
 from typing import Any, Final
 
@@ -268,8 +268,9 @@ class Engine:
         queue, tickets, pop = self._queue, self.tickets, heapq.heappop
         self._held_at = None
         deferred: list[Deadline] = []
-        per_instant: Counter[tuple[str, int]] | None = None
-        causes: Counter[tuple[str, ...]] | None = None  # a deadline firing twice at one instant numbers on
+        # plain dicts, made when first needed: collections.Counter is interpreted, and one per call costs
+        per_instant: dict[tuple[str, int], int] | None = None
+        causes: dict[tuple[str, ...], int] | None = None  # a deadline firing twice at one instant numbers on
         while queue and queue[0][0] <= t:
             entry = pop(queue)
             instant, ticket, name, _order, gen, kind, ratio = entry  # a Deadline
@@ -294,15 +295,18 @@ class Engine:
                 self.firing = None
                 if len(out) > mark:
                     cause = (ticket, kind, name, str(instant), repr(ratio))
-                    causes = causes or Counter()
-                    number(out, mark, cause, causes[cause])
-                    causes[cause] += len(out) - mark
+                    if causes is None:
+                        causes = {}
+                    first = causes.get(cause, 0)
+                    number(out, mark, cause, first)
+                    causes[cause] = first + len(out) - mark
                 if state.closed and self.retention is not None:
                     self._settle(state, instant)
                 if kind == "timer":
-                    per_instant = per_instant or Counter()
-                    per_instant[(ticket, instant)] += 1
-                    if per_instant[(ticket, instant)] > MAX_FIRINGS:
+                    if per_instant is None:
+                        per_instant = {}
+                    fired = per_instant[(ticket, instant)] = per_instant.get((ticket, instant), 0) + 1
+                    if fired > MAX_FIRINGS:
                         raise RuleLoopError(f"timer '{name.removeprefix(TIMER_PREFIX)}' keeps restarting at "
                                             f"{format_instant(instant)} (rules: {self._timer_rules(state, name)})")
             except (RuleLoopError, CalendarRangeError) as exc:
@@ -419,7 +423,7 @@ class Engine:
             assert clock.due is not None  # a warning is only scheduled for a clock with a due instant
             clock.warned += 1
             clock_action(out, state, contract, clock.rule, clock, instant, None, "warn",
-                         f"{round(ratio * 100)}% of the {clock.name} target ({clock.duration}, {clock.target}) "
+                         f"{round(ratio * 100)}% of the {clock.name} target ({clock.duration.text}, {clock.target}) "
                          f"used; due {format_instant(clock.due)}", due=clock.due, ratio=ratio)
             schedule_clock(self._queue, state.ticket, clock, contract.warn_at)
             run_agenda(self, state, contract, {"type": "warn", "clock": clock.name, "ratio": ratio, "id": None,
@@ -428,7 +432,7 @@ class Engine:
         clock.breached = True
         elapsed = clock.elapsed(instant)
         clock_action(out, state, contract, clock.rule, clock, instant, None, "breach",
-                     f"{clock.name} target {clock.duration} ({clock.target}) on {clock.label} passed without "
+                     f"{clock.name} target {clock.duration.text} ({clock.target}) on {clock.label} passed without "
                      f"its goal event: {human_seconds(elapsed)} counted"
                      + (", clock paused" if clock.status == PAUSED else ""), due=instant, totals=True)
         run_agenda(self, state, contract, {"type": "breach", "clock": clock.name, "id": None, "attrs": {}},

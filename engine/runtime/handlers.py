@@ -47,7 +47,7 @@ def act_stop_clock(rt: Runtime, kind: str, args: dict, rule: Rule, state: Ticket
         met = clock.stop(now)
         elapsed = clock.used  # stopping counted it: no second calendar walk
         if state.excluded:  # out of scope: neither met nor breached (docs/INTERFACE.md)
-            reason = (f"{clock.name} ends: the request is excluded; {human_seconds(elapsed)} of {clock.duration} "
+            reason = (f"{clock.name} ends: the request is excluded; {human_seconds(elapsed)} of {clock.duration.text} "
                       f"had been used ({clock.target})")
             clock_action(out, state, contract, rule.id, clock, now, facts.event.get("id"), "stop_clock",
                          custom or reason, totals=True, excluded=True)
@@ -55,7 +55,7 @@ def act_stop_clock(rt: Runtime, kind: str, args: dict, rule: Rule, state: Ticket
         verdict = "met" if met else "missed"
         clock_action(out, state, contract, rule.id, clock, now, facts.event.get("id"), "stop_clock",
                      custom or f"{clock.name} {verdict} on {facts.event['type']}: {human_seconds(elapsed)} of "
-                     f"{clock.duration} used ({clock.target})", met=met, totals=True)
+                     f"{clock.duration.text} used ({clock.target})", met=met, totals=True)
 
 
 def act_pause_clock(rt: Runtime, kind: str, args: dict, rule: Rule, state: TicketState, contract: CompiledContract,
@@ -66,7 +66,7 @@ def act_pause_clock(rt: Runtime, kind: str, args: dict, rule: Rule, state: Ticke
         clock.pause(now)
         clock_action(out, state, contract, rule.id, clock, now, facts.event.get("id"), "pause_clock",
                      custom or f"{clock.name} paused on {facts.event['type']}: {human_seconds(clock.used)} of "
-                     f"{clock.duration} used")
+                     f"{clock.duration.text} used")
 
 
 def act_resume_clock(rt: Runtime, kind: str, args: dict, rule: Rule, state: TicketState, contract: CompiledContract,
@@ -162,7 +162,7 @@ def act_start_clock(rt: Runtime, kind: str, args: dict, rule: Rule, state: Ticke
     state.clocks[name] = clock
     who = plan_and_severity(state.attrs)
     clock_action(out, state, contract, rule.id, clock, now, facts.event.get("id"), "start_clock",
-                 custom or f"{who}: {name} within {duration} on {label} ({target_id}), paused 0 min", due=clock.due)
+                 custom or f"{who}: {name} within {duration.text} on {label} ({target_id}), paused 0 min", due=clock.due)
     schedule_clock(rt._queue, state.ticket, clock, contract.warn_at)
 
 
@@ -197,7 +197,7 @@ def _reschedule(rt: Runtime, clock: Clock, rule: Rule, state: TicketState, contr
     else:
         state_text = "due if it runs again from now" if clock.status == PAUSED else ""
     clock_action(out, state, contract, rule.id, clock, now, eid, "reschedule_clock",
-                 custom or f"{who}: {clock.name} target now {row.duration} on {cal[1]} ({target.id}), "
+                 custom or f"{who}: {clock.name} target now {duration.text} on {cal[1]} ({target.id}), "
                  f"{human_seconds(clock.used)} already elapsed{paused}"
                  + (f"; {state_text}" if state_text else ""), due=clock.due)
     if exceeded and not clock.breached:
@@ -292,7 +292,7 @@ def act_obligation(rt: Runtime, kind: str, args: dict, rule: Rule, state: Ticket
     rt._seq += 1
     gen = rt._seq
     state.obligations[spec.id] = PendingObligation(due, gen, spec.party, rule.id, spec.clause)
-    when = f" within {duration}" if duration is not None else ""
+    when = f" within {duration.text}" if duration is not None else ""
     emit(out, state, contract, rule, now, facts, "obligation",
          custom or f"{spec.party} must {spec.what}{when}", clause=spec.clause, party=spec.party, due=due,
          obligation=spec.id)
