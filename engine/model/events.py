@@ -173,7 +173,8 @@ def format_instant(t: int) -> str:
     """Epoch seconds -> `YYYY-MM-DDTHH:MM:SSZ` (RFC 3339, always a four-digit year; ValueError or
     OverflowError outside the years 1-9999). Every action's `at` and `due` go through here: the date
     part is formatted once per day, the time from tables."""
-    day, second = divmod(t, 86400)
+    day = t // 86400  # (floor division and a product: native integer operations in the compiled build,
+    second = t - day * 86400  # where divmod() is a call into the interpreter's generic number protocol)
     return _day_text(day) + _HOUR_MINUTE[second // 60] + _SECOND_Z[second % 60]
 
 
