@@ -161,3 +161,25 @@ def test_to_dict_hides_due_unless_running():
                                                (3 * H + 20 * 60, "3 h 20 min"), (59 * 60 + 40, "1 h")])
 def test_human_seconds(seconds, text):
     assert human_seconds(seconds) == text
+
+
+def test_the_written_out_init_takes_every_field_by_name_with_its_default():
+    """Clock's __init__ is written out (compiled as C); by behaviour: every field by name (as a
+    snapshot restores a clock), the defaults of @dataclass's fields, and nothing positional."""
+    import dataclasses
+
+    fields = dataclasses.fields(Clock)
+    calendar = BusinessCalendar.always_open()
+    values = dict(name="response", clause="C-1", rule="r.start", target="t-p1", duration=parse_duration("1 hour"),
+                  calendar=calendar, label="24x7", started=10, budget=3600, due=3610, used=5, run_since=12,
+                  status=PAUSED, breached=True, warned=1, gen=3, paused_total=7, paused_at=20,
+                  segments=[])
+    assert list(values) == [f.name for f in fields]  # every field, in order
+    clock = Clock(**values)
+    assert [getattr(clock, f.name) for f in fields] == [values[f.name] for f in fields]
+    required = {f.name: values[f.name] for f in fields if f.default is dataclasses.MISSING}
+    bare = Clock(**required)
+    assert [getattr(bare, f.name) for f in fields if f.name not in required] == \
+        [f.default for f in fields if f.name not in required]
+    with pytest.raises(TypeError):
+        Clock(*required.values())  # type: ignore[misc]
