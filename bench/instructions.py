@@ -57,7 +57,9 @@ def build_tree(rev: str, workdir: Path, compiled: bool) -> Path:
 def count(path: Path, log: Path, out: Path, cache: Path, profile: Path) -> int:
     """Instructions of one `obligo replay` with `path` first on PYTHONPATH (a warm-up call first)."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env.update(PYTHONPATH=str(path), OBLIGO_CACHE_DIR=str(cache))
+    # one hash seed for every run: string hashes decide dict probes and set orders, which move the
+    # count by a percent or two between two runs of one build otherwise
+    env.update(PYTHONPATH=str(path), OBLIGO_CACHE_DIR=str(cache), PYTHONHASHSEED="0")
     command = [str(OBLIGO), "replay", "--contracts", str(ROOT / "contracts"), str(log), "--out", str(out)]
     subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     done = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={profile}", *command], env=env,

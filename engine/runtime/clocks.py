@@ -91,7 +91,9 @@ class Clock:
               calendar: BusinessCalendar, label: str, at: int) -> Clock:
         """A clock running from `at`, due when the target's open time runs out."""
         budget, due = target_of(calendar, duration, at)
-        return cls(name=name, clause=clause, rule=rule, target=target, duration=duration, calendar=calendar,
+        # Clock, not cls: the compiled build then calls the native constructor directly, where a
+        # call through the class object parses its 10 keywords against 19 parameter names
+        return Clock(name=name, clause=clause, rule=rule, target=target, duration=duration, calendar=calendar,
                    label=label, started=at, budget=budget, due=due, run_since=at)
 
     @property
