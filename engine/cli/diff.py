@@ -142,7 +142,8 @@ def _diff(args: argparse.Namespace, before: Any, after: Any, log: LogInput, prov
         if out_file is not None:
             written.append((f"differing tickets (JSONL, {len(result.differing)} lines)", args.out))
         if html_file is not None:
-            html_file.write(whatif.render_html(result, table, shown, args.contracts, after_paths, args.tickets, prov))
+            html_file.write(whatif.render_html(result, table, shown, args.contracts, after_paths, args.tickets, prov,
+                                                 args.param, args.until))
             written.append(("what-if (HTML)", args.html))
     a, b = result.before.counts, result.after.counts
     refused = len(log.import_rejects)

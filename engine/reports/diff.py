@@ -379,10 +379,11 @@ def style() -> Any:
 
 def render_html(diff: Diff, table: Sequence[Row], tickets: Sequence[tuple[str, list[str], list[str]]],
                 before_paths: Sequence[str], after_paths: Sequence[str], limit: int,
-                provenance: Any = None) -> str:
+                provenance: Any = None, after_params: Sequence[str] = (), until: str | None = None) -> str:
     """The self-contained page: the table with changed rows marked, then the first `limit` differing
     tickets with their actions aligned. Jinja2 with autoescaping (ticket ids and reasons come from the
-    log); no script, no external URL, no wall-clock date."""
+    log); no script, no external URL, no wall-clock date. `after_params` (`--param` pairs of the
+    after side) and `until` (as given) join the provenance."""
     from importlib.resources import files
 
     import jinja2
@@ -394,4 +395,5 @@ def render_html(diff: Diff, table: Sequence[Row], tickets: Sequence[tuple[str, l
     views = [(ticket, aligned(a, b), len(a), len(b)) for ticket, a, b in tickets]
     return env.from_string(source).render(
         style=style(), diff=diff, groups=GROUPS, header=HEADER, rows=[(r, cells(r)) for r in table],
-        tickets=views, limit=limit, before_paths=before_paths, after_paths=after_paths, provenance=provenance)
+        tickets=views, limit=limit, before_paths=before_paths, after_paths=after_paths, provenance=provenance,
+        after_params=after_params, until=until)

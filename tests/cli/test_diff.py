@@ -390,3 +390,15 @@ def test_param_and_until_errors(small: tuple[Path, Path, Path]) -> None:
     code, _, err = run("--contracts", str(before), "--param", "opentext-corefax.warn_at=[0.5]", "--until", "soon",
                        str(log))
     assert code == 2 and "'--until' is not an RFC 3339 instant" in err
+
+
+def test_the_html_page_names_the_parameters_and_the_end(small: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    before, _, log = small
+    page = tmp_path / "d.html"
+    code, _, err = run("--contracts", str(before), "--param", "opentext-corefax.warn_at=[0.5]", "--until",
+                       "2026-03-02T11:00:00Z", str(log), "--html", str(page))
+    assert code == 0, err
+    text = page.read_text(encoding="utf-8")
+    assert "<code>--param opentext-corefax.warn_at=[0.5]</code>" in text  # After: ...
+    assert "<tr><th>after: parameter</th><td>opentext-corefax.warn_at=[0.5]</td></tr>" in text
+    assert "<tr><th>until (both)</th><td>2026-03-02T11:00:00Z</td></tr>" in text
