@@ -72,6 +72,10 @@ class ActionSpec:
 
 
 Match = Callable[[Facts], tuple | None]
+# What the agenda reads of one trigger, in one look-up: its rules, the function matching them all,
+# which rules each one's actions may re-activate, and where the scan resumes after each (agenda.py).
+# Typed whole so that the compiled build unpacks and indexes it natively.
+Agenda = tuple[tuple["Rule", ...], Callable[[Facts], list[tuple | None]], tuple[tuple[int, ...], ...], tuple[int, ...]]
 # Fact paths whose getters only ever return None, a string, a bool or an int: nothing to freeze.
 _SCALAR_READS: Final = ("state.clock.", "state.breached.", "state.timer.", "state.obligation.", "state.escalation.",
                  "state.open.")
@@ -363,7 +367,7 @@ class CompiledContract:
     not_encoded: tuple[NotEncoded, ...] = ()
     included: tuple[str, ...] = ()  # the rule documents it includes, as read (resolved paths), in order
     # per trigger, (rules_by_event, matches, affects, rescan) of it: what the agenda reads, in one look-up
-    agendas: Mapping[str, tuple] = field(init=False, repr=False)
+    agendas: dict[str, Agenda] = field(init=False, repr=False)
     # calendar references that read no ticket attribute -> (calendar, label): one look-up
     _fixed: Mapping[str, tuple[BusinessCalendar, str]] = field(init=False, repr=False)
     _usable: set[tuple[str, str, Any]] = field(default_factory=set, init=False, repr=False)  # attribute values checked good
