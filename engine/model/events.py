@@ -59,6 +59,7 @@ MAX_INSTANT: Final = (date(LAST_YEAR + 1, 1, 1).toordinal() - _UNIX_EPOCH_DAY) *
 # range, so that no offset (< 24 h) nor minute of the hour can carry the instant out of it.
 _FAST_FIRST_HOUR: Final = MIN_INSTANT + 86400
 _FAST_LAST_HOUR: Final = MAX_INSTANT + 1 - 86400 - 3600
+_ORJSON_LOADS: Final = orjson.loads  # a C static in the compiled build: no module attribute look-up per line
 _HOUR_MINUTE: Final = tuple(f"{h:02}:{m:02}" for h in range(24) for m in range(60))  # for format_instant
 _SECOND_Z: Final = tuple(f":{s:02}Z" for s in range(60))
 
@@ -236,7 +237,7 @@ def parse_json_line(text: str) -> Any:
     lone surrogate) and to hold no run of 19 digits (engine.model.jsonio): orjson's reading is then
     the json module's, and only the depth is left to check. Same values, same rejects."""
     try:
-        value = orjson.loads(text)
+        value = _ORJSON_LOADS(text)
     except orjson.JSONDecodeError:
         return parse_json(text)  # raises the reason the json module gives
     if text.count("[") + text.count("{") > MAX_DEPTH and _depth(value) > MAX_DEPTH:
